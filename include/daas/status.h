@@ -1,0 +1,124 @@
+// Status and Result: how every fallible DaaS call reports failure, as a value (STYLE.md §4).
+//
+// Invariant: a StatusCode's number never changes once released. The same numbers are returned by
+// the C ABI (daas.h) and mapped to HTTP statuses in one table, so they are part of the wire
+// contract.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace daas {
+
+// Stable error codes. Persisted and exported: never renumber or reuse a value.
+enum class StatusCode : int32_t {
+  kOk = 0,
+  kInvalidArgument = 1,    // the request itself is malformed: bad JSON, bad ID text, bad name
+  kNotFound = 2,           // no such document, collection or file
+  kAlreadyExists = 3,      // a collection name or unique key is taken
+  kConflict = 4,           // a concurrent change won; retrying would change the meaning
+  kSchemaViolation = 5,    // the document breaks a schema rule or constraint
+  kUnauthenticated = 6,    // no or bad credentials
+  kPermissionDenied = 7,   // credentials are fine, the rule says no
+  kResourceExhausted = 8,  // a limit was hit: document size, nesting depth, slots, memory quota
+  kBusy = 9,               // try again later
+  kAborted = 10,           // the operation was cancelled or its transaction aborted
+  kCorruption = 11,        // stored bytes fail their checksum or grammar
+  kIOError = 12,           // the operating system refused a read, write or sync
+  kNotSupported = 13,      // valid, but not implemented by this build or mode
+  kInternal = 14,          // a DaaS bug: please report it
+};
+
+// "invalid_argument", "not_found", ...: the stable snake_case name printed by the CLI and the API.
+const char* StatusCodeName(StatusCode code) noexcept;
+
+// A code and a message. OK carries nothing and does not allocate.
+// Thread-compatible: const methods may be called concurrently; copies are independent.
+class [[nodiscard]] Status {
+ public:
+  Status() noexcept = default;
+  Status(StatusCode code, std::string_view message);
+  Status(const Status& other);
+  Status& operator=(const Status& other);
+  Status(Status&&) noexcept = default;
+  Status& operator=(Status&&) noexcept = default;
+  ~Status() = default;
+
+  static Status OK() noexcept { return Status(); }
+  static Status InvalidArgument(std::string_view msg) {
+    return {StatusCode::kInvalidArgument, msg};
+  }
+  static Status NotFound(std::string_view msg) { return {StatusCode::kNotFound, msg}; }
+  static Status AlreadyExists(std::string_view msg) { return {StatusCode::kAlreadyExists, msg}; }
+  static Status Conflict(std::string_view msg) { return {StatusCode::kConflict, msg}; }
+  static Status SchemaViolation(std::string_view msg) {
+    return {StatusCode::kSchemaViolation, msg};
+  }
+  static Status ResourceExhausted(std::string_view msg) {
+    return {StatusCode::kResourceExhausted, msg};
+  }
+  static Status Busy(std::string_view msg) { return {StatusCode::kBusy, msg}; }
+  static Status Aborted(std::string_view msg) { return {StatusCode::kAborted, msg}; }
+  static Status Corruption(std::string_view msg) { return {StatusCode::kCorruption, msg}; }
+  static Status IOError(std::string_view msg) { return {StatusCode::kIOError, msg}; }
+  static Status NotSupported(std::string_view msg) { return {StatusCode::kNotSupported, msg}; }
+  static Status Internal(std::string_view msg) { return {StatusCode::kInternal, msg}; }
+
+  bool ok() const noexcept { return state_ == nullptr; }
+  StatusCode code() const noexcept { return state_ ? state_->code : StatusCode::kOk; }
+  std::string_view message() const noexcept {
+    return state_ ? std::string_view(state_->message) : std::string_view();
+  }
+  // "not_found: no document ..." or "ok".
+  std::string ToString() const;
+  // The same code with "context: " put before the message; OK stays OK.
+  Status WithContext(std::string_view context) const;
+  // Marks a status as deliberately dropped; say why in a comment at the call.
+  void IgnoreError() const noexcept {}
+
+ private:
+  struct State {
+    StatusCode code;
+    std::string message;
+  };
+  std::unique_ptr<State> state_;
+};
+
+// A value of type T, or the non-OK Status that explains why there is none.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  // Implicit on purpose, so `return value;` and `return status;` both work.
+  Result(T value) : v_(std::in_place_index<1>, std::move(value)) {}        // NOLINT
+  Result(Status status) : v_(std::in_place_index<0>, std::move(status)) {  // NOLINT
+    if (std::get<0>(v_).ok()) {
+      v_.template emplace<0>(StatusCode::kInternal, "Result constructed from an OK status");
+    }
+  }
+
+  bool ok() const noexcept { return v_.index() == 1; }
+  const Status& status() const& noexcept {
+    static const Status kOkStatus;
+    return ok() ? kOkStatus : std::get<0>(v_);
+  }
+  Status status() && { return ok() ? Status() : std::move(std::get<0>(v_)); }
+
+  // Requires: ok().
+  T& value() & { return std::get<1>(v_); }
+  const T& value() const& { return std::get<1>(v_); }
+  T&& value() && { return std::get<1>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+
+ private:
+  std::variant<Status, T> v_;
+};
+
+}  // namespace daas

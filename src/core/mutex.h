@@ -1,0 +1,66 @@
+// Annotated mutexes and their RAII guards (STYLE.md §5). Use these, not std::mutex directly, so
+// that -Wthread-safety can check every GUARDED_BY member.
+#pragma once
+
+#include <mutex>
+#include <shared_mutex>
+
+#include "core/thread_annotations.h"
+
+namespace daas::core {
+
+class DAAS_CAPABILITY("mutex") Mutex {
+ public:
+  void Lock() DAAS_ACQUIRE() { mu_.lock(); }
+  void Unlock() DAAS_RELEASE() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+// Many readers or one writer.
+class DAAS_CAPABILITY("shared_mutex") SharedMutex {
+ public:
+  void Lock() DAAS_ACQUIRE() { mu_.lock(); }
+  void Unlock() DAAS_RELEASE() { mu_.unlock(); }
+  void LockShared() DAAS_ACQUIRE_SHARED() { mu_.lock_shared(); }
+  void UnlockShared() DAAS_RELEASE_SHARED() { mu_.unlock_shared(); }
+
+ private:
+  std::shared_mutex mu_;
+};
+
+class DAAS_SCOPED_CAPABILITY MutexLock {
+ public:
+  explicit MutexLock(Mutex* mu) DAAS_ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  ~MutexLock() DAAS_RELEASE() { mu_->Unlock(); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  Mutex* const mu_;
+};
+
+class DAAS_SCOPED_CAPABILITY ReaderLock {
+ public:
+  explicit ReaderLock(SharedMutex* mu) DAAS_ACQUIRE_SHARED(mu) : mu_(mu) { mu_->LockShared(); }
+  ~ReaderLock() DAAS_RELEASE() { mu_->UnlockShared(); }
+  ReaderLock(const ReaderLock&) = delete;
+  ReaderLock& operator=(const ReaderLock&) = delete;
+
+ private:
+  SharedMutex* const mu_;
+};
+
+class DAAS_SCOPED_CAPABILITY WriterLock {
+ public:
+  explicit WriterLock(SharedMutex* mu) DAAS_ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  ~WriterLock() DAAS_RELEASE() { mu_->Unlock(); }
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  SharedMutex* const mu_;
+};
+
+}  // namespace daas::core
