@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 namespace daas::core {
 
@@ -47,5 +48,45 @@ template <typename T>
 inline void AppendLittle(std::string* out, T v) {
   out->append(reinterpret_cast<const char*>(&v), sizeof(T));
 }
+
+}  // namespace daas::core
+
+namespace daas::core {
+
+// Reads little-endian fields from a byte string with bounds checks; after a failed read the reader
+// stays failed, so a decoder can read a whole structure and check ok() once.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view bytes) : data_(bytes) {}
+
+  template <typename T>
+  T Read() {
+    T v{};
+    if (!ok_ || data_.size() - pos_ < sizeof(T)) {
+      ok_ = false;
+      return v;
+    }
+    v = GetLittle<T>(data_.data() + pos_);
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string_view ReadBytes(size_t n) {
+    if (!ok_ || data_.size() - pos_ < n) {
+      ok_ = false;
+      return {};
+    }
+    std::string_view v = data_.substr(pos_, n);
+    pos_ += n;
+    return v;
+  }
+  bool ok() const { return ok_; }
+  size_t offset() const { return pos_; }
+  size_t remaining() const { return data_.size() - pos_; }
+
+ private:
+  std::string_view data_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
 
 }  // namespace daas::core

@@ -1,0 +1,180 @@
+// DaaS: an in-process document database. This header is the whole C++ API.
+//
+//   auto db = daas::Database::Open({.dir = "./data"});            // or {} for in-memory
+//   daas::Collection* users = *(*db)->CreateCollection("users");
+//   auto doc = daas::JsonToDocument(R"({"name":"Ada","age":36})");
+//   daas::DocId id = *users->Insert(*doc);
+//   std::string bytes;  users->Get(id, &bytes);                    // MessagePack bytes
+//
+// Documents are MessagePack maps (docs/format/document.md), passed and returned as bytes; JSON is
+// converted at the edges with JsonToDocument / DocumentToJson. Every fallible call returns a Status
+// or Result (include/daas/status.h); nothing throws.
+//
+// Threading: every method of Database and Collection is thread-safe, except Close(), which requires
+// that no other call is in progress or starts afterwards. Readers never wait for a queue: a read
+// takes the shard's lock for reading and copies the bytes out.
+//
+// Consistency: a write (one operation, or a WriteBatch of many across collections) becomes visible
+// all at once: a reader sees all of it or none of it. Get, GetMany and Count observe one instant;
+// Scan and ParallelScan observe each shard (65,536 documents) at one instant, shard after shard.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daas/doc_id.h"
+#include "daas/options.h"
+#include "daas/status.h"
+
+namespace daas {
+
+class Collection;
+
+// A group of writes applied atomically by Database::Write, across any collections of one database.
+// Documents are copied into the batch. Not thread-safe; reusable after Clear().
+class WriteBatch {
+ public:
+  enum class OpType : uint8_t { kInsert, kReplace, kPatch, kDelete };
+  struct Op {
+    OpType type;
+    Collection* collection;
+    DocId id;  // null for inserts
+    std::string
+        document;  // the document (insert, replace) or merge patch (patch); empty for delete
+  };
+
+  void Insert(Collection* collection, std::string_view document) {
+    ops_.push_back({OpType::kInsert, collection, DocId(), std::string(document)});
+  }
+  void Replace(Collection* collection, DocId id, std::string_view document) {
+    ops_.push_back({OpType::kReplace, collection, id, std::string(document)});
+  }
+  void Patch(Collection* collection, DocId id, std::string_view merge_patch) {
+    ops_.push_back({OpType::kPatch, collection, id, std::string(merge_patch)});
+  }
+  void Delete(Collection* collection, DocId id) {
+    ops_.push_back({OpType::kDelete, collection, id, std::string()});
+  }
+  void Clear() { ops_.clear(); }
+  size_t size() const { return ops_.size(); }
+  const std::vector<Op>& ops() const { return ops_; }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+struct CollectionStats {
+  uint64_t documents = 0;
+  uint64_t document_bytes = 0;  // sum of the documents' MessagePack sizes
+  uint64_t memory_bytes = 0;    // memory held for them: slot tables, arenas
+  uint32_t shards = 0;
+};
+
+// A named set of documents. Owned by its Database and valid until the Database is destroyed; after
+// the collection is dropped, every call fails with NotFound.
+class Collection {
+ public:
+  virtual ~Collection() = default;
+
+  // The current name (collections can be renamed).
+  virtual std::string name() const = 0;
+
+  // Stores a new document and returns its ID.
+  // Errors: InvalidArgument (not a well-formed MessagePack map, naming the byte offset),
+  // ResourceExhausted (a DocumentLimits limit), NotFound (collection dropped).
+  virtual Result<DocId> Insert(std::string_view document) = 0;
+  // Inserts all documents atomically; IDs in input order. Errors name the failing document's index.
+  virtual Result<std::vector<DocId>> InsertMany(std::span<const std::string_view> documents) = 0;
+
+  // Copies the document's MessagePack bytes into *document. NotFound when the ID names no live
+  // document of this collection: a guessed, stale or other collection's ID finds nothing.
+  virtual Status Get(DocId id, std::string* document) const = 0;
+  // Calls fn with the document's bytes without copying; the bytes are valid only during the call,
+  // which runs with the shard locked for reading: fn must not write to this database.
+  virtual Status Read(DocId id, const std::function<void(std::string_view)>& fn) const = 0;
+
+  // Replaces the whole document. NotFound if it does not exist.
+  virtual Status Replace(DocId id, std::string_view document) = 0;
+  // Applies a JSON Merge Patch (RFC 7386) given as a MessagePack map: nil removes a field, maps
+  // merge, anything else replaces. NotFound if the document does not exist.
+  virtual Status Patch(DocId id, std::string_view merge_patch) = 0;
+  // NotFound if the document does not exist.
+  virtual Status Delete(DocId id) = 0;
+
+  virtual Result<uint64_t> Count() const = 0;
+
+  // Visits every document in ID order (DocId's operator<=>: shard, then slot). fn returns false to
+  // stop early. fn runs with a shard locked for reading: it must not write to this database.
+  virtual Status Scan(const std::function<bool(DocId, std::string_view)>& fn) const = 0;
+  // Visits every document, shards in parallel on the database's worker pool. fn is called
+  // concurrently; `worker` is in [0, Database::concurrency()) and is the same for calls made on one
+  // thread, so callers can keep per-worker state without locks. Order is unspecified.
+  virtual Status ParallelScan(
+      const std::function<void(unsigned worker, DocId, std::string_view)>& fn) const = 0;
+
+  virtual Result<CollectionStats> Stats() const = 0;
+};
+
+// A document of a given collection, for Database::GetMany.
+struct DocRef {
+  const Collection* collection;
+  DocId id;
+};
+
+class Database {
+ public:
+  // Opens (or creates, see Options::create_if_missing) the database in options.dir, or an in-memory
+  // database when options.dir is empty. Errors: Busy (the directory is open elsewhere), NotFound,
+  // Corruption (naming the file and byte offset), IOError.
+  static Result<std::unique_ptr<Database>> Open(const Options& options);
+
+  // Closes if Close() was not called; errors are then lost, so call Close() to see them.
+  virtual ~Database() = default;
+
+  // Writes a checkpoint of everything changed and releases the directory. Afterwards every call
+  // fails with Aborted. Requires: no other call in progress or started later.
+  virtual Status Close() = 0;
+
+  // Names: 1 to 128 bytes, letters, digits and '_', starting with a letter.
+  // Errors: InvalidArgument (bad name), AlreadyExists.
+  virtual Result<Collection*> CreateCollection(std::string_view name) = 0;
+  virtual Result<Collection*> GetCollection(std::string_view name) const = 0;
+  // Removes the collection and all its documents. Its Collection* stays valid and fails NotFound.
+  virtual Status DropCollection(std::string_view name) = 0;
+  virtual Status RenameCollection(std::string_view from, std::string_view to) = 0;
+  // Names in ascending byte order.
+  virtual std::vector<std::string> ListCollections() const = 0;
+
+  // Applies every operation of `batch`, in order, or none of them: if one fails (a missing
+  // document, a bad document, a dropped collection) nothing is applied and the error names the
+  // operation's index, collection and document. Readers see the whole batch or none of it. When
+  // `inserted` is not null it receives the new IDs of the batch's inserts, in order.
+  virtual Status Write(const WriteBatch& batch, std::vector<DocId>* inserted) = 0;
+
+  // Reads several documents, of any collections, as of one instant: (*out)[i] is refs[i]'s bytes,
+  // or nullopt when it does not exist.
+  virtual Status GetMany(std::span<const DocRef> refs,
+                         std::vector<std::optional<std::string>>* out) const = 0;
+
+  // Writes every shard changed since the last checkpoint, then the manifest that names them
+  // (docs/format/checkpoint.md). A no-op for in-memory databases.
+  virtual Status Checkpoint() = 0;
+
+  // Threads in the worker pool used by ParallelScan.
+  virtual unsigned concurrency() const = 0;
+};
+
+// JSON text of one object -> document bytes. Errors name the byte offset ("invalid JSON at byte 17:
+// ...") or the limit exceeded.
+Result<std::string> JsonToDocument(std::string_view json, const DocumentLimits& limits = {});
+// Document bytes -> compact JSON. InvalidArgument if the bytes are not a well-formed document.
+Result<std::string> DocumentToJson(std::string_view document);
+
+}  // namespace daas

@@ -1,0 +1,216 @@
+#include "engine/collection_impl.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+
+#include "core/random.h"
+#include "core/status_macros.h"
+#include "engine/database_impl.h"
+#include "engine/shard_lock_set.h"
+
+namespace daas::engine {
+
+CollectionImpl::CollectionImpl(DatabaseImpl* db, uint32_t id, std::string name)
+    : db_(db), id_(id), name_(std::move(name)) {}
+
+std::string CollectionImpl::name() const {
+  core::MutexLock l(&name_mu_);
+  return name_;
+}
+
+void CollectionImpl::set_name(std::string name) {
+  core::MutexLock l(&name_mu_);
+  name_ = std::move(name);
+}
+
+std::string CollectionImpl::Describe() const { return "collection '" + name() + "'"; }
+
+Status CollectionImpl::NotFoundError(DocId id) const {
+  if (dropped()) return Status::NotFound(Describe() + " was dropped");
+  return Status::NotFound(Describe() + " has no document '" + id.ToString() + "'");
+}
+
+storage::Shard* CollectionImpl::FindShard(DocId id) const {
+  storage::Shard* shard = db_->shard_table().Find(id.shard());
+  if (shard == nullptr || shard->collection_id() != id_) return nullptr;
+  return shard;
+}
+
+std::vector<storage::Shard*> CollectionImpl::Shards() const {
+  core::MutexLock l(&alloc_mu_);
+  std::vector<storage::Shard*> out;
+  out.reserve(allocs_.size());
+  for (const ShardAlloc& a : allocs_) out.push_back(a.shard);
+  return out;
+}
+
+// ---- slot allocation ----
+
+Status CollectionImpl::Reserve(size_t n, std::vector<Reservation>* out) {
+  core::MutexLock l(&alloc_mu_);
+  if (dropped()) return Status::NotFound(Describe() + " was dropped");
+  while (n > 0) {
+    while (first_with_space_ < allocs_.size() && !allocs_[first_with_space_].has_space()) {
+      ++first_with_space_;
+    }
+    if (first_with_space_ == allocs_.size()) {
+      DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, db_->NewShard(id_));
+      allocs_.push_back(ShardAlloc{shard, {}, 0});
+    }
+    ShardAlloc& a = allocs_[first_with_space_];
+    while (n > 0 && a.has_space()) {
+      uint16_t slot;
+      if (!a.free.empty()) {
+        slot = a.free.back();
+        a.free.pop_back();
+      } else {
+        slot = static_cast<uint16_t>(a.next_unused++);
+      }
+      out->push_back(Reservation{a.shard, slot, core::RandomSalt()});
+      --n;
+    }
+  }
+  return Status::OK();
+}
+
+void CollectionImpl::ReleaseSlots(std::span<const Reservation> slots) {
+  core::MutexLock l(&alloc_mu_);
+  for (const Reservation& r : slots) {
+    auto it = std::lower_bound(allocs_.begin(), allocs_.end(), r.shard->id(),
+                               [](const ShardAlloc& a, ShardId id) { return a.shard->id() < id; });
+    DAAS_CHECK(it != allocs_.end() && it->shard == r.shard);
+    it->free.push_back(r.slot);
+    first_with_space_ = std::min(first_with_space_, static_cast<size_t>(it - allocs_.begin()));
+  }
+}
+
+void CollectionImpl::AdoptShard(storage::Shard* shard) {
+  core::MutexLock l(&alloc_mu_);
+  ShardAlloc a{shard, {}, shard->slot_limit()};
+  // Open is single-threaded; the shard lock is taken only to satisfy the shard's contract.
+  core::ReaderLock shard_lock(shard->mu());
+  for (uint32_t i = shard->slot_limit(); i-- > 0;) {
+    if (shard->slot(static_cast<uint16_t>(i)).empty()) a.free.push_back(static_cast<uint16_t>(i));
+  }
+  DAAS_CHECK(allocs_.empty() || allocs_.back().shard->id() < shard->id());
+  allocs_.push_back(std::move(a));
+  first_with_space_ = std::min(first_with_space_, allocs_.size() - 1);
+}
+
+// ---- writes: each is a one-operation commit ----
+
+Status CollectionImpl::WriteOne(WriteBatch::OpType type, DocId id, std::string_view document) {
+  const PendingOp op{type, this, id, document};
+  return db_->Commit(std::span<const PendingOp>(&op, 1), nullptr);
+}
+
+Result<DocId> CollectionImpl::Insert(std::string_view document) {
+  const PendingOp op{WriteBatch::OpType::kInsert, this, DocId(), document};
+  std::vector<DocId> ids;
+  DAAS_RETURN_IF_ERROR(db_->Commit(std::span<const PendingOp>(&op, 1), &ids));
+  return ids.front();
+}
+
+Result<std::vector<DocId>> CollectionImpl::InsertMany(std::span<const std::string_view> documents) {
+  std::vector<PendingOp> ops;
+  ops.reserve(documents.size());
+  for (std::string_view d : documents) {
+    ops.push_back(PendingOp{WriteBatch::OpType::kInsert, this, DocId(), d});
+  }
+  std::vector<DocId> ids;
+  DAAS_RETURN_IF_ERROR(db_->Commit(ops, &ids));
+  return ids;
+}
+
+Status CollectionImpl::Replace(DocId id, std::string_view document) {
+  return WriteOne(WriteBatch::OpType::kReplace, id, document);
+}
+
+Status CollectionImpl::Patch(DocId id, std::string_view merge_patch) {
+  return WriteOne(WriteBatch::OpType::kPatch, id, merge_patch);
+}
+
+Status CollectionImpl::Delete(DocId id) { return WriteOne(WriteBatch::OpType::kDelete, id, {}); }
+
+// ---- reads ----
+
+Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)>& fn) const {
+  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  storage::Shard* shard = FindShard(id);
+  if (shard == nullptr) return NotFoundError(id);
+  core::ReaderLock l(shard->mu());
+  std::string_view bytes;
+  if (!shard->Get(id.slot(), id.salt(), &bytes)) return NotFoundError(id);
+  fn(bytes);
+  return Status::OK();
+}
+
+Status CollectionImpl::Get(DocId id, std::string* document) const {
+  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  storage::Shard* shard = FindShard(id);
+  if (shard != nullptr) {
+    core::ReaderLock l(shard->mu());
+    std::string_view bytes;
+    if (shard->Get(id.slot(), id.salt(), &bytes)) {
+      document->assign(bytes);
+      return Status::OK();
+    }
+  }
+  return NotFoundError(id);
+}
+
+Result<uint64_t> CollectionImpl::Count() const {
+  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  // All shards at once, so a batch that inserts into two shards is counted whole or not at all.
+  ShardLockSet locks(Shards(), ShardLockSet::Mode::kShared);
+  uint64_t n = 0;
+  for (const storage::Shard* s : locks.shards()) n += s->live_count();
+  return n;
+}
+
+Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& fn) const {
+  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  for (storage::Shard* shard : Shards()) {
+    core::ReaderLock l(shard->mu());
+    if (!shard->ForEach(fn)) break;
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::ParallelScan(
+    const std::function<void(unsigned, DocId, std::string_view)>& fn) const {
+  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  const std::vector<storage::Shard*> shards = Shards();
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, shards.size(), 1),
+                    [&](const tbb::blocked_range<size_t>& range) {
+                      const auto worker =
+                          static_cast<unsigned>(tbb::this_task_arena::current_thread_index());
+                      for (size_t k = range.begin(); k != range.end(); ++k) {
+                        storage::Shard* shard = shards[k];
+                        core::ReaderLock l(shard->mu());
+                        shard->ForEach([&](DocId id, std::string_view bytes) {
+                          fn(worker, id, bytes);
+                          return true;
+                        });
+                      }
+                    });
+  return Status::OK();
+}
+
+Result<CollectionStats> CollectionImpl::Stats() const {
+  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  CollectionStats st;
+  ShardLockSet locks(Shards(), ShardLockSet::Mode::kShared);
+  for (const storage::Shard* s : locks.shards()) {
+    st.documents += s->live_count();
+    st.document_bytes += s->live_bytes();
+    st.memory_bytes += s->memory_bytes();
+    ++st.shards;
+  }
+  return st;
+}
+
+}  // namespace daas::engine

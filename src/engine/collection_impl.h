@@ -1,0 +1,96 @@
+// CollectionImpl: one collection's shards and the allocator that hands out their slots.
+//
+// Invariant: a slot is in at most one of {occupied, in a free list, reserved by a running commit};
+// reserved slots stay empty until the commit fills them or Release() returns them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/mutex.h"
+#include "daas/daas.hpp"
+#include "storage/shard.h"
+
+namespace daas::engine {
+
+class DatabaseImpl;
+
+// A slot handed to an insert that has not been applied yet.
+struct Reservation {
+  storage::Shard* shard;
+  uint16_t slot;
+  uint64_t salt;
+};
+
+class CollectionImpl final : public Collection {
+ public:
+  CollectionImpl(DatabaseImpl* db, uint32_t id, std::string name);
+
+  // Collection API (daas.hpp).
+  std::string name() const override;
+  Result<DocId> Insert(std::string_view document) override;
+  Result<std::vector<DocId>> InsertMany(std::span<const std::string_view> documents) override;
+  Status Get(DocId id, std::string* document) const override;
+  Status Read(DocId id, const std::function<void(std::string_view)>& fn) const override;
+  Status Replace(DocId id, std::string_view document) override;
+  Status Patch(DocId id, std::string_view merge_patch) override;
+  Status Delete(DocId id) override;
+  Result<uint64_t> Count() const override;
+  Status Scan(const std::function<bool(DocId, std::string_view)>& fn) const override;
+  Status ParallelScan(
+      const std::function<void(unsigned, DocId, std::string_view)>& fn) const override;
+  Result<CollectionStats> Stats() const override;
+
+  uint32_t id() const { return id_; }
+  DatabaseImpl* db() const { return db_; }
+  void set_name(std::string name) DAAS_EXCLUDES(name_mu_);
+
+  // True once DropCollection started. Writers check it with the shard locks held; Drop sets it
+  // before it takes them, so a commit either finishes before the drop clears the shards or fails.
+  bool dropped() const { return dropped_.load(std::memory_order_acquire); }
+  void MarkDropped() { dropped_.store(true, std::memory_order_release); }
+
+  // The shard `id` names if it belongs to this collection, else null. Thread-safe, lock-free.
+  storage::Shard* FindShard(DocId id) const;
+  // Snapshot of this collection's shards, ascending ID. Thread-safe.
+  std::vector<storage::Shard*> Shards() const DAAS_EXCLUDES(alloc_mu_);
+
+  // Appends `n` fresh slots with new salts to *out, creating shards when the existing ones are
+  // full. Errors: NotFound (dropped), ResourceExhausted (no shard IDs left). Thread-safe.
+  Status Reserve(size_t n, std::vector<Reservation>* out) DAAS_EXCLUDES(alloc_mu_);
+  // Returns slots that were reserved but not filled, or that a delete emptied. Thread-safe.
+  void ReleaseSlots(std::span<const Reservation> slots) DAAS_EXCLUDES(alloc_mu_);
+  // Takes a shard loaded at open and rebuilds its free list from its slot table.
+  // Requires: the shard lock is not needed (no other thread uses the database yet).
+  void AdoptShard(storage::Shard* shard) DAAS_EXCLUDES(alloc_mu_);
+
+  // "collection 'users'", for error messages.
+  std::string Describe() const;
+
+ private:
+  struct ShardAlloc {
+    storage::Shard* shard;
+    std::vector<uint16_t> free;  // emptied slots below next_unused
+    uint32_t next_unused = 0;    // slots at and above this were never handed out
+    bool has_space() const { return !free.empty() || next_unused < storage::kSlotsPerShard; }
+  };
+
+  Status NotFoundError(DocId id) const;
+  Status WriteOne(WriteBatch::OpType type, DocId id, std::string_view document);
+
+  DatabaseImpl* const db_;
+  const uint32_t id_;
+  std::atomic<bool> dropped_{false};
+
+  mutable core::Mutex name_mu_;
+  std::string name_ DAAS_GUARDED_BY(name_mu_);
+
+  mutable core::Mutex alloc_mu_;  // never held while taking a shard lock
+  std::vector<ShardAlloc> allocs_ DAAS_GUARDED_BY(alloc_mu_);  // ascending shard ID
+  size_t first_with_space_ DAAS_GUARDED_BY(alloc_mu_) = 0;     // allocs_ before it are full
+};
+
+}  // namespace daas::engine

@@ -1,0 +1,55 @@
+// Helpers shared by the engine's tests: a temporary directory, and JSON <-> document shorthands.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "daas/daas.hpp"
+
+namespace daas::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/daas_test_XXXXXX";
+    char* p = mkdtemp(tmpl);
+    EXPECT_NE(p, nullptr);
+    path_ = p ? p : "";
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The document for `json`; fails the test on bad JSON.
+inline std::string Doc(std::string_view json) {
+  auto d = JsonToDocument(json);
+  EXPECT_TRUE(d.ok()) << d.status().ToString() << " in " << json;
+  return d.ok() ? *d : std::string();
+}
+
+inline std::string Json(std::string_view document) {
+  auto j = DocumentToJson(document);
+  EXPECT_TRUE(j.ok()) << j.status().ToString();
+  return j.ok() ? *j : std::string();
+}
+
+inline std::unique_ptr<Database> OpenOrDie(const Options& options) {
+  auto db = Database::Open(options);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return db.ok() ? std::move(*db) : nullptr;
+}
+
+inline std::string GetJson(const Collection* c, DocId id) {
+  std::string bytes;
+  Status s = c->Get(id, &bytes);
+  if (!s.ok()) return "<" + s.ToString() + ">";
+  return Json(bytes);
+}
+
+}  // namespace daas::testing

@@ -1,0 +1,28 @@
+#include "engine/shard_table.h"
+
+#include "core/status_macros.h"
+
+namespace daas::engine {
+
+ShardTable::~ShardTable() {
+  for (auto& c : chunks_) delete c.load(std::memory_order_relaxed);  // no readers remain
+}
+
+storage::Shard* ShardTable::Add(std::unique_ptr<storage::Shard> shard) {
+  core::MutexLock l(&mu_);
+  const uint32_t id = shard->id().value;
+  DAAS_CHECK(id != 0 && id <= kMaxShardId);
+  std::atomic<Chunk*>& slot = chunks_[id >> kChunkBits];
+  Chunk* chunk = slot.load(std::memory_order_relaxed);  // writers are serialized by mu_
+  if (chunk == nullptr) {
+    chunk = new Chunk();
+    slot.store(chunk, std::memory_order_release);
+  }
+  storage::Shard* raw = shard.get();
+  DAAS_CHECK(chunk->shards[id & (kChunkSize - 1)].load(std::memory_order_relaxed) == nullptr);
+  owned_.push_back(std::move(shard));
+  chunk->shards[id & (kChunkSize - 1)].store(raw, std::memory_order_release);
+  return raw;
+}
+
+}  // namespace daas::engine

@@ -1,0 +1,119 @@
+#include <gtest/gtest.h>
+
+#include "engine/engine_test_util.h"
+
+namespace daas {
+namespace {
+
+using testing::Doc;
+using testing::GetJson;
+
+class WriteBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = testing::OpenOrDie(Options{});
+    a_ = *db_->CreateCollection("accounts");
+    l_ = *db_->CreateCollection("ledger");
+  }
+  std::unique_ptr<Database> db_;
+  Collection* a_ = nullptr;
+  Collection* l_ = nullptr;
+};
+
+TEST_F(WriteBatchTest, AppliesOperationsAcrossCollectionsTogether) {
+  DocId alice = *a_->Insert(Doc(R"({"balance":100})"));
+  DocId bob = *a_->Insert(Doc(R"({"balance":0})"));
+  WriteBatch b;
+  b.Patch(a_, alice, Doc(R"({"balance":60})"));
+  b.Patch(a_, bob, Doc(R"({"balance":40})"));
+  b.Insert(l_, Doc(R"({"from":"alice","to":"bob","amount":40})"));
+  std::vector<DocId> ids;
+  ASSERT_TRUE(db_->Write(b, &ids).ok());
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_EQ(GetJson(a_, alice), R"({"balance":60})");
+  EXPECT_EQ(GetJson(a_, bob), R"({"balance":40})");
+  EXPECT_EQ(GetJson(l_, ids[0]), R"({"from":"alice","to":"bob","amount":40})");
+}
+
+TEST_F(WriteBatchTest, FailingOperationLeavesNothingApplied) {
+  DocId alice = *a_->Insert(Doc(R"({"balance":100})"));
+  DocId gone = *a_->Insert(Doc(R"({"balance":5})"));
+  ASSERT_TRUE(a_->Delete(gone).ok());
+  WriteBatch b;
+  b.Insert(l_, Doc(R"({"n":1})"));
+  b.Replace(a_, alice, Doc(R"({"balance":1})"));
+  b.Delete(a_, alice);
+  b.Insert(a_, Doc(R"({"n":2})"));
+  b.Patch(a_, gone, Doc(R"({"balance":6})"));  // fails: deleted
+  Status s = db_->Write(b, nullptr);
+  ASSERT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("operation 4 (patch)"), std::string_view::npos) << s.message();
+  EXPECT_NE(s.message().find(gone.ToString()), std::string_view::npos) << s.message();
+  EXPECT_EQ(GetJson(a_, alice), R"({"balance":100})");
+  EXPECT_EQ(*a_->Count(), 1u);
+  EXPECT_EQ(*l_->Count(), 0u);
+}
+
+TEST_F(WriteBatchTest, InvalidDocumentIsRejectedBeforeAnythingApplies) {
+  WriteBatch b;
+  b.Insert(a_, Doc(R"({"ok":1})"));
+  b.Insert(a_, std::string("\xc1", 1));  // reserved byte, not MessagePack
+  Status s = db_->Write(b, nullptr);
+  ASSERT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("operation 1 (insert)"), std::string_view::npos) << s.message();
+  EXPECT_EQ(*a_->Count(), 0u);
+}
+
+TEST_F(WriteBatchTest, LaterOperationsSeeEarlierOnesOfTheSameBatch) {
+  DocId d = *a_->Insert(Doc(R"({"n":1})"));
+  WriteBatch b;
+  b.Replace(a_, d, Doc(R"({"n":2,"x":true})"));
+  b.Patch(a_, d, Doc(R"({"n":3})"));
+  ASSERT_TRUE(db_->Write(b, nullptr).ok());
+  EXPECT_EQ(GetJson(a_, d), R"({"n":3,"x":true})");
+}
+
+TEST_F(WriteBatchTest, FailureAfterReplacingTwiceRestoresOriginal) {
+  DocId d = *a_->Insert(Doc(R"({"n":1})"));
+  WriteBatch b;
+  b.Replace(a_, d, Doc(R"({"n":2})"));
+  b.Replace(a_, d, Doc(R"({"n":3})"));
+  b.Delete(a_, d);
+  b.Delete(a_, d);  // fails: already deleted by the operation before
+  ASSERT_EQ(db_->Write(b, nullptr).code(), StatusCode::kNotFound);
+  EXPECT_EQ(GetJson(a_, d), R"({"n":1})");
+}
+
+TEST_F(WriteBatchTest, FailedInsertsGiveTheirSlotsBack) {
+  WriteBatch b;
+  for (int i = 0; i < 100; ++i) b.Insert(a_, Doc(R"({"n":1})"));
+  b.Delete(a_, DocId(12345, ShardId{1}, 9));
+  ASSERT_FALSE(db_->Write(b, nullptr).ok());
+  // The next insert reuses the lowest slots instead of leaking 100.
+  DocId next = *a_->Insert(Doc(R"({"n":2})"));
+  EXPECT_LT(next.slot(), 100);
+  EXPECT_EQ(*a_->Count(), 1u);
+}
+
+TEST_F(WriteBatchTest, RejectsCollectionOfAnotherDatabase) {
+  auto other = testing::OpenOrDie(Options{});
+  Collection* foreign = *other->CreateCollection("x");
+  WriteBatch b;
+  b.Insert(foreign, Doc("{}"));
+  EXPECT_EQ(db_->Write(b, nullptr).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(WriteBatchTest, GetManyReadsAcrossCollections) {
+  DocId x = *a_->Insert(Doc(R"({"x":1})"));
+  DocId y = *l_->Insert(Doc(R"({"y":2})"));
+  std::vector<DocRef> refs = {{a_, x}, {l_, y}, {a_, y}};
+  std::vector<std::optional<std::string>> out;
+  ASSERT_TRUE(db_->GetMany(refs, &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(testing::Json(*out[0]), R"({"x":1})");
+  EXPECT_EQ(testing::Json(*out[1]), R"({"y":2})");
+  EXPECT_FALSE(out[2].has_value());
+}
+
+}  // namespace
+}  // namespace daas

@@ -1,0 +1,25 @@
+#include "env/env.h"
+
+#include "core/status_macros.h"
+
+namespace daas::env {
+
+std::string JoinPath(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (!out.empty() && out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
+
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents) {
+  const std::string tmp = path + ".tmp";
+  DAAS_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
+  DAAS_RETURN_IF_ERROR(file->Append(contents));
+  DAAS_RETURN_IF_ERROR(file->Sync());
+  DAAS_RETURN_IF_ERROR(file->Close());
+  DAAS_RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  const size_t slash = path.rfind('/');
+  return env->SyncDir(slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash));
+}
+
+}  // namespace daas::env

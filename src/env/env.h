@@ -1,0 +1,63 @@
+// Env: every file-system operation DaaS performs, behind one interface, so tests can swap in an
+// implementation that injects faults (failed writes and syncs, short writes, lost unsynced bytes).
+//
+// Invariant: a durability error is returned to the caller as is and never retried here (STYLE.md
+// §4).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daas/status.h"
+
+namespace daas::env {
+
+// A file open for appending. Not thread-safe: one writer at a time.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // fdatasync: data and the metadata needed to read it back.
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+// Held while a database directory is open; released by destruction. Keeps a second process (or a
+// second Database in this one) from opening the same directory.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+// Thread-safe: every method may be called from any thread.
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX implementation. Never null; lives for the whole process.
+  static Env* Default();
+
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  virtual Status CreateDirIfMissing(const std::string& path) = 0;
+  // fsync on the directory, so renames and creations inside it survive a crash.
+  virtual Status SyncDir(const std::string& path) = 0;
+  virtual Result<bool> FileExists(const std::string& path) = 0;
+  // Names (not paths) of the entries in `dir`, without "." and "..".
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  // Takes an exclusive advisory lock on `path` (created if missing). Busy if another holder has it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+};
+
+// Replaces `path` with `contents` so that a crash leaves either the old file or the new one, never
+// a mix: write `path`.tmp, fsync it, rename over `path`, fsync the directory.
+Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents);
+
+// `dir` + "/" + `name`.
+std::string JoinPath(std::string_view dir, std::string_view name);
+
+}  // namespace daas::env

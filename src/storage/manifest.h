@@ -1,0 +1,56 @@
+// The manifest: which collections exist, which shards each owns, and which shard file holds each
+// shard's checkpoint (docs/format/checkpoint.md). It is the commit point of a checkpoint: shard
+// files are written under new names first, and only a manifest naming them makes them current.
+//
+//   file       := magic "DAASMANI" (8) | version u32 = 1 | body_size u32 | body | checksum u64
+//   body       := generation u64 | next_collection_id u32 | next_shard_id u32 | next_file_number
+//   u64
+//                 | collection_count u32 | collection*
+//   collection := id u32 | name_length u16 | name | shard_count u32 | shard*
+//   shard      := shard_id u32 | file_number u64 (0: no file, the shard is empty) | lsn u64
+//                 | record_count u32
+// checksum = XXH3-64 of everything before it, seed kManifestSeed. Integers little-endian.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daas/doc_id.h"
+#include "daas/status.h"
+
+namespace daas::storage {
+
+inline constexpr char kManifestFileName[] = "MANIFEST";
+inline constexpr char kLockFileName[] = "LOCK";
+
+struct ManifestShard {
+  ShardId id;
+  uint64_t file_number = 0;
+  uint64_t lsn = 0;
+  uint32_t record_count = 0;
+};
+
+struct ManifestCollection {
+  uint32_t id = 0;
+  std::string name;
+  std::vector<ManifestShard> shards;  // ascending id
+};
+
+struct Manifest {
+  uint64_t generation = 0;  // +1 on every manifest written
+  uint32_t next_collection_id = 1;
+  uint32_t next_shard_id = 1;
+  uint64_t next_file_number = 1;
+  std::vector<ManifestCollection> collections;
+};
+
+std::string EncodeManifest(const Manifest& manifest);
+// Errors: Corruption "MANIFEST at byte N: <what>".
+Result<Manifest> DecodeManifest(std::string_view bytes);
+
+// "s<shard id, 8 hex>-<file number, 12 hex>.shard", e.g. "s00000001-000000000003.shard".
+std::string ShardFileName(ShardId shard, uint64_t file_number);
+
+}  // namespace daas::storage

@@ -1,0 +1,54 @@
+#include "storage/manifest.h"
+
+#include <gtest/gtest.h>
+
+namespace daas::storage {
+namespace {
+
+Manifest Sample() {
+  Manifest m;
+  m.generation = 9;
+  m.next_collection_id = 4;
+  m.next_shard_id = 12;
+  m.next_file_number = 30;
+  m.collections.push_back({1, "users", {{ShardId{1}, 20, 5, 65536}, {ShardId{7}, 0, 0, 0}}});
+  m.collections.push_back({3, "orders", {}});
+  return m;
+}
+
+TEST(Manifest, RoundTrips) {
+  auto m = DecodeManifest(EncodeManifest(Sample()));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->generation, 9u);
+  EXPECT_EQ(m->next_collection_id, 4u);
+  EXPECT_EQ(m->next_shard_id, 12u);
+  EXPECT_EQ(m->next_file_number, 30u);
+  ASSERT_EQ(m->collections.size(), 2u);
+  EXPECT_EQ(m->collections[0].name, "users");
+  ASSERT_EQ(m->collections[0].shards.size(), 2u);
+  EXPECT_EQ(m->collections[0].shards[0].file_number, 20u);
+  EXPECT_EQ(m->collections[0].shards[0].record_count, 65536u);
+  EXPECT_EQ(m->collections[0].shards[1].id.value, 7u);
+  EXPECT_EQ(m->collections[1].name, "orders");
+}
+
+TEST(Manifest, EveryFlippedByteAndTruncationIsCorruption) {
+  const std::string file = EncodeManifest(Sample());
+  for (size_t i = 0; i < file.size(); ++i) {
+    std::string bad = file;
+    bad[i] = static_cast<char>(bad[i] ^ 0x10);
+    auto m = DecodeManifest(bad);
+    ASSERT_FALSE(m.ok()) << i;
+    EXPECT_EQ(m.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(m.status().message().find("MANIFEST at byte"), std::string_view::npos);
+    ASSERT_FALSE(DecodeManifest(std::string_view(file).substr(0, i)).ok()) << i;
+  }
+}
+
+TEST(Manifest, ShardFileNamesAreFixedWidth) {
+  EXPECT_EQ(ShardFileName(ShardId{1}, 3), "s00000001-000000000003.shard");
+  EXPECT_EQ(ShardFileName(ShardId{0xabcdef}, 0x1234567890), "s00abcdef-001234567890.shard");
+}
+
+}  // namespace
+}  // namespace daas::storage

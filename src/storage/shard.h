@@ -1,0 +1,123 @@
+// Shard: up to 65,536 documents of one collection, addressed by slot (DESIGN.md §3).
+//
+// A slot holds the document's salt and a pointer to its record in the shard's arena:
+//   record := len u32 (bit 31: record has its own allocation) | MessagePack bytes [len]
+// so a document costs 20 bytes beyond its own bytes (16-byte slot + 4-byte length).
+//
+// Invariant: slot.salt == 0 <=> the slot is empty, and an empty slot's record is null.
+// A record pointer stays valid while the shard lock is held; records move only in Compact(), which
+// requires the lock exclusively, so readers copy bytes out (or use them) before unlocking.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/mutex.h"
+#include "daas/doc_id.h"
+
+namespace daas::storage {
+
+inline constexpr uint32_t kSlotsPerShard = 65536;
+
+struct Slot {
+  uint64_t salt = 0;
+  uint8_t* record = nullptr;
+  bool empty() const { return salt == 0; }
+};
+
+// Thread-safety: every method except id(), collection_id() and mu() requires mu() held: shared for
+// const methods, exclusive for the rest. Callers that lock several shards lock them in ShardId
+// order.
+class Shard {
+ public:
+  Shard(ShardId id, uint32_t collection_id);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  ShardId id() const { return id_; }
+  uint32_t collection_id() const { return collection_id_; }
+  core::SharedMutex* mu() const { return &mu_; }
+
+  // --- reads (shared lock) ---
+
+  // The document in `slot` if the slot holds `salt`; false for an empty slot or another salt.
+  bool Get(uint16_t slot, uint64_t salt, std::string_view* doc) const;
+  const Slot& slot(uint16_t index) const { return slots_[index]; }
+  static std::string_view RecordBytes(const uint8_t* record);
+  // Slots [0, slot_limit()) may be occupied; all above are empty.
+  uint32_t slot_limit() const { return static_cast<uint32_t>(slots_.size()); }
+  uint32_t live_count() const { return live_count_; }
+  // Calls fn(DocId, bytes) for each document in slot order until fn returns false. Returns false
+  // when fn stopped the walk.
+  template <typename Fn>
+  bool ForEach(Fn&& fn) const {
+    const uint32_t limit = slot_limit();
+    for (uint32_t i = 0; i < limit; ++i) {
+      const Slot& s = slots_[i];
+      if (!s.empty() && !fn(DocId(s.salt, id_, static_cast<uint16_t>(i)), RecordBytes(s.record))) {
+        return false;
+      }
+    }
+    return true;
+  }
+  // Sum of live documents' MessagePack sizes.
+  uint64_t live_bytes() const { return live_bytes_; }
+  // Memory the shard holds: slot table, arena blocks and records with their own allocation.
+  uint64_t memory_bytes() const {
+    return slots_.capacity() * sizeof(Slot) + block_bytes_ + own_bytes_;
+  }
+  // True when a write changed the shard since ClearDirty(). A checkpoint reads and clears it under
+  // the shared lock (checkpoints are serialized by the database), writers set it under the
+  // exclusive lock: the lock orders them, so relaxed atomics suffice; atomic because a checkpoint's
+  // shared lock does not exclude other readers' threads from the same object.
+  bool dirty() const { return dirty_.load(std::memory_order_relaxed); }
+
+  // --- writes (exclusive lock) ---
+
+  // Stores `doc` in `slot` under `salt` and returns what the slot held before (empty if free). The
+  // old record stays readable until Retire(old), so a failed batch can Restore() it.
+  Slot Put(uint16_t slot, uint64_t salt, std::string_view doc);
+  // Empties `slot`, returning what it held; the record stays readable until Retired.
+  Slot Take(uint16_t slot);
+  // Puts `old` back into `slot` and returns what the slot held (to be Retired by the caller).
+  Slot Restore(uint16_t slot, Slot old);
+  // Declares a record returned by Put/Take/Restore garbage. Its memory is reused by Compact().
+  void Retire(Slot old);
+  // Moves live records into fresh blocks when more than half the arena is garbage. Invalidates
+  // every record pointer obtained before.
+  void MaybeCompact();
+  // Empties the shard and frees its memory (collection dropped).
+  void Clear();
+  void ClearDirty() const { dirty_.store(false, std::memory_order_relaxed); }
+  void MarkDirty() const { dirty_.store(true, std::memory_order_relaxed); }
+
+ private:
+  uint8_t* AllocateRecord(std::string_view doc);
+  void Compact();
+
+  struct Block {
+    std::unique_ptr<uint8_t[]> data;
+    uint32_t size = 0;
+    uint32_t used = 0;
+  };
+
+  const ShardId id_;
+  const uint32_t collection_id_;
+  mutable core::SharedMutex mu_;
+
+  std::vector<Slot> slots_;
+  std::vector<Block> blocks_;
+  uint32_t live_count_ = 0;
+  uint64_t live_bytes_ = 0;
+  uint64_t held_bytes_ = 0;   // records in blocks not yet retired, headers included
+  uint64_t dead_bytes_ = 0;   // retired records still inside blocks
+  uint64_t block_bytes_ = 0;  // sum of Block::size
+  uint64_t own_bytes_ = 0;    // records with their own allocation, not yet retired
+  mutable std::atomic<bool> dirty_{false};
+};
+
+}  // namespace daas::storage
