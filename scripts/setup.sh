@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache clang clang-format clang-tidy libclang-rt-14-dev
   # libraries the engine links
-  libsimdjson-dev libmsgpack-cxx-dev libsodium-dev libcli11-dev libfmt-dev libtbb-dev libxxhash-dev
+  libsimdjson-dev libmsgpack-cxx-dev libsodium-dev libcli11-dev libfmt-dev libxxhash-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev liblmdb-dev
 )

@@ -2,6 +2,7 @@
 // that -Wthread-safety can check every GUARDED_BY member.
 #pragma once
 
+#include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
 
@@ -15,7 +16,23 @@ class DAAS_CAPABILITY("mutex") Mutex {
   void Unlock() DAAS_RELEASE() { mu_.unlock(); }
 
  private:
+  friend class CondVar;
   std::mutex mu_;
+};
+
+// Waits for a condition guarded by a Mutex. Use in a loop: wakeups may be spurious.
+class CondVar {
+ public:
+  // Atomically releases *mu and blocks; holds *mu again on return.
+  void Wait(Mutex* mu) DAAS_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    cv_.wait(lock);
+    lock.release();  // still held: ownership goes back to the caller's guard
+  }
+  void SignalAll() { cv_.notify_all(); }
+
+ private:
+  std::condition_variable cv_;
 };
 
 // Many readers or one writer.

@@ -1,13 +1,10 @@
 #include "engine/collection_impl.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
 #include <algorithm>
 
 #include "core/random.h"
 #include "core/status_macros.h"
+#include "core/thread_pool.h"
 #include "engine/database_impl.h"
 #include "engine/shard_lock_set.h"
 
@@ -184,19 +181,13 @@ Status CollectionImpl::ParallelScan(
     const std::function<void(unsigned, DocId, std::string_view)>& fn) const {
   DAAS_RETURN_IF_ERROR(db_->CheckOpen());
   const std::vector<storage::Shard*> shards = Shards();
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, shards.size(), 1),
-                    [&](const tbb::blocked_range<size_t>& range) {
-                      const auto worker =
-                          static_cast<unsigned>(tbb::this_task_arena::current_thread_index());
-                      for (size_t k = range.begin(); k != range.end(); ++k) {
-                        storage::Shard* shard = shards[k];
-                        core::ReaderLock l(shard->mu());
-                        shard->ForEach([&](DocId id, std::string_view bytes) {
-                          fn(worker, id, bytes);
-                          return true;
-                        });
-                      }
-                    });
+  core::ThreadPool::Default().ParallelFor(shards.size(), [&](size_t k, unsigned worker) {
+    core::ReaderLock l(shards[k]->mu());
+    shards[k]->ForEach([&](DocId id, std::string_view bytes) {
+      fn(worker, id, bytes);
+      return true;
+    });
+  });
   return Status::OK();
 }
 

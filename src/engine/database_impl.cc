@@ -1,11 +1,10 @@
 #include "engine/database_impl.h"
 
-#include <tbb/task_arena.h>
-
 #include <algorithm>
 #include <unordered_set>
 
 #include "core/status_macros.h"
+#include "core/thread_pool.h"
 #include "doc/merge_patch.h"
 #include "doc/msgpack_reader.h"
 #include "engine/shard_lock_set.h"
@@ -209,9 +208,7 @@ Status DatabaseImpl::CheckOpen() const {
   return Status::OK();
 }
 
-unsigned DatabaseImpl::concurrency() const {
-  return static_cast<unsigned>(tbb::this_task_arena::max_concurrency());
-}
+unsigned DatabaseImpl::concurrency() const { return core::ThreadPool::Default().size(); }
 
 Result<storage::Shard*> DatabaseImpl::NewShard(uint32_t collection_id) {
   const uint32_t id = next_shard_id_.fetch_add(1, std::memory_order_relaxed);
