@@ -109,11 +109,9 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options)
     DAAS_ASSIGN_OR_RETURN(db->dir_lock_,
                           db->env_->LockFile(env::JoinPath(dir, storage::kLockFileName)));
     Status s = db->Load();
-    if (!s.ok()) {
-      db->closed_.store(true, std::memory_order_release);  // nothing to checkpoint
-      return s.WithContext("opening database '" + dir + "'");
-    }
+    if (!s.ok()) return s.WithContext("opening database '" + dir + "'");
   }
+  db->closed_.store(false, std::memory_order_release);
   return db;
 }
 

@@ -72,7 +72,9 @@ class DatabaseImpl final : public Database {
   const Options options_;
   env::Env* const env_;
   std::unique_ptr<env::FileLock> dir_lock_;
-  std::atomic<bool> closed_{false};
+  // Starts true: only a fully successful Open makes the database usable (and checkpointable), so a
+  // failed Open never writes to a directory it did not load, or that another process holds.
+  std::atomic<bool> closed_{true};
 
   ShardTable shards_;
   std::atomic<uint32_t> next_shard_id_{1};

@@ -28,6 +28,10 @@ class PersistenceTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
   static void FlipByte(const std::string& path, size_t offset) {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(offset));
@@ -125,11 +129,36 @@ TEST_F(PersistenceTest, CheckpointRewritesOnlyChangedShards) {
   EXPECT_EQ(same, 1);
 }
 
-TEST_F(PersistenceTest, SecondOpenOfSameDirectoryIsBusy) {
+TEST_F(PersistenceTest, SecondOpenOfSameDirectoryIsBusyAndChangesNothing) {
+  DocId id;
+  {
+    auto db = testing::OpenOrDie(opts());
+    id = *(*db->CreateCollection("a"))->Insert(Doc(R"({"k":1})"));
+    ASSERT_TRUE(db->Checkpoint().ok());
+    const std::string manifest = ReadFile(opts().dir + "/MANIFEST");
+    auto second = Database::Open(opts());
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+    // The refused open must not have written anything: the first handle still owns the files.
+    EXPECT_EQ(ReadFile(opts().dir + "/MANIFEST"), manifest);
+  }
   auto db = testing::OpenOrDie(opts());
-  auto second = Database::Open(opts());
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+  EXPECT_EQ(GetJson(*db->GetCollection("a"), id), R"({"k":1})");
+}
+
+TEST_F(PersistenceTest, FailedOpenOfCorruptDatabaseLeavesFilesUntouched) {
+  {
+    auto db = testing::OpenOrDie(opts());
+    ASSERT_TRUE((*db->CreateCollection("a"))->Insert(Doc(R"({"k":1})")).ok());
+  }
+  const auto shard = Files(".shard");
+  ASSERT_EQ(shard.size(), 1u);
+  FlipByte(shard[0], 60);
+  const std::string manifest = ReadFile(opts().dir + "/MANIFEST");
+  const std::string bad = ReadFile(shard[0]);
+  EXPECT_FALSE(Database::Open(opts()).ok());
+  EXPECT_EQ(ReadFile(opts().dir + "/MANIFEST"), manifest);
+  EXPECT_EQ(ReadFile(shard[0]), bad);
 }
 
 TEST_F(PersistenceTest, MissingDirectoryWithoutCreateIsNotFound) {
