@@ -25,6 +25,12 @@ void CollectionImpl::set_name(std::string name) {
 
 std::string CollectionImpl::Describe() const { return "collection '" + name() + "'"; }
 
+Status CollectionImpl::CheckUsable() const {
+  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  if (dropped()) return Status::NotFound(Describe() + " was dropped");
+  return Status::OK();
+}
+
 Status CollectionImpl::NotFoundError(DocId id) const {
   if (dropped()) return Status::NotFound(Describe() + " was dropped");
   return Status::NotFound(Describe() + " has no document '" + id.ToString() + "'");
@@ -135,7 +141,7 @@ Status CollectionImpl::Delete(DocId id) { return WriteOne(WriteBatch::OpType::kD
 // ---- reads ----
 
 Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)>& fn) const {
-  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  DAAS_RETURN_IF_ERROR(CheckUsable());
   storage::Shard* shard = FindShard(id);
   if (shard == nullptr) return NotFoundError(id);
   core::ReaderLock l(shard->mu());
@@ -146,7 +152,7 @@ Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)
 }
 
 Status CollectionImpl::Get(DocId id, std::string* document) const {
-  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  DAAS_RETURN_IF_ERROR(CheckUsable());
   storage::Shard* shard = FindShard(id);
   if (shard != nullptr) {
     core::ReaderLock l(shard->mu());
@@ -160,7 +166,7 @@ Status CollectionImpl::Get(DocId id, std::string* document) const {
 }
 
 Result<uint64_t> CollectionImpl::Count() const {
-  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  DAAS_RETURN_IF_ERROR(CheckUsable());
   // All shards at once, so a batch that inserts into two shards is counted whole or not at all.
   ShardLockSet locks(Shards(), ShardLockSet::Mode::kShared);
   uint64_t n = 0;
@@ -169,7 +175,7 @@ Result<uint64_t> CollectionImpl::Count() const {
 }
 
 Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& fn) const {
-  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  DAAS_RETURN_IF_ERROR(CheckUsable());
   for (storage::Shard* shard : Shards()) {
     core::ReaderLock l(shard->mu());
     if (!shard->ForEach(fn)) break;
@@ -179,7 +185,7 @@ Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& 
 
 Status CollectionImpl::ParallelScan(
     const std::function<void(unsigned, DocId, std::string_view)>& fn) const {
-  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  DAAS_RETURN_IF_ERROR(CheckUsable());
   const std::vector<storage::Shard*> shards = Shards();
   core::ThreadPool::Default().ParallelFor(shards.size(), [&](size_t k, unsigned worker) {
     core::ReaderLock l(shards[k]->mu());
@@ -192,7 +198,7 @@ Status CollectionImpl::ParallelScan(
 }
 
 Result<CollectionStats> CollectionImpl::Stats() const {
-  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  DAAS_RETURN_IF_ERROR(CheckUsable());
   CollectionStats st;
   ShardLockSet locks(Shards(), ShardLockSet::Mode::kShared);
   for (const storage::Shard* s : locks.shards()) {

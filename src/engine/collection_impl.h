@@ -78,6 +78,8 @@ class CollectionImpl final : public Collection {
     bool has_space() const { return !free.empty() || next_unused < storage::kSlotsPerShard; }
   };
 
+  // Aborted after Close, NotFound after the collection was dropped.
+  Status CheckUsable() const;
   Status NotFoundError(DocId id) const;
   Status WriteOne(WriteBatch::OpType type, DocId id, std::string_view document);
 

@@ -214,6 +214,12 @@ TEST_F(DatabaseTest, CollectionsCreateListRenameDrop) {
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("dropped"), std::string_view::npos);
   EXPECT_EQ(users_->Insert(Doc("{}")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(users_->Count().status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(users_->Stats().status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(users_->Scan([](DocId, std::string_view) { return true; }).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(users_->ParallelScan([](unsigned, DocId, std::string_view) {}).code(),
+            StatusCode::kNotFound);
   // A new collection of the same name is a different collection.
   Collection* again = *db_->CreateCollection("people");
   EXPECT_NE(again, users_);

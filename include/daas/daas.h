@@ -1,0 +1,352 @@
+/* DaaS: the plain C ABI (libdaas.so). Implemented on the C++ API of daas.hpp; see docs/c-api.md.
+ *
+ * ABI rule: this interface only grows. Functions are added, never removed or changed; status
+ * numbers never change; daas_options only gains fields at its end (it carries its own size, see
+ * below).
+ *
+ * Conventions
+ * - Every function returns an int status: DAAS_OK (0) or one of the DAAS_* codes below, the same
+ *   numbers as daas::StatusCode (include/daas/status.h). The few exceptions (daas_batch_free,
+ *   daas_last_error_*, daas_status_name) say so.
+ * - Outputs are written through pointers, and only on success unless a function says otherwise.
+ * - Strings are UTF-8, passed as pointer + length in bytes, and need no NUL terminator. A NULL
+ *   pointer with length 0 is the empty string; a NULL pointer with a nonzero length is
+ *   DAAS_INVALID_ARGUMENT.
+ * - Documents are MessagePack maps (docs/format/document.md) passed as bytes; the *_json variants
+ *   take or return JSON text of one object.
+ * - A NULL handle or a NULL required pointer argument fails with DAAS_INVALID_ARGUMENT, naming the
+ *   argument in the last error message. Nothing a caller passes crashes the library, except
+ *   pointers that do not point to what they claim to (dangling handles, buffers shorter than the
+ *   length given).
+ *
+ * Errors
+ *   Every function except daas_last_error_code, daas_last_error_message and daas_status_name
+ *   first clears the calling thread's last error, then, when it fails, records the code and a
+ *   message ("document 3 of 4: not found ..."). After a successful call, daas_last_error_code()
+ *   is DAAS_OK and daas_last_error_message() is "".
+ *
+ * Caller-owned output buffers (the "buffer protocol")
+ *   Functions returning bytes take (buf, cap, len): on success they write the result to buf and its
+ *   size to *len. When cap is too small they write nothing to buf, set *len to the size needed and
+ *   return DAAS_RESOURCE_EXHAUSTED; call again with a buffer at least that large. buf = NULL with
+ *   cap = 0 is the way to ask for the size. On any other error *len is set to 0, so
+ *   `rc == DAAS_RESOURCE_EXHAUSTED && *len > cap` identifies "buffer too small". JSON outputs are
+ *   NUL-terminated: they need cap >= *len + 1, and *len never counts the NUL.
+ *
+ * Ownership
+ *   daas_db: from daas_db_open; released by daas_db_close (exactly once).
+ *   daas_collection: borrowed from its daas_db, valid until daas_db_close, never freed by the
+ *   caller. After the collection is dropped the handle stays valid and every call on it fails
+ *   with DAAS_NOT_FOUND.
+ *   daas_batch: from daas_batch_new; released by daas_batch_free. It copies the documents given
+ *   to it and must not outlive the collections it names.
+ *
+ * Threading
+ *   daas_db and daas_collection: thread-safe; any thread may call any function on them at any time,
+ *   except daas_db_close, which requires that no other call on that database (or its collections)
+ *   is in progress or starts afterwards.
+ *   daas_batch: not thread-safe; one thread at a time (it may move between threads).
+ *   The last error is per thread.
+ *   Callbacks (daas_collection_scan, daas_db_list_collections) run on the calling thread; a scan
+ *   callback runs with part of the collection locked for reading and must not write to the same
+ *   database (it would deadlock). Callbacks must not unwind (C++ exceptions, longjmp) through the
+ *   library.
+ */
+#ifndef DAAS_DAAS_H_
+#define DAAS_DAAS_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define DAAS_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define DAAS_EXPORT __attribute__((visibility("default")))
+#else
+#define DAAS_EXPORT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status codes: the numbers of daas::StatusCode, never renumbered ---- */
+
+enum {
+  DAAS_OK = 0,
+  DAAS_INVALID_ARGUMENT = 1,   /* malformed input: bad JSON, bad ID text, bad name, NULL argument */
+  DAAS_NOT_FOUND = 2,          /* no such document, collection or directory */
+  DAAS_ALREADY_EXISTS = 3,     /* the collection name is taken */
+  DAAS_CONFLICT = 4,           /* a concurrent change won */
+  DAAS_SCHEMA_VIOLATION = 5,   /* the document breaks a schema rule */
+  DAAS_UNAUTHENTICATED = 6,    /* no or bad credentials */
+  DAAS_PERMISSION_DENIED = 7,  /* the rule says no */
+  DAAS_RESOURCE_EXHAUSTED = 8, /* a limit was hit, or an output buffer is too small */
+  DAAS_BUSY = 9,               /* try again later (e.g. the directory is open elsewhere) */
+  DAAS_ABORTED = 10,           /* the operation was cancelled or its transaction aborted */
+  DAAS_CORRUPTION = 11,        /* stored bytes fail their checksum or grammar */
+  DAAS_IO_ERROR = 12,          /* the operating system refused a read, write or sync */
+  DAAS_NOT_SUPPORTED = 13,     /* valid, but not implemented by this build */
+  DAAS_INTERNAL = 14           /* a DaaS bug: please report it */
+};
+
+/* The calling thread's last error code: DAAS_OK after a successful call. Never fails. */
+DAAS_EXPORT int daas_last_error_code(void);
+
+/* The calling thread's last error message, NUL-terminated: "" after a successful call. Valid until
+ * the next daas_ call on the same thread. Never fails; never NULL. */
+DAAS_EXPORT const char* daas_last_error_message(void);
+
+/* The stable snake_case name of a status code: "ok", "invalid_argument", "not_found", ... and
+ * "unknown" for a number that is no code. Static storage; never NULL. Does not touch the last
+ * error. */
+DAAS_EXPORT const char* daas_status_name(int code);
+
+/* ---- Document IDs ---- */
+
+/* A document ID in its 14-byte binary form: salt (8) | shard (4) | slot (2), big-endian
+ * (docs/format/ids.md). All-zero salt is the null ID, which names nothing. Compare with memcmp for
+ * equality only: byte order is not storage order. */
+typedef struct daas_id {
+  uint8_t bytes[14];
+} daas_id;
+
+/* Length of the text form of an ID, without the NUL. */
+#define DAAS_ID_TEXT_LEN 19
+
+/* Writes the 19-character URL-safe text form of *id and a NUL to out (20 bytes).
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, or id is the null ID). */
+DAAS_EXPORT int daas_id_to_string(const daas_id* id, char out[20]);
+
+/* Parses the text form (exactly 19 bytes, no NUL needed) into *out.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, wrong length, bad character (the message names its
+ * offset), non-canonical text, or the null ID). */
+DAAS_EXPORT int daas_id_parse(const char* text, size_t len, daas_id* out);
+
+/* ---- Options and databases ---- */
+
+typedef struct daas_db daas_db;
+typedef struct daas_collection daas_collection;
+typedef struct daas_batch daas_batch;
+
+/* Options for daas_db_open. Always fill with daas_options_init first, then set fields. */
+typedef struct daas_options {
+  /* sizeof(daas_options) as the caller compiled it; set by daas_options_init. Lets later versions
+   * add fields at the end: the library reads only the fields that fit in struct_size. */
+  size_t struct_size;
+  /* Directory holding the database; dir_len 0 means in-memory (nothing touches disk, and everything
+   * is gone at close). Not NUL-terminated; must not contain a NUL byte. */
+  const char* dir;
+  size_t dir_len;
+  /* Nonzero: create the directory and database when missing (default 1). Zero: opening a directory
+   * without a database fails with DAAS_NOT_FOUND. */
+  int create_if_missing;
+  /* Document limits; 0 means the default. A document over any limit is refused with
+   * DAAS_RESOURCE_EXHAUSTED naming the limit. */
+  size_t max_document_bytes; /* encoded MessagePack size; default 16 MiB, at most 2^31-1 */
+  uint32_t
+      max_document_depth; /* nesting depth, the document's own map is 1; default 100, max 1000 */
+  uint32_t max_key_bytes; /* length of one map key; default 1024 */
+} daas_options;
+
+/* Fills *opts with the defaults (in-memory, create_if_missing = 1, default limits) and sets
+ * opts->struct_size = struct_size. Pass sizeof(daas_options): the size the caller's header
+ * declares, so a library newer than the header never writes past the caller's struct.
+ * Errors: DAAS_INVALID_ARGUMENT (opts NULL, struct_size smaller than the first version of the
+ * struct or larger than 4096). */
+DAAS_EXPORT int daas_options_init(daas_options* opts, size_t struct_size);
+
+/* Opens (or creates, see create_if_missing) a database and stores its handle in *out; on failure
+ * *out is set to NULL. Release with daas_db_close.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, struct_size not set by daas_options_init, dir NULL
+ * with dir_len > 0, dir with a NUL byte, a limit above its ceiling), DAAS_NOT_SUPPORTED (options
+ * from a newer daas.h setting fields this library does not know), DAAS_NOT_FOUND (no database and
+ * create_if_missing is 0), DAAS_BUSY (the directory is open elsewhere), DAAS_CORRUPTION (naming the
+ * file and byte offset), DAAS_IO_ERROR. */
+DAAS_EXPORT int daas_db_open(const daas_options* opts, daas_db** out);
+
+/* Writes a checkpoint of everything changed, releases the directory and frees db. The handle and
+ * all its collection handles are invalid afterwards, whatever the status: the status only reports
+ * whether the final checkpoint succeeded. NULL is a no-op returning DAAS_OK.
+ * Errors: DAAS_IO_ERROR (the checkpoint failed; writes since the last checkpoint are in the WAL),
+ * or the sticky write error that made the database read-only.
+ * Requires: no other call on db or its collections in progress or started afterwards. */
+DAAS_EXPORT int daas_db_close(daas_db* db);
+
+/* Writes every shard changed since the last checkpoint (a no-op for in-memory databases).
+ * Errors: DAAS_INVALID_ARGUMENT (db NULL), DAAS_IO_ERROR. Thread-safe. */
+DAAS_EXPORT int daas_db_checkpoint(daas_db* db);
+
+/* ---- Collections ---- */
+
+/* Creates a collection and stores its handle (borrowed from db) in *out.
+ * On failure *out is set to NULL. Names: 1 to 128 bytes of letters, digits and '_', starting with
+ * a letter.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, bad name), DAAS_ALREADY_EXISTS, DAAS_IO_ERROR.
+ * Thread-safe. */
+DAAS_EXPORT int daas_db_create_collection(daas_db* db, const char* name, size_t name_len,
+                                          daas_collection** out);
+
+/* Looks a collection up by name and stores its handle (borrowed from db) in *out. The same name
+ * gives the same handle until it is dropped or renamed. On failure *out is set to NULL.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument), DAAS_NOT_FOUND. Thread-safe. */
+DAAS_EXPORT int daas_db_get_collection(daas_db* db, const char* name, size_t name_len,
+                                       daas_collection** out);
+
+/* Removes a collection and all its documents. Its handle stays valid and fails with DAAS_NOT_FOUND.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument), DAAS_NOT_FOUND, DAAS_IO_ERROR.
+ * Thread-safe. */
+DAAS_EXPORT int daas_db_drop_collection(daas_db* db, const char* name, size_t name_len);
+
+/* Renames a collection; its handle follows it.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, bad new name), DAAS_NOT_FOUND (no collection
+ * `from`), DAAS_ALREADY_EXISTS (`to` is taken), DAAS_IO_ERROR. Thread-safe. */
+DAAS_EXPORT int daas_db_rename_collection(daas_db* db, const char* from, size_t from_len,
+                                          const char* to, size_t to_len);
+
+/* Called once per collection name, in ascending byte order. name[len] is a NUL. Return 0 to go on,
+ * nonzero to stop. */
+typedef int (*daas_name_fn)(void* ctx, const char* name, size_t len);
+
+/* Calls fn(ctx, name, len) for each collection. Stopping early is not an error.
+ * Errors: DAAS_INVALID_ARGUMENT (db or fn NULL). Thread-safe. */
+DAAS_EXPORT int daas_db_list_collections(daas_db* db, daas_name_fn fn, void* ctx);
+
+/* ---- Documents ---- */
+
+/* Stores a new document (MessagePack map) and writes its ID to *out_id.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, not a well-formed MessagePack map, naming the byte
+ * offset), DAAS_RESOURCE_EXHAUSTED (a document limit), DAAS_NOT_FOUND (collection dropped),
+ * DAAS_IO_ERROR (WAL write failed). Thread-safe. */
+DAAS_EXPORT int daas_collection_insert(daas_collection* coll, const uint8_t* doc, size_t len,
+                                       daas_id* out_id);
+
+/* daas_collection_insert with the document given as JSON text of one object.
+ * Errors: as daas_collection_insert; DAAS_INVALID_ARGUMENT also for bad JSON ("invalid JSON at
+ * byte N: ..."). Thread-safe. */
+DAAS_EXPORT int daas_collection_insert_json(daas_collection* coll, const char* json, size_t len,
+                                            daas_id* out_id);
+
+/* Copies the document's MessagePack bytes to buf (buffer protocol, see the top of this file).
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, buf NULL with cap > 0, null ID), DAAS_NOT_FOUND
+ * (no live document with this ID in this collection: a guessed, stale, deleted or other
+ * collection's ID), DAAS_RESOURCE_EXHAUSTED (buffer too small: *len is the size needed).
+ * Thread-safe. */
+DAAS_EXPORT int daas_collection_get(daas_collection* coll, const daas_id* id, uint8_t* buf,
+                                    size_t cap, size_t* len);
+
+/* daas_collection_get returning compact JSON text, NUL-terminated (cap >= *len + 1; *len excludes
+ * the NUL). Errors: as daas_collection_get. Thread-safe. */
+DAAS_EXPORT int daas_collection_get_json(daas_collection* coll, const daas_id* id, char* buf,
+                                         size_t cap, size_t* len);
+
+/* Replaces the whole document.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, null ID, bad document), DAAS_NOT_FOUND,
+ * DAAS_RESOURCE_EXHAUSTED (a document limit), DAAS_IO_ERROR. Thread-safe. */
+DAAS_EXPORT int daas_collection_replace(daas_collection* coll, const daas_id* id,
+                                        const uint8_t* doc, size_t len);
+/* daas_collection_replace with JSON text; DAAS_INVALID_ARGUMENT also for bad JSON. */
+DAAS_EXPORT int daas_collection_replace_json(daas_collection* coll, const daas_id* id,
+                                             const char* json, size_t len);
+
+/* Applies a JSON Merge Patch (RFC 7386) given as a MessagePack map: nil removes a field, maps
+ * merge, anything else replaces.
+ * Errors: as daas_collection_replace. Thread-safe. */
+DAAS_EXPORT int daas_collection_patch(daas_collection* coll, const daas_id* id,
+                                      const uint8_t* patch, size_t len);
+/* daas_collection_patch with the patch as JSON text of an object (null removes a field). */
+DAAS_EXPORT int daas_collection_patch_json(daas_collection* coll, const daas_id* id,
+                                           const char* json, size_t len);
+
+/* Deletes the document.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, null ID), DAAS_NOT_FOUND,
+ * DAAS_IO_ERROR. Thread-safe. */
+DAAS_EXPORT int daas_collection_delete(daas_collection* coll, const daas_id* id);
+
+/* Writes the number of documents to *count, as of one instant.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument), DAAS_NOT_FOUND (dropped). */
+DAAS_EXPORT int daas_collection_count(daas_collection* coll, uint64_t* count);
+
+/* Called once per document with its ID and MessagePack bytes; both are valid only during the call.
+ * Return 0 to go on, nonzero to stop. Must not write to the database. */
+typedef int (*daas_doc_fn)(void* ctx, const daas_id* id, const uint8_t* doc, size_t len);
+
+/* Visits every document in storage order (shard, then slot). Each shard (65,536 documents) is seen
+ * at one instant, shard after shard. Stopping early is not an error.
+ * Errors: DAAS_INVALID_ARGUMENT (coll or fn NULL), DAAS_NOT_FOUND (dropped).
+ * Thread-safe. */
+DAAS_EXPORT int daas_collection_scan(daas_collection* coll, daas_doc_fn fn, void* ctx);
+
+/* ---- Batches: several writes, across collections of one database, applied atomically ---- */
+
+/* Creates an empty batch in *out (NULL on failure). Release with daas_batch_free.
+ * Errors: DAAS_INVALID_ARGUMENT (out NULL). */
+DAAS_EXPORT int daas_batch_new(daas_batch** out);
+
+/* Frees the batch. NULL is a no-op. Returns nothing. */
+DAAS_EXPORT void daas_batch_free(daas_batch* batch);
+
+/* Removes every operation, so the batch can be reused.
+ * Errors: DAAS_INVALID_ARGUMENT (batch NULL). */
+DAAS_EXPORT int daas_batch_clear(daas_batch* batch);
+
+/* Writes the number of operations in the batch to *count.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument). */
+DAAS_EXPORT int daas_batch_count(const daas_batch* batch, size_t* count);
+
+/* Append one operation; the bytes are copied. Documents are checked when the batch is written, not
+ * here, except that the _json variants convert (and so check the JSON) now and leave the batch
+ * unchanged on error.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, null ID, bad JSON), DAAS_RESOURCE_EXHAUSTED (_json:
+ * a document limit). Not thread-safe (per batch). */
+DAAS_EXPORT int daas_batch_insert(daas_batch* batch, daas_collection* coll, const uint8_t* doc,
+                                  size_t len);
+DAAS_EXPORT int daas_batch_insert_json(daas_batch* batch, daas_collection* coll, const char* json,
+                                       size_t len);
+DAAS_EXPORT int daas_batch_replace(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                   const uint8_t* doc, size_t len);
+DAAS_EXPORT int daas_batch_replace_json(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                        const char* json, size_t len);
+DAAS_EXPORT int daas_batch_patch(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                 const uint8_t* patch, size_t len);
+DAAS_EXPORT int daas_batch_patch_json(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                      const char* json, size_t len);
+DAAS_EXPORT int daas_batch_delete(daas_batch* batch, daas_collection* coll, const daas_id* id);
+
+/* Applies every operation of the batch, in order, or none of them: if one fails (a missing
+ * document, a bad document, a dropped collection) nothing is applied and the error names the
+ * operation's index. Readers see all of it or none of it. The batch is left unchanged.
+ * The IDs of the batch's inserts, in order, are written to inserted_ids (ids_cap entries); the
+ * number of inserts is written to *n_inserted when n_inserted is not NULL. inserted_ids may be NULL
+ * (with ids_cap 0) to discard the IDs. If inserted_ids is not NULL and ids_cap is smaller than the
+ * number of inserts, nothing is applied, *n_inserted is set to the number needed and the call
+ * fails with DAAS_RESOURCE_EXHAUSTED (ids_cap >= the batch's operation count always suffices).
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, inserted_ids NULL with ids_cap > 0, a bad
+ * document, a collection of another database), DAAS_NOT_FOUND (a missing document or dropped
+ * collection), DAAS_RESOURCE_EXHAUSTED (ids_cap too small, or a document limit), DAAS_IO_ERROR. An
+ * empty batch succeeds and does nothing. Thread-safe for db; the batch must not be modified during
+ * the call. */
+DAAS_EXPORT int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* inserted_ids,
+                              size_t ids_cap, size_t* n_inserted);
+
+/* ---- Conversions (no database needed) ---- */
+
+/* Converts JSON text of one object to document bytes (buffer protocol). No document limits are
+ * applied beyond the hard ceilings (2^31-1 bytes, depth 1000): a database checks its own limits
+ * when the document is stored.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, "invalid JSON at byte N: ..."),
+ * DAAS_RESOURCE_EXHAUSTED (buffer too small, *len > cap; or a ceiling, *len == 0). */
+DAAS_EXPORT int daas_document_from_json(const char* json, size_t json_len, uint8_t* buf, size_t cap,
+                                        size_t* len);
+
+/* Converts document bytes to compact JSON text, NUL-terminated (buffer protocol; cap >= *len + 1).
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, not a well-formed document),
+ * DAAS_RESOURCE_EXHAUSTED (buffer too small). */
+DAAS_EXPORT int daas_document_to_json(const uint8_t* doc, size_t doc_len, char* buf, size_t cap,
+                                      size_t* len);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* DAAS_DAAS_H_ */

@@ -1,0 +1,727 @@
+// The C ABI of include/daas/daas.h, on the public C++ API (daas.hpp) only.
+//
+// Invariant: no C++ exception and no failing daas::Status crosses this boundary. Every entry point
+// runs its body through Guard(), which clears the thread's last error, turns a non-OK Status into
+// its code plus a recorded message, and turns any escaped exception into DAAS_INTERNAL. Out of
+// memory is fatal (STYLE.md §4): std::bad_alloc aborts the process with a message on stderr.
+#include "daas/daas.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "daas/daas.hpp"
+
+// Handles. daas_collection is never defined: a daas_collection* is a daas::Collection*, which the
+// Database owns and keeps valid until it is destroyed, exactly the lifetime daas.h promises.
+struct daas_db {
+  std::unique_ptr<daas::Database> db;
+};
+
+struct daas_batch {
+  daas::WriteBatch batch;
+};
+
+namespace {
+
+using daas::Status;
+using daas::StatusCode;
+
+// daas.h repeats the StatusCode numbers so it stays plain C; they must never drift apart.
+#define DAAS_CHECK_CODE(c_name, cxx_name) \
+  static_assert(c_name == static_cast<int>(StatusCode::cxx_name), #c_name " drifted")
+DAAS_CHECK_CODE(DAAS_OK, kOk);
+DAAS_CHECK_CODE(DAAS_INVALID_ARGUMENT, kInvalidArgument);
+DAAS_CHECK_CODE(DAAS_NOT_FOUND, kNotFound);
+DAAS_CHECK_CODE(DAAS_ALREADY_EXISTS, kAlreadyExists);
+DAAS_CHECK_CODE(DAAS_CONFLICT, kConflict);
+DAAS_CHECK_CODE(DAAS_SCHEMA_VIOLATION, kSchemaViolation);
+DAAS_CHECK_CODE(DAAS_UNAUTHENTICATED, kUnauthenticated);
+DAAS_CHECK_CODE(DAAS_PERMISSION_DENIED, kPermissionDenied);
+DAAS_CHECK_CODE(DAAS_RESOURCE_EXHAUSTED, kResourceExhausted);
+DAAS_CHECK_CODE(DAAS_BUSY, kBusy);
+DAAS_CHECK_CODE(DAAS_ABORTED, kAborted);
+DAAS_CHECK_CODE(DAAS_CORRUPTION, kCorruption);
+DAAS_CHECK_CODE(DAAS_IO_ERROR, kIOError);
+DAAS_CHECK_CODE(DAAS_NOT_SUPPORTED, kNotSupported);
+DAAS_CHECK_CODE(DAAS_INTERNAL, kInternal);
+#undef DAAS_CHECK_CODE
+
+static_assert(sizeof(daas_id) == daas::DocId::kBinarySize);
+static_assert(DAAS_ID_TEXT_LEN == daas::DocId::kTextSize);
+
+// The size of the first released daas_options; daas_options_init refuses anything smaller. Fixed
+// forever: later fields go after max_key_bytes and must not change this number.
+constexpr size_t kOptionsV1Size = offsetof(daas_options, max_key_bytes) + sizeof(uint32_t);
+// A struct_size above this is garbage (an uninitialized struct), not a future version: refused
+// rather than read or written.
+constexpr size_t kOptionsMaxSize = 4096;
+
+// Conversions outside a database check only the hard ceilings; the database enforces its own
+// limits when a document is stored (Commit validates every document).
+constexpr daas::DocumentLimits kCeilingLimits{.max_size_bytes = daas::kMaxDocumentBytesCeiling,
+                                              .max_depth = daas::kMaxDocumentDepthCeiling,
+                                              .max_key_bytes = ~uint32_t{0}};
+
+// ---- the thread's last error ----
+
+struct LastError {
+  int code = DAAS_OK;
+  std::string message;  // "" when code is DAAS_OK
+};
+
+LastError& ThreadError() {
+  thread_local LastError error;
+  return error;
+}
+
+void ClearError() {
+  LastError& e = ThreadError();
+  e.code = DAAS_OK;
+  e.message.clear();  // keeps the capacity: no allocation on the success path
+}
+
+int SetError(StatusCode code, std::string_view message) {
+  LastError& e = ThreadError();
+  e.code = static_cast<int>(code);
+  e.message.assign(message);
+  return e.code;
+}
+
+int SetError(const Status& s) {
+  if (s.ok()) return DAAS_OK;
+  return SetError(s.code(), s.message());
+}
+
+[[noreturn]] void OutOfMemory() {
+  std::fputs("daas: out of memory\n", stderr);
+  std::abort();
+}
+
+// Runs an entry point's body: a callable returning int (a DAAS_* code, with the error already
+// recorded) or daas::Status (recorded here).
+template <typename Body>
+int Guard(Body&& body) noexcept {
+  try {
+    ClearError();
+    if constexpr (std::is_same_v<decltype(body()), Status>) {
+      return SetError(body());
+    } else {
+      return body();
+    }
+  } catch (const std::bad_alloc&) {
+    OutOfMemory();
+  } catch (const std::exception& e) {
+    try {
+      return SetError(StatusCode::kInternal, std::string("uncaught exception: ") + e.what());
+    } catch (...) {
+      OutOfMemory();  // only allocation can fail here
+    }
+  } catch (...) {
+    try {
+      return SetError(StatusCode::kInternal, "uncaught exception of unknown type");
+    } catch (...) {
+      OutOfMemory();
+    }
+  }
+}
+
+#define CAPI_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::daas::Status capi_status_ = (expr);        \
+    if (!capi_status_.ok()) return capi_status_; \
+  } while (0)
+
+Status NullArg(const char* name) { return Status::InvalidArgument(std::string(name) + " is NULL"); }
+
+// ---- argument conversion ----
+
+// Pointer + length -> view. NULL is the empty string only with length 0.
+Status Bytes(const void* p, size_t len, const char* name, std::string_view* out) {
+  if (p == nullptr) {
+    if (len != 0) {
+      return Status::InvalidArgument(std::string(name) + " is NULL but its length is " +
+                                     std::to_string(len));
+    }
+    *out = std::string_view();
+    return Status::OK();
+  }
+  *out = std::string_view(static_cast<const char*>(p), len);
+  return Status::OK();
+}
+
+Status ToDocId(const daas_id* id, const char* name, daas::DocId* out) {
+  if (id == nullptr) return NullArg(name);
+  auto r = daas::DocId::FromBinary(std::span<const uint8_t>(id->bytes, sizeof(id->bytes)));
+  if (!r.ok()) return r.status().WithContext(name);
+  *out = *r;
+  return Status::OK();
+}
+
+void FromDocId(daas::DocId id, daas_id* out) {
+  const auto bin = id.ToBinary();
+  std::memcpy(out->bytes, bin.data(), bin.size());
+}
+
+daas::Collection* AsCollection(daas_collection* c) {
+  return reinterpret_cast<daas::Collection*>(c);
+}
+daas_collection* AsHandle(daas::Collection* c) { return reinterpret_cast<daas_collection*>(c); }
+
+// ---- the buffer protocol ----
+
+// Checks (buf, cap, len) and zeroes *len, so every error but "too small" leaves *len == 0.
+Status CheckOutput(const void* buf, size_t cap, size_t* len, const char* buf_name) {
+  if (len == nullptr) return NullArg("len");
+  *len = 0;
+  if (buf == nullptr && cap != 0) {
+    return Status::InvalidArgument(std::string(buf_name) + " is NULL but cap is " +
+                                   std::to_string(cap));
+  }
+  return Status::OK();
+}
+
+// Copies `bytes` to buf, plus a NUL when `nul`; or reports the size needed.
+Status CopyOut(std::string_view bytes, bool nul, void* buf, size_t cap, size_t* len) {
+  *len = bytes.size();
+  const size_t need = bytes.size() + (nul ? 1 : 0);
+  if (cap < need) {
+    return Status::ResourceExhausted("output buffer too small: need " + std::to_string(need) +
+                                     " bytes, have " + std::to_string(cap));
+  }
+  auto* out = static_cast<char*>(buf);
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
+  if (nul) out[bytes.size()] = '\0';
+  return Status::OK();
+}
+
+daas::Result<std::string> JsonArg(const char* json, size_t len) {
+  std::string_view text;
+  if (Status s = Bytes(json, len, "json", &text); !s.ok()) return s;
+  return daas::JsonToDocument(text, kCeilingLimits);
+}
+
+// Body of get / get_json.
+Status GetInto(daas_collection* coll, const daas_id* id, void* buf, size_t cap, size_t* len,
+               bool json) {
+  CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+  if (coll == nullptr) return NullArg("coll");
+  daas::DocId doc_id;
+  CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+  if (!json) {
+    // Straight from the shard into the caller's buffer: one copy, under the shard's read lock.
+    Status copied;
+    CAPI_RETURN_IF_ERROR(AsCollection(coll)->Read(
+        doc_id, [&](std::string_view bytes) { copied = CopyOut(bytes, false, buf, cap, len); }));
+    return copied;
+  }
+  // Converting to JSON costs more than a copy: do it after the lock is released.
+  std::string bytes;
+  CAPI_RETURN_IF_ERROR(AsCollection(coll)->Get(doc_id, &bytes));
+  auto text = daas::DocumentToJson(bytes);
+  if (!text.ok()) return text.status();
+  return CopyOut(*text, true, buf, cap, len);
+}
+
+// Body of insert / insert_json.
+Status Insert(daas_collection* coll, std::string_view doc, daas_id* out_id) {
+  auto id = AsCollection(coll)->Insert(doc);
+  if (!id.ok()) return id.status();
+  FromDocId(*id, out_id);
+  return Status::OK();
+}
+
+enum class WriteKind { kReplace, kPatch };
+
+Status WriteById(WriteKind kind, daas_collection* coll, daas::DocId id, std::string_view doc) {
+  return kind == WriteKind::kReplace ? AsCollection(coll)->Replace(id, doc)
+                                     : AsCollection(coll)->Patch(id, doc);
+}
+
+// Body of replace / patch and their _json variants.
+Status WriteOne(WriteKind kind, daas_collection* coll, const daas_id* id, const void* data,
+                size_t len, bool json) {
+  if (coll == nullptr) return NullArg("coll");
+  daas::DocId doc_id;
+  CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+  if (json) {
+    auto doc = JsonArg(static_cast<const char*>(data), len);
+    if (!doc.ok()) return doc.status();
+    return WriteById(kind, coll, doc_id, *doc);
+  }
+  std::string_view doc;
+  CAPI_RETURN_IF_ERROR(Bytes(data, len, kind == WriteKind::kReplace ? "doc" : "patch", &doc));
+  return WriteById(kind, coll, doc_id, doc);
+}
+
+// Body of the batch appends. `id` is ignored for inserts; `data` is unused for deletes.
+Status BatchAppend(daas_batch* batch, daas::WriteBatch::OpType type, daas_collection* coll,
+                   const daas_id* id, const void* data, size_t len, bool json) {
+  using OpType = daas::WriteBatch::OpType;
+  if (batch == nullptr) return NullArg("batch");
+  if (coll == nullptr) return NullArg("coll");
+  daas::DocId doc_id;
+  if (type != OpType::kInsert) CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+  std::string converted;
+  std::string_view doc;
+  if (type != OpType::kDelete) {
+    if (json) {
+      auto r = JsonArg(static_cast<const char*>(data), len);
+      if (!r.ok()) return r.status();
+      converted = std::move(*r);
+      doc = converted;
+    } else {
+      CAPI_RETURN_IF_ERROR(Bytes(data, len, type == OpType::kPatch ? "patch" : "doc", &doc));
+    }
+  }
+  daas::Collection* c = AsCollection(coll);
+  switch (type) {
+    case OpType::kInsert:
+      batch->batch.Insert(c, doc);
+      break;
+    case OpType::kReplace:
+      batch->batch.Replace(c, doc_id, doc);
+      break;
+    case OpType::kPatch:
+      batch->batch.Patch(c, doc_id, doc);
+      break;
+    case OpType::kDelete:
+      batch->batch.Delete(c, doc_id);
+      break;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+// ==== errors ====
+
+extern "C" int daas_last_error_code(void) { return ThreadError().code; }
+
+extern "C" const char* daas_last_error_message(void) { return ThreadError().message.c_str(); }
+
+extern "C" const char* daas_status_name(int code) {
+  if (code < DAAS_OK || code > DAAS_INTERNAL) return "unknown";
+  return daas::StatusCodeName(static_cast<StatusCode>(code));
+}
+
+// ==== ids ====
+
+extern "C" int daas_id_to_string(const daas_id* id, char out[20]) {
+  return Guard([&]() -> Status {
+    if (out == nullptr) return NullArg("out");
+    daas::DocId doc_id;
+    CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+    const std::string text = doc_id.ToString();
+    std::memcpy(out, text.data(), DAAS_ID_TEXT_LEN);
+    out[DAAS_ID_TEXT_LEN] = '\0';
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_id_parse(const char* text, size_t len, daas_id* out) {
+  return Guard([&]() -> Status {
+    if (out == nullptr) return NullArg("out");
+    std::string_view view;
+    CAPI_RETURN_IF_ERROR(Bytes(text, len, "text", &view));
+    auto id = daas::DocId::Parse(view);
+    if (!id.ok()) return id.status();
+    if (id->is_null()) return Status::InvalidArgument("text is the null document ID");
+    FromDocId(*id, out);
+    return Status::OK();
+  });
+}
+
+// ==== options and databases ====
+
+extern "C" int daas_options_init(daas_options* opts, size_t struct_size) {
+  return Guard([&]() -> Status {
+    if (opts == nullptr) return NullArg("opts");
+    if (struct_size > kOptionsMaxSize) {
+      return Status::InvalidArgument("struct_size " + std::to_string(struct_size) +
+                                     " is implausibly large; pass sizeof(daas_options)");
+    }
+    if (struct_size < kOptionsV1Size) {
+      return Status::InvalidArgument("struct_size " + std::to_string(struct_size) +
+                                     " is smaller than the first daas_options (" +
+                                     std::to_string(kOptionsV1Size) + " bytes)");
+    }
+    // Zero the caller's whole struct, fields newer than this library included: a field's zero
+    // value always means its default, so daas_db_open accepts them.
+    std::memset(static_cast<void*>(opts), 0, struct_size);
+    opts->struct_size = struct_size;
+    opts->dir = nullptr;
+    opts->dir_len = 0;
+    opts->create_if_missing = 1;
+    const daas::DocumentLimits defaults;
+    opts->max_document_bytes = defaults.max_size_bytes;
+    opts->max_document_depth = defaults.max_depth;
+    opts->max_key_bytes = defaults.max_key_bytes;
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_db_open(const daas_options* opts, daas_db** out) {
+  return Guard([&]() -> Status {
+    if (out == nullptr) return NullArg("out");
+    *out = nullptr;
+    if (opts == nullptr) return NullArg("opts");
+    const size_t size = opts->struct_size;
+    if (size < kOptionsV1Size || size > kOptionsMaxSize) {
+      return Status::InvalidArgument("opts->struct_size is " + std::to_string(size) +
+                                     "; call daas_options_init(opts, sizeof(daas_options))");
+    }
+    if (size > sizeof(daas_options)) {
+      // A newer header: fine as long as every field this library does not know is left at zero,
+      // its default.
+      const auto* tail = reinterpret_cast<const unsigned char*>(opts) + sizeof(daas_options);
+      for (size_t i = 0; i < size - sizeof(daas_options); ++i) {
+        if (tail[i] != 0) {
+          return Status::NotSupported("opts sets a field at byte " +
+                                      std::to_string(sizeof(daas_options) + i) +
+                                      " that this version of libdaas does not know");
+        }
+      }
+    }
+    daas::Options options;
+    std::string_view dir;
+    CAPI_RETURN_IF_ERROR(Bytes(opts->dir, opts->dir_len, "opts->dir", &dir));
+    if (dir.find('\0') != std::string_view::npos) {
+      return Status::InvalidArgument("opts->dir contains a NUL byte");
+    }
+    options.dir = std::string(dir);
+    options.create_if_missing = opts->create_if_missing != 0;
+    if (opts->max_document_bytes != 0) options.limits.max_size_bytes = opts->max_document_bytes;
+    if (opts->max_document_depth != 0) options.limits.max_depth = opts->max_document_depth;
+    if (opts->max_key_bytes != 0) options.limits.max_key_bytes = opts->max_key_bytes;
+    auto db = daas::Database::Open(options);
+    if (!db.ok()) return db.status();
+    auto handle = std::make_unique<daas_db>();
+    handle->db = std::move(*db);
+    *out = handle.release();
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_db_close(daas_db* db) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return Status::OK();
+    std::unique_ptr<daas_db> owned(db);
+    return owned->db->Close();
+  });
+}
+
+extern "C" int daas_db_checkpoint(daas_db* db) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    return db->db->Checkpoint();
+  });
+}
+
+// ==== collections ====
+
+namespace {
+
+// Body of create / get collection.
+Status CollectionHandle(bool create, daas_db* db, const char* name, size_t name_len,
+                        daas_collection** out) {
+  if (out == nullptr) return NullArg("out");
+  *out = nullptr;
+  if (db == nullptr) return NullArg("db");
+  std::string_view n;
+  CAPI_RETURN_IF_ERROR(Bytes(name, name_len, "name", &n));
+  auto c = create ? db->db->CreateCollection(n) : db->db->GetCollection(n);
+  if (!c.ok()) return c.status();
+  *out = AsHandle(*c);
+  return Status::OK();
+}
+
+}  // namespace
+
+extern "C" int daas_db_create_collection(daas_db* db, const char* name, size_t name_len,
+                                         daas_collection** out) {
+  return Guard([&] { return CollectionHandle(true, db, name, name_len, out); });
+}
+
+extern "C" int daas_db_get_collection(daas_db* db, const char* name, size_t name_len,
+                                      daas_collection** out) {
+  return Guard([&] { return CollectionHandle(false, db, name, name_len, out); });
+}
+
+extern "C" int daas_db_drop_collection(daas_db* db, const char* name, size_t name_len) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    std::string_view n;
+    CAPI_RETURN_IF_ERROR(Bytes(name, name_len, "name", &n));
+    return db->db->DropCollection(n);
+  });
+}
+
+extern "C" int daas_db_rename_collection(daas_db* db, const char* from, size_t from_len,
+                                         const char* to, size_t to_len) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    std::string_view f, t;
+    CAPI_RETURN_IF_ERROR(Bytes(from, from_len, "from", &f));
+    CAPI_RETURN_IF_ERROR(Bytes(to, to_len, "to", &t));
+    return db->db->RenameCollection(f, t);
+  });
+}
+
+extern "C" int daas_db_list_collections(daas_db* db, daas_name_fn fn, void* ctx) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    if (fn == nullptr) return NullArg("fn");
+    // A copy of the names: fn may call back into the library, even drop a collection.
+    const std::vector<std::string> names = db->db->ListCollections();
+    for (const std::string& name : names) {
+      if (fn(ctx, name.c_str(), name.size()) != 0) break;
+    }
+    // fn may have called other daas_ functions on this thread; this call succeeded.
+    ClearError();
+    return Status::OK();
+  });
+}
+
+// ==== documents ====
+
+extern "C" int daas_collection_insert(daas_collection* coll, const uint8_t* doc, size_t len,
+                                      daas_id* out_id) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    if (out_id == nullptr) return NullArg("out_id");
+    std::string_view d;
+    CAPI_RETURN_IF_ERROR(Bytes(doc, len, "doc", &d));
+    return Insert(coll, d, out_id);
+  });
+}
+
+extern "C" int daas_collection_insert_json(daas_collection* coll, const char* json, size_t len,
+                                           daas_id* out_id) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    if (out_id == nullptr) return NullArg("out_id");
+    auto doc = JsonArg(json, len);
+    if (!doc.ok()) return doc.status();
+    return Insert(coll, *doc, out_id);
+  });
+}
+
+extern "C" int daas_collection_get(daas_collection* coll, const daas_id* id, uint8_t* buf,
+                                   size_t cap, size_t* len) {
+  return Guard([&] { return GetInto(coll, id, buf, cap, len, false); });
+}
+
+extern "C" int daas_collection_get_json(daas_collection* coll, const daas_id* id, char* buf,
+                                        size_t cap, size_t* len) {
+  return Guard([&] { return GetInto(coll, id, buf, cap, len, true); });
+}
+
+extern "C" int daas_collection_replace(daas_collection* coll, const daas_id* id, const uint8_t* doc,
+                                       size_t len) {
+  return Guard([&] { return WriteOne(WriteKind::kReplace, coll, id, doc, len, false); });
+}
+
+extern "C" int daas_collection_replace_json(daas_collection* coll, const daas_id* id,
+                                            const char* json, size_t len) {
+  return Guard([&] { return WriteOne(WriteKind::kReplace, coll, id, json, len, true); });
+}
+
+extern "C" int daas_collection_patch(daas_collection* coll, const daas_id* id, const uint8_t* patch,
+                                     size_t len) {
+  return Guard([&] { return WriteOne(WriteKind::kPatch, coll, id, patch, len, false); });
+}
+
+extern "C" int daas_collection_patch_json(daas_collection* coll, const daas_id* id,
+                                          const char* json, size_t len) {
+  return Guard([&] { return WriteOne(WriteKind::kPatch, coll, id, json, len, true); });
+}
+
+extern "C" int daas_collection_delete(daas_collection* coll, const daas_id* id) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    daas::DocId doc_id;
+    CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+    return AsCollection(coll)->Delete(doc_id);
+  });
+}
+
+extern "C" int daas_collection_count(daas_collection* coll, uint64_t* count) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    if (count == nullptr) return NullArg("count");
+    auto n = AsCollection(coll)->Count();
+    if (!n.ok()) return n.status();
+    *count = *n;
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_collection_scan(daas_collection* coll, daas_doc_fn fn, void* ctx) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    if (fn == nullptr) return NullArg("fn");
+    CAPI_RETURN_IF_ERROR(AsCollection(coll)->Scan([&](daas::DocId id, std::string_view bytes) {
+      daas_id cid;
+      FromDocId(id, &cid);
+      return fn(ctx, &cid, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()) == 0;
+    }));
+    // fn may have called other daas_ functions on this thread; this call succeeded.
+    ClearError();
+    return Status::OK();
+  });
+}
+
+// ==== batches ====
+
+extern "C" int daas_batch_new(daas_batch** out) {
+  return Guard([&]() -> Status {
+    if (out == nullptr) return NullArg("out");
+    *out = std::make_unique<daas_batch>().release();
+    return Status::OK();
+  });
+}
+
+extern "C" void daas_batch_free(daas_batch* batch) {
+  // Destroying a WriteBatch frees memory and cannot fail; the Guard only keeps the promise that the
+  // last error is cleared.
+  Guard([&]() -> Status {
+    std::unique_ptr<daas_batch> owned(batch);
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_batch_clear(daas_batch* batch) {
+  return Guard([&]() -> Status {
+    if (batch == nullptr) return NullArg("batch");
+    batch->batch.Clear();
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_batch_count(const daas_batch* batch, size_t* count) {
+  return Guard([&]() -> Status {
+    if (batch == nullptr) return NullArg("batch");
+    if (count == nullptr) return NullArg("count");
+    *count = batch->batch.size();
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_batch_insert(daas_batch* batch, daas_collection* coll, const uint8_t* doc,
+                                 size_t len) {
+  return Guard([&] {
+    return BatchAppend(batch, daas::WriteBatch::OpType::kInsert, coll, nullptr, doc, len, false);
+  });
+}
+
+extern "C" int daas_batch_insert_json(daas_batch* batch, daas_collection* coll, const char* json,
+                                      size_t len) {
+  return Guard([&] {
+    return BatchAppend(batch, daas::WriteBatch::OpType::kInsert, coll, nullptr, json, len, true);
+  });
+}
+
+extern "C" int daas_batch_replace(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                  const uint8_t* doc, size_t len) {
+  return Guard([&] {
+    return BatchAppend(batch, daas::WriteBatch::OpType::kReplace, coll, id, doc, len, false);
+  });
+}
+
+extern "C" int daas_batch_replace_json(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                       const char* json, size_t len) {
+  return Guard([&] {
+    return BatchAppend(batch, daas::WriteBatch::OpType::kReplace, coll, id, json, len, true);
+  });
+}
+
+extern "C" int daas_batch_patch(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                const uint8_t* patch, size_t len) {
+  return Guard([&] {
+    return BatchAppend(batch, daas::WriteBatch::OpType::kPatch, coll, id, patch, len, false);
+  });
+}
+
+extern "C" int daas_batch_patch_json(daas_batch* batch, daas_collection* coll, const daas_id* id,
+                                     const char* json, size_t len) {
+  return Guard([&] {
+    return BatchAppend(batch, daas::WriteBatch::OpType::kPatch, coll, id, json, len, true);
+  });
+}
+
+extern "C" int daas_batch_delete(daas_batch* batch, daas_collection* coll, const daas_id* id) {
+  return Guard([&] {
+    return BatchAppend(batch, daas::WriteBatch::OpType::kDelete, coll, id, nullptr, 0, false);
+  });
+}
+
+extern "C" int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* inserted_ids,
+                             size_t ids_cap, size_t* n_inserted) {
+  return Guard([&]() -> Status {
+    if (n_inserted != nullptr) *n_inserted = 0;
+    if (db == nullptr) return NullArg("db");
+    if (batch == nullptr) return NullArg("batch");
+    if (inserted_ids == nullptr && ids_cap != 0) {
+      return Status::InvalidArgument("inserted_ids is NULL but ids_cap is " +
+                                     std::to_string(ids_cap));
+    }
+    size_t inserts = 0;
+    for (const auto& op : batch->batch.ops()) {
+      if (op.type == daas::WriteBatch::OpType::kInsert) ++inserts;
+    }
+    // Checked before writing: once the batch is applied there is no way to report its IDs.
+    if (inserted_ids != nullptr && ids_cap < inserts) {
+      if (n_inserted != nullptr) *n_inserted = inserts;
+      return Status::ResourceExhausted("inserted_ids too small: the batch has " +
+                                       std::to_string(inserts) + " inserts, ids_cap is " +
+                                       std::to_string(ids_cap) + "; nothing was written");
+    }
+    std::vector<daas::DocId> ids;
+    CAPI_RETURN_IF_ERROR(db->db->Write(batch->batch, &ids));
+    if (ids.size() != inserts) {
+      return Status::Internal("Database::Write returned " + std::to_string(ids.size()) +
+                              " IDs for " + std::to_string(inserts) + " inserts");
+    }
+    if (inserted_ids != nullptr) {
+      for (size_t i = 0; i < ids.size(); ++i) FromDocId(ids[i], &inserted_ids[i]);
+    }
+    if (n_inserted != nullptr) *n_inserted = inserts;
+    return Status::OK();
+  });
+}
+
+// ==== conversions ====
+
+extern "C" int daas_document_from_json(const char* json, size_t json_len, uint8_t* buf, size_t cap,
+                                       size_t* len) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    auto doc = JsonArg(json, json_len);
+    if (!doc.ok()) return doc.status();
+    return CopyOut(*doc, false, buf, cap, len);
+  });
+}
+
+extern "C" int daas_document_to_json(const uint8_t* doc, size_t doc_len, char* buf, size_t cap,
+                                     size_t* len) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    std::string_view d;
+    CAPI_RETURN_IF_ERROR(Bytes(doc, doc_len, "doc", &d));
+    auto text = daas::DocumentToJson(d);
+    if (!text.ok()) return text.status();
+    return CopyOut(*text, true, buf, cap, len);
+  });
+}

@@ -1,0 +1,714 @@
+/* Tests the C ABI (include/daas/daas.h) from plain C11, linked only against libdaas.so: every
+ * function, its success path and its error paths (NULL arguments, bad IDs, small buffers, missing
+ * documents, batch atomicity, persistence across close and reopen, per-thread last error).
+ *
+ * Prints "capi: N passed, M failed" and exits non-zero when M > 0. */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
+
+#include "daas/daas.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int g_passed = 0;
+static int g_failed = 0;
+
+#define CHECK(cond)                                                                              \
+  do {                                                                                           \
+    if (cond) {                                                                                  \
+      ++g_passed;                                                                                \
+    } else {                                                                                     \
+      ++g_failed;                                                                                \
+      fprintf(stderr, "%s:%d: CHECK(%s) failed; last error %s: %s\n", __FILE__, __LINE__, #cond, \
+              daas_status_name(daas_last_error_code()), daas_last_error_message());              \
+    }                                                                                            \
+  } while (0)
+
+/* Checks that `expr` returns `want`, and that the last error agrees with it. */
+#define CHECK_RC(expr, want)                                                                     \
+  do {                                                                                           \
+    int rc_ = (expr);                                                                            \
+    int want_ = (want);                                                                          \
+    if (rc_ == want_ && daas_last_error_code() == want_ &&                                       \
+        (want_ == DAAS_OK) == (daas_last_error_message()[0] == '\0')) {                          \
+      ++g_passed;                                                                                \
+    } else {                                                                                     \
+      ++g_failed;                                                                                \
+      fprintf(stderr, "%s:%d: %s returned %s, want %s; last error %s: %s\n", __FILE__, __LINE__, \
+              #expr, daas_status_name(rc_), daas_status_name(want_),                             \
+              daas_status_name(daas_last_error_code()), daas_last_error_message());              \
+    }                                                                                            \
+  } while (0)
+
+#define CHECK_OK(expr) CHECK_RC(expr, DAAS_OK)
+
+/* The last error message mentions `word`. */
+#define CHECK_MSG(word) CHECK(strstr(daas_last_error_message(), (word)) != NULL)
+
+#define S(lit) (lit), (sizeof(lit) - 1) /* a string literal as pointer + length */
+
+/* {"a": 1} and {"a": 2} in MessagePack, written by hand. */
+static const uint8_t kDocA1[] = {0x81, 0xa1, 'a', 0x01};
+static const uint8_t kDocA2[] = {0x81, 0xa1, 'a', 0x02};
+/* {"b": nil} as a merge patch: removes b. */
+static const uint8_t kPatchDropB[] = {0x81, 0xa1, 'b', 0xc0};
+
+static daas_db* OpenMemory(void) {
+  daas_options opts;
+  daas_db* db = NULL;
+  if (daas_options_init(&opts, sizeof opts) != DAAS_OK) return NULL;
+  if (daas_db_open(&opts, &db) != DAAS_OK) return NULL;
+  return db;
+}
+
+/* Reads a document as JSON into a fixed buffer; returns the status. */
+static int GetJson(daas_collection* c, const daas_id* id, char* out, size_t cap) {
+  size_t len = 0;
+  return daas_collection_get_json(c, id, out, cap, &len);
+}
+
+static void TestStatusAndErrors(void) {
+  CHECK(strcmp(daas_status_name(DAAS_OK), "ok") == 0);
+  CHECK(strcmp(daas_status_name(DAAS_INVALID_ARGUMENT), "invalid_argument") == 0);
+  CHECK(strcmp(daas_status_name(DAAS_NOT_FOUND), "not_found") == 0);
+  CHECK(strcmp(daas_status_name(DAAS_RESOURCE_EXHAUSTED), "resource_exhausted") == 0);
+  CHECK(strcmp(daas_status_name(DAAS_INTERNAL), "internal") == 0);
+  CHECK(strcmp(daas_status_name(15), "unknown") == 0);
+  CHECK(strcmp(daas_status_name(-1), "unknown") == 0);
+
+  /* A failure records code and message; the next successful call clears both. */
+  daas_id id;
+  CHECK_RC(daas_id_parse(S("short"), &id), DAAS_INVALID_ARGUMENT);
+  CHECK(daas_last_error_code() == DAAS_INVALID_ARGUMENT);
+  CHECK(strlen(daas_last_error_message()) > 0);
+  /* Reading the last error does not clear it, nor does daas_status_name. */
+  (void)daas_status_name(DAAS_OK);
+  CHECK(daas_last_error_code() == DAAS_INVALID_ARGUMENT);
+  daas_options opts;
+  CHECK_OK(daas_options_init(&opts, sizeof opts));
+  CHECK(daas_last_error_code() == DAAS_OK);
+  CHECK(strcmp(daas_last_error_message(), "") == 0);
+}
+
+static void* OtherThread(void* arg) {
+  daas_id id;
+  int* ok = (int*)arg;
+  /* This thread's failure is its own. */
+  *ok = daas_last_error_code() == DAAS_OK &&
+        daas_id_parse(S("!!!!!!!!!!!!!!!!!!!"), &id) == DAAS_INVALID_ARGUMENT &&
+        daas_last_error_code() == DAAS_INVALID_ARGUMENT;
+  return NULL;
+}
+
+static void TestLastErrorIsPerThread(void) {
+  daas_options opts;
+  CHECK_OK(daas_options_init(&opts, sizeof opts));
+  pthread_t t;
+  int other_ok = 0;
+  CHECK(pthread_create(&t, NULL, OtherThread, &other_ok) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  CHECK(other_ok);
+  CHECK(daas_last_error_code() == DAAS_OK); /* untouched by the other thread's failure */
+}
+
+static void TestOptionsAndOpen(void) {
+  daas_options opts;
+  daas_db* db = (daas_db*)&opts; /* any non-NULL value: must be reset on failure */
+
+  CHECK_RC(daas_options_init(NULL, sizeof opts), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("opts");
+  CHECK_RC(daas_options_init(&opts, 8), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_options_init(&opts, (size_t)1 << 40), DAAS_INVALID_ARGUMENT); /* garbage size */
+  CHECK_OK(daas_options_init(&opts, sizeof opts));
+  CHECK(opts.struct_size == sizeof opts);
+  CHECK(opts.dir == NULL && opts.dir_len == 0);
+  CHECK(opts.create_if_missing == 1);
+  CHECK(opts.max_document_bytes == 16u << 20);
+  CHECK(opts.max_document_depth == 100);
+  CHECK(opts.max_key_bytes == 1024);
+
+  CHECK_RC(daas_db_open(NULL, &db), DAAS_INVALID_ARGUMENT);
+  CHECK(db == NULL);
+  CHECK_RC(daas_db_open(&opts, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("out");
+
+  daas_options bad = opts;
+  bad.struct_size = 0; /* not initialized with daas_options_init */
+  CHECK_RC(daas_db_open(&bad, &db), DAAS_INVALID_ARGUMENT);
+  bad.struct_size = (size_t)-1;
+  CHECK_RC(daas_db_open(&bad, &db), DAAS_INVALID_ARGUMENT);
+  bad = opts;
+  bad.dir = NULL;
+  bad.dir_len = 5;
+  CHECK_RC(daas_db_open(&bad, &db), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("opts->dir");
+  bad = opts;
+  bad.dir = "a\0b";
+  bad.dir_len = 3;
+  CHECK_RC(daas_db_open(&bad, &db), DAAS_INVALID_ARGUMENT);
+  bad = opts;
+  bad.max_document_depth = 5000; /* above the ceiling of 1000 */
+  CHECK_RC(daas_db_open(&bad, &db), DAAS_INVALID_ARGUMENT);
+  CHECK(db == NULL);
+
+  /* Options from a newer header: a longer struct is fine while the unknown tail is zero. */
+  struct {
+    daas_options base;
+    uint64_t future_field;
+  } newer;
+  CHECK_OK(daas_options_init(&newer.base, sizeof newer));
+  CHECK(newer.base.struct_size == sizeof newer && newer.future_field == 0);
+  CHECK_OK(daas_db_open(&newer.base, &db));
+  CHECK(db != NULL);
+  CHECK_OK(daas_db_close(db));
+  newer.future_field = 7;
+  CHECK_RC(daas_db_open(&newer.base, &db), DAAS_NOT_SUPPORTED);
+
+  CHECK_OK(daas_db_close(NULL));
+  CHECK_RC(daas_db_checkpoint(NULL), DAAS_INVALID_ARGUMENT);
+
+  /* In-memory checkpoint is a no-op. */
+  CHECK_OK(daas_db_open(&opts, &db));
+  CHECK_OK(daas_db_checkpoint(db));
+  CHECK_OK(daas_db_close(db));
+}
+
+static void TestIds(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("ids"), &c));
+  daas_id id;
+  CHECK_OK(daas_collection_insert(c, kDocA1, sizeof kDocA1, &id));
+
+  char text[20];
+  memset(text, 'x', sizeof text);
+  CHECK_OK(daas_id_to_string(&id, text));
+  CHECK(strlen(text) == DAAS_ID_TEXT_LEN);
+  daas_id parsed;
+  CHECK_OK(daas_id_parse(text, DAAS_ID_TEXT_LEN, &parsed));
+  CHECK(memcmp(&parsed, &id, sizeof id) == 0);
+
+  CHECK_RC(daas_id_to_string(NULL, text), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("id");
+  CHECK_RC(daas_id_to_string(&id, NULL), DAAS_INVALID_ARGUMENT);
+  daas_id null_id;
+  memset(&null_id, 0, sizeof null_id);
+  CHECK_RC(daas_id_to_string(&null_id, text), DAAS_INVALID_ARGUMENT);
+
+  CHECK_RC(daas_id_parse(NULL, 19, &parsed), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_id_parse(text, DAAS_ID_TEXT_LEN, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_id_parse(text, DAAS_ID_TEXT_LEN - 1, &parsed), DAAS_INVALID_ARGUMENT);
+  char bad[20];
+  memcpy(bad, text, sizeof bad);
+  bad[4] = '*';
+  CHECK_RC(daas_id_parse(bad, DAAS_ID_TEXT_LEN, &parsed), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("offset 4");
+  CHECK_RC(daas_id_parse(S("-------------------"), &parsed), DAAS_INVALID_ARGUMENT); /* null */
+
+  /* A guessed ID (right shard and slot, wrong salt) finds nothing. */
+  daas_id guessed = id;
+  guessed.bytes[0] ^= 0x5a;
+  size_t len = 0;
+  CHECK_RC(daas_collection_get(c, &guessed, NULL, 0, &len), DAAS_NOT_FOUND);
+  CHECK(len == 0);
+  /* The null ID is refused as an argument. */
+  CHECK_RC(daas_collection_get(c, &null_id, NULL, 0, &len), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_db_close(db));
+}
+
+typedef struct {
+  int calls;
+  int stop_after; /* 0: never stop */
+  char names[4][16];
+} NameList;
+
+static int CollectName(void* ctx, const char* name, size_t len) {
+  NameList* list = (NameList*)ctx;
+  if (list->calls < 4 && len < 16 && name[len] == '\0')
+    memcpy(list->names[list->calls], name, len + 1);
+  ++list->calls;
+  return list->stop_after != 0 && list->calls >= list->stop_after;
+}
+
+static void TestCollections(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* users = NULL;
+  daas_collection* c = (daas_collection*)db;
+
+  CHECK_OK(daas_db_create_collection(db, S("users"), &users));
+  CHECK(users != NULL);
+  CHECK_RC(daas_db_create_collection(db, S("users"), &c), DAAS_ALREADY_EXISTS);
+  CHECK(c == NULL);
+  CHECK_RC(daas_db_create_collection(db, S("1bad"), &c), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_create_collection(db, NULL, 0, &c), DAAS_INVALID_ARGUMENT); /* empty name */
+  CHECK_RC(daas_db_create_collection(NULL, S("x"), &c), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("db");
+  CHECK_RC(daas_db_create_collection(db, S("x"), NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_create_collection(db, NULL, 3, &c), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("name");
+
+  CHECK_OK(daas_db_get_collection(db, S("users"), &c));
+  CHECK(c == users);
+  CHECK_RC(daas_db_get_collection(db, S("nope"), &c), DAAS_NOT_FOUND);
+  CHECK(c == NULL);
+  CHECK_RC(daas_db_get_collection(NULL, S("users"), &c), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_get_collection(db, S("users"), NULL), DAAS_INVALID_ARGUMENT);
+
+  daas_collection* posts = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("posts"), &posts));
+  NameList list;
+  memset(&list, 0, sizeof list);
+  CHECK_OK(daas_db_list_collections(db, CollectName, &list));
+  CHECK(list.calls == 2);
+  CHECK(strcmp(list.names[0], "posts") == 0 && strcmp(list.names[1], "users") == 0);
+  memset(&list, 0, sizeof list);
+  list.stop_after = 1;
+  CHECK_OK(daas_db_list_collections(db, CollectName, &list));
+  CHECK(list.calls == 1);
+  CHECK_RC(daas_db_list_collections(db, NULL, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_list_collections(NULL, CollectName, &list), DAAS_INVALID_ARGUMENT);
+
+  /* Rename: the handle follows the collection. */
+  daas_id id;
+  CHECK_OK(daas_collection_insert(users, kDocA1, sizeof kDocA1, &id));
+  CHECK_OK(daas_db_rename_collection(db, S("users"), S("people")));
+  CHECK_RC(daas_db_get_collection(db, S("users"), &c), DAAS_NOT_FOUND);
+  CHECK_OK(daas_db_get_collection(db, S("people"), &c));
+  CHECK(c == users);
+  size_t len = 0;
+  CHECK_RC(daas_collection_get(users, &id, NULL, 0, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == sizeof kDocA1);
+  CHECK_RC(daas_db_rename_collection(db, S("people"), S("posts")), DAAS_ALREADY_EXISTS);
+  CHECK_RC(daas_db_rename_collection(db, S("nope"), S("other")), DAAS_NOT_FOUND);
+  CHECK_RC(daas_db_rename_collection(db, S("people"), S("9x")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_rename_collection(NULL, S("people"), S("x")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_rename_collection(db, NULL, 1, S("x")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_rename_collection(db, S("people"), NULL, 1), DAAS_INVALID_ARGUMENT);
+
+  /* Drop: the handle stays valid and fails NotFound. */
+  CHECK_OK(daas_db_drop_collection(db, S("people")));
+  uint64_t n = 0;
+  CHECK_RC(daas_collection_count(users, &n), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_get(users, &id, NULL, 0, &len), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_insert(users, kDocA1, sizeof kDocA1, &id), DAAS_NOT_FOUND);
+  CHECK_RC(daas_db_drop_collection(db, S("people")), DAAS_NOT_FOUND);
+  CHECK_RC(daas_db_drop_collection(NULL, S("people")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_drop_collection(db, NULL, 2), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_db_close(db));
+}
+
+typedef struct {
+  int calls;
+  int stop_after;
+  size_t bytes;
+  int ids_ok;
+} ScanState;
+
+static int CountDoc(void* ctx, const daas_id* id, const uint8_t* doc, size_t len) {
+  ScanState* st = (ScanState*)ctx;
+  char text[20];
+  /* The callback may call read-only functions; it sees a valid ID. */
+  if (doc == NULL || daas_id_to_string(id, text) != DAAS_OK) st->ids_ok = 0;
+  ++st->calls;
+  st->bytes += len;
+  return st->stop_after != 0 && st->calls >= st->stop_after;
+}
+
+static void TestDocuments(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("docs"), &c));
+
+  /* Insert: MessagePack and JSON; bad inputs. */
+  daas_id id1, id2;
+  CHECK_OK(daas_collection_insert(c, kDocA1, sizeof kDocA1, &id1));
+  CHECK_OK(daas_collection_insert_json(c, S("{\"name\":\"Ada\",\"age\":36,\"b\":true}"), &id2));
+  CHECK(memcmp(&id1, &id2, sizeof id1) != 0);
+  const uint8_t not_a_map[] = {0x01};
+  CHECK_RC(daas_collection_insert(c, not_a_map, sizeof not_a_map, &id1), DAAS_INVALID_ARGUMENT);
+  const uint8_t truncated[] = {0x81, 0xa1};
+  CHECK_RC(daas_collection_insert(c, truncated, sizeof truncated, &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_insert(c, NULL, 0, &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_insert(c, NULL, 4, &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("doc");
+  CHECK_RC(daas_collection_insert(NULL, kDocA1, sizeof kDocA1, &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("coll");
+  CHECK_RC(daas_collection_insert(c, kDocA1, sizeof kDocA1, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_insert_json(c, S("{\"a\":"), &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("byte");
+  CHECK_RC(daas_collection_insert_json(c, S("[1,2]"), &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_insert_json(NULL, S("{}"), &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_insert_json(c, S("{}"), NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_insert_json(c, NULL, 2, &id1), DAAS_INVALID_ARGUMENT);
+
+  /* Get: ask the size, too small, exact. */
+  size_t len = 99;
+  CHECK_RC(daas_collection_get(c, &id1, NULL, 0, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == sizeof kDocA1);
+  uint8_t buf[256];
+  CHECK_RC(daas_collection_get(c, &id1, buf, len - 1, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == sizeof kDocA1);
+  CHECK_OK(daas_collection_get(c, &id1, buf, len, &len));
+  CHECK(len == sizeof kDocA1 && memcmp(buf, kDocA1, len) == 0);
+  CHECK_RC(daas_collection_get(c, &id1, NULL, 4, &len), DAAS_INVALID_ARGUMENT);
+  CHECK(len == 0);
+  CHECK_RC(daas_collection_get(c, &id1, buf, sizeof buf, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("len");
+  CHECK_RC(daas_collection_get(NULL, &id1, buf, sizeof buf, &len), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_get(c, NULL, buf, sizeof buf, &len), DAAS_INVALID_ARGUMENT);
+
+  /* Get JSON: *len excludes the NUL, which needs room too. */
+  const char* want = "{\"name\":\"Ada\",\"age\":36,\"b\":true}";
+  char text[256];
+  CHECK_RC(daas_collection_get_json(c, &id2, NULL, 0, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == strlen(want));
+  CHECK_RC(daas_collection_get_json(c, &id2, text, len, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK_OK(daas_collection_get_json(c, &id2, text, len + 1, &len));
+  CHECK(len == strlen(want) && strcmp(text, want) == 0);
+  CHECK_RC(daas_collection_get_json(NULL, &id2, text, sizeof text, &len), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_get_json(c, &id2, text, sizeof text, NULL), DAAS_INVALID_ARGUMENT);
+
+  /* Replace and patch, both forms. */
+  CHECK_OK(daas_collection_replace(c, &id1, kDocA2, sizeof kDocA2));
+  CHECK_OK(GetJson(c, &id1, text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":2}") == 0);
+  CHECK_OK(daas_collection_replace_json(c, &id1, S("{\"a\":3,\"b\":4}")));
+  CHECK_OK(GetJson(c, &id1, text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":3,\"b\":4}") == 0);
+  CHECK_OK(daas_collection_patch(c, &id1, kPatchDropB, sizeof kPatchDropB));
+  CHECK_OK(GetJson(c, &id1, text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":3}") == 0);
+  CHECK_OK(daas_collection_patch_json(c, &id1, S("{\"c\":{\"d\":1}}")));
+  CHECK_OK(GetJson(c, &id1, text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":3,\"c\":{\"d\":1}}") == 0);
+  CHECK_RC(daas_collection_replace(c, &id1, not_a_map, sizeof not_a_map), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_replace_json(c, &id1, S("nope")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_patch(c, &id1, NULL, 1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_patch_json(c, NULL, S("{}")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_replace(NULL, &id1, kDocA2, sizeof kDocA2), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(GetJson(c, &id1, text, sizeof text)); /* failed writes changed nothing */
+  CHECK(strcmp(text, "{\"a\":3,\"c\":{\"d\":1}}") == 0);
+
+  /* Count and scan. */
+  uint64_t n = 0;
+  CHECK_OK(daas_collection_count(c, &n));
+  CHECK(n == 2);
+  CHECK_RC(daas_collection_count(c, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_count(NULL, &n), DAAS_INVALID_ARGUMENT);
+  ScanState st = {0, 0, 0, 1};
+  CHECK_OK(daas_collection_scan(c, CountDoc, &st));
+  CHECK(st.calls == 2 && st.ids_ok && st.bytes > 0);
+  ScanState early = {0, 1, 0, 1};
+  CHECK_OK(daas_collection_scan(c, CountDoc, &early));
+  CHECK(early.calls == 1);
+  CHECK_RC(daas_collection_scan(c, NULL, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_scan(NULL, CountDoc, &st), DAAS_INVALID_ARGUMENT);
+
+  /* Delete: then the ID finds nothing, for every operation. */
+  CHECK_OK(daas_collection_delete(c, &id1));
+  CHECK_RC(daas_collection_get(c, &id1, buf, sizeof buf, &len), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_get_json(c, &id1, text, sizeof text, &len), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_delete(c, &id1), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_replace(c, &id1, kDocA1, sizeof kDocA1), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_patch(c, &id1, kDocA1, sizeof kDocA1), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_delete(NULL, &id1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_delete(c, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_collection_count(c, &n));
+  CHECK(n == 1);
+
+  /* Another collection's ID finds nothing here. */
+  daas_collection* other = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("other"), &other));
+  CHECK_RC(daas_collection_get(other, &id2, buf, sizeof buf, &len), DAAS_NOT_FOUND);
+  CHECK_OK(daas_db_close(db));
+}
+
+enum { kThreads = 4, kDocsPerThread = 250 };
+
+typedef struct {
+  daas_collection* coll;
+  int failures;
+} Writer;
+
+/* Inserts and reads back documents; handles are shared across threads, the last error is not. */
+static void* WriteAndRead(void* arg) {
+  Writer* w = (Writer*)arg;
+  for (int i = 0; i < kDocsPerThread; ++i) {
+    daas_id id;
+    char json[32], back[32];
+    int n = snprintf(json, sizeof json, "{\"i\":%d}", i);
+    size_t len = 0;
+    if (daas_collection_insert_json(w->coll, json, (size_t)n, &id) != DAAS_OK ||
+        daas_collection_get_json(w->coll, &id, back, sizeof back, &len) != DAAS_OK ||
+        strcmp(json, back) != 0 || daas_last_error_code() != DAAS_OK) {
+      ++w->failures;
+    }
+  }
+  return NULL;
+}
+
+static void TestThreads(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("shared"), &c));
+  pthread_t threads[kThreads];
+  Writer writers[kThreads];
+  for (int t = 0; t < kThreads; ++t) {
+    writers[t].coll = c;
+    writers[t].failures = 0;
+    CHECK(pthread_create(&threads[t], NULL, WriteAndRead, &writers[t]) == 0);
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    CHECK(pthread_join(threads[t], NULL) == 0);
+    CHECK(writers[t].failures == 0);
+  }
+  uint64_t n = 0;
+  CHECK_OK(daas_collection_count(c, &n));
+  CHECK(n == (uint64_t)kThreads * kDocsPerThread);
+  CHECK_OK(daas_db_close(db));
+}
+
+static void TestLimits(void) {
+  daas_options opts;
+  CHECK_OK(daas_options_init(&opts, sizeof opts));
+  opts.max_document_bytes = 32;
+  daas_db* db = NULL;
+  CHECK_OK(daas_db_open(&opts, &db));
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("small"), &c));
+  daas_id id;
+  CHECK_RC(daas_collection_insert_json(
+               c, S("{\"text\":\"far more than thirty-two bytes of text\"}"), &id),
+           DAAS_RESOURCE_EXHAUSTED);
+  CHECK_OK(daas_collection_insert_json(c, S("{\"t\":1}"), &id));
+  CHECK_OK(daas_db_close(db));
+}
+
+static void TestBatches(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* a = NULL;
+  daas_collection* b = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("a"), &a));
+  CHECK_OK(daas_db_create_collection(db, S("b"), &b));
+  daas_id existing;
+  CHECK_OK(daas_collection_insert(a, kDocA1, sizeof kDocA1, &existing));
+  daas_id to_delete;
+  CHECK_OK(daas_collection_insert(b, kDocA1, sizeof kDocA1, &to_delete));
+
+  daas_batch* batch = NULL;
+  CHECK_RC(daas_batch_new(NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_batch_new(&batch));
+  CHECK(batch != NULL);
+  size_t count = 99;
+  CHECK_OK(daas_batch_count(batch, &count));
+  CHECK(count == 0);
+  CHECK_RC(daas_batch_count(NULL, &count), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_count(batch, NULL), DAAS_INVALID_ARGUMENT);
+
+  /* An empty batch is fine. */
+  size_t n_inserted = 99;
+  CHECK_OK(daas_db_write(db, batch, NULL, 0, &n_inserted));
+  CHECK(n_inserted == 0);
+
+  CHECK_OK(daas_batch_insert(batch, a, kDocA2, sizeof kDocA2));
+  CHECK_OK(daas_batch_insert_json(batch, b, S("{\"x\":1}")));
+  CHECK_OK(daas_batch_replace(batch, a, &existing, kDocA2, sizeof kDocA2));
+  CHECK_OK(daas_batch_patch_json(batch, a, &existing, S("{\"p\":true}")));
+  CHECK_OK(daas_batch_delete(batch, b, &to_delete));
+  CHECK_OK(daas_batch_count(batch, &count));
+  CHECK(count == 5);
+
+  /* Bad appends fail and leave the batch unchanged. */
+  CHECK_RC(daas_batch_insert_json(batch, a, S("{bad")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_insert(NULL, a, kDocA1, sizeof kDocA1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_insert(batch, NULL, kDocA1, sizeof kDocA1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_insert(batch, a, NULL, 3), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_replace(batch, a, NULL, kDocA1, sizeof kDocA1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_replace_json(batch, a, &existing, S("[]")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_patch(batch, a, NULL, kDocA1, sizeof kDocA1), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_patch_json(batch, NULL, &existing, S("{}")), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_delete(batch, a, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_batch_delete(NULL, a, &existing), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_batch_count(batch, &count));
+  CHECK(count == 5);
+
+  /* Too little room for the inserted IDs: nothing is applied. */
+  daas_id ids[8];
+  uint64_t na = 0, nb = 0;
+  CHECK_RC(daas_db_write(db, batch, ids, 1, &n_inserted), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(n_inserted == 2);
+  CHECK_OK(daas_collection_count(a, &na));
+  CHECK_OK(daas_collection_count(b, &nb));
+  CHECK(na == 1 && nb == 1);
+  CHECK_RC(daas_db_write(db, batch, NULL, 3, &n_inserted), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_write(NULL, batch, ids, 8, &n_inserted), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_db_write(db, NULL, ids, 8, &n_inserted), DAAS_INVALID_ARGUMENT);
+
+  CHECK_OK(daas_db_write(db, batch, ids, 8, &n_inserted));
+  CHECK(n_inserted == 2);
+  char text[128];
+  CHECK_OK(GetJson(a, &ids[0], text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":2}") == 0);
+  CHECK_OK(GetJson(b, &ids[1], text, sizeof text));
+  CHECK(strcmp(text, "{\"x\":1}") == 0);
+  CHECK_OK(GetJson(a, &existing, text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":2,\"p\":true}") == 0);
+  CHECK_RC(GetJson(b, &to_delete, text, sizeof text), DAAS_NOT_FOUND);
+  CHECK_OK(daas_batch_count(batch, &count)); /* writing leaves the batch as it was */
+  CHECK(count == 5);
+
+  /* Atomicity: the last operation fails (its document is gone), so nothing is applied. */
+  CHECK_OK(daas_batch_clear(batch));
+  CHECK_RC(daas_batch_clear(NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_batch_count(batch, &count));
+  CHECK(count == 0);
+  CHECK_OK(daas_batch_insert(batch, a, kDocA1, sizeof kDocA1));
+  CHECK_OK(daas_batch_replace_json(batch, a, &existing, S("{\"replaced\":1}")));
+  CHECK_OK(daas_batch_patch(batch, a, &existing, kPatchDropB, sizeof kPatchDropB));
+  CHECK_OK(daas_batch_delete(batch, a, &ids[0]));
+  CHECK_OK(daas_batch_delete(batch, b, &to_delete)); /* deleted above: fails */
+  CHECK_OK(daas_collection_count(a, &na));
+  CHECK_RC(daas_db_write(db, batch, ids, 8, NULL), DAAS_NOT_FOUND);
+  CHECK_MSG("operation 4"); /* names the failing operation's index */
+  uint64_t na_after = 0;
+  CHECK_OK(daas_collection_count(a, &na_after));
+  CHECK(na_after == na);
+  CHECK_OK(GetJson(a, &existing, text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":2,\"p\":true}") == 0);
+  CHECK_OK(GetJson(a, &ids[0], text, sizeof text));
+
+  /* A bad document inside a batch is found at write time. */
+  CHECK_OK(daas_batch_clear(batch));
+  const uint8_t not_a_map[] = {0x93, 1, 2, 3};
+  CHECK_OK(daas_batch_insert(batch, a, not_a_map, sizeof not_a_map));
+  CHECK_RC(daas_db_write(db, batch, NULL, 0, NULL), DAAS_INVALID_ARGUMENT);
+
+  /* A collection of another database is refused. */
+  daas_db* db2 = OpenMemory();
+  CHECK(db2 != NULL);
+  daas_collection* foreign = NULL;
+  CHECK_OK(daas_db_create_collection(db2, S("a"), &foreign));
+  CHECK_OK(daas_batch_clear(batch));
+  CHECK_OK(daas_batch_insert(batch, foreign, kDocA1, sizeof kDocA1));
+  CHECK_RC(daas_db_write(db, batch, NULL, 0, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_db_write(db2, batch, NULL, 0, NULL));
+  CHECK_OK(daas_db_close(db2));
+
+  daas_batch_free(batch);
+  daas_batch_free(NULL);
+  CHECK(daas_last_error_code() == DAAS_OK);
+  CHECK_OK(daas_db_close(db));
+}
+
+static void TestConversions(void) {
+  const char* json = "{\"a\":1}";
+  size_t len = 99;
+  CHECK_RC(daas_document_from_json(json, strlen(json), NULL, 0, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == sizeof kDocA1);
+  uint8_t doc[16];
+  CHECK_RC(daas_document_from_json(json, strlen(json), doc, len - 1, &len),
+           DAAS_RESOURCE_EXHAUSTED);
+  CHECK_OK(daas_document_from_json(json, strlen(json), doc, sizeof doc, &len));
+  CHECK(len == sizeof kDocA1 && memcmp(doc, kDocA1, len) == 0);
+  CHECK_RC(daas_document_from_json(S("{\"a\":}"), doc, sizeof doc, &len), DAAS_INVALID_ARGUMENT);
+  CHECK(len == 0);
+  CHECK_MSG("byte");
+  CHECK_RC(daas_document_from_json(NULL, 1, doc, sizeof doc, &len), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_document_from_json(json, strlen(json), doc, sizeof doc, NULL),
+           DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_document_from_json(json, strlen(json), NULL, 8, &len), DAAS_INVALID_ARGUMENT);
+
+  char text[16];
+  CHECK_RC(daas_document_to_json(kDocA1, sizeof kDocA1, NULL, 0, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == strlen(json));
+  CHECK_RC(daas_document_to_json(kDocA1, sizeof kDocA1, text, len, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK_OK(daas_document_to_json(kDocA1, sizeof kDocA1, text, len + 1, &len));
+  CHECK(strcmp(text, json) == 0);
+  const uint8_t garbage[] = {0xc1, 0xff, 0x00};
+  CHECK_RC(daas_document_to_json(garbage, sizeof garbage, text, sizeof text, &len),
+           DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_document_to_json(NULL, 3, text, sizeof text, &len), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_document_to_json(kDocA1, sizeof kDocA1, text, sizeof text, NULL),
+           DAAS_INVALID_ARGUMENT);
+}
+
+static int RemoveEntry(const char* path, const struct stat* sb, int type, struct FTW* ftw) {
+  (void)sb;
+  (void)type;
+  (void)ftw;
+  return remove(path);
+}
+
+static void TestPersistence(void) {
+  char dir[] = "/tmp/daas_capi_test_XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[64];
+  snprintf(path, sizeof path, "%s/db", dir);
+
+  daas_options opts;
+  CHECK_OK(daas_options_init(&opts, sizeof opts));
+  opts.dir = path;
+  opts.dir_len = strlen(path);
+  daas_db* db = NULL;
+
+  /* No database there and not allowed to create one. */
+  opts.create_if_missing = 0;
+  CHECK_RC(daas_db_open(&opts, &db), DAAS_NOT_FOUND);
+  CHECK(db == NULL);
+
+  opts.create_if_missing = 1;
+  CHECK_OK(daas_db_open(&opts, &db));
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("kept"), &c));
+  daas_id id, id2;
+  CHECK_OK(daas_collection_insert_json(c, S("{\"kept\":\"yes\"}"), &id));
+  CHECK_OK(daas_db_checkpoint(db));
+  CHECK_OK(daas_collection_insert(c, kDocA1, sizeof kDocA1, &id2)); /* after the checkpoint */
+
+  /* The directory is held while open. */
+  daas_db* second = NULL;
+  CHECK_RC(daas_db_open(&opts, &second), DAAS_BUSY);
+  CHECK(second == NULL);
+  CHECK_OK(daas_db_close(db));
+
+  opts.create_if_missing = 0;
+  CHECK_OK(daas_db_open(&opts, &db));
+  CHECK_OK(daas_db_get_collection(db, S("kept"), &c));
+  char text[64];
+  CHECK_OK(GetJson(c, &id, text, sizeof text));
+  CHECK(strcmp(text, "{\"kept\":\"yes\"}") == 0);
+  CHECK_OK(GetJson(c, &id2, text, sizeof text));
+  CHECK(strcmp(text, "{\"a\":1}") == 0);
+  uint64_t n = 0;
+  CHECK_OK(daas_collection_count(c, &n));
+  CHECK(n == 2);
+  CHECK_OK(daas_db_close(db));
+
+  CHECK(nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS) == 0);
+}
+
+int main(void) {
+  TestStatusAndErrors();
+  TestLastErrorIsPerThread();
+  TestOptionsAndOpen();
+  TestIds();
+  TestCollections();
+  TestDocuments();
+  TestThreads();
+  TestLimits();
+  TestBatches();
+  TestConversions();
+  TestPersistence();
+  printf("capi: %d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
