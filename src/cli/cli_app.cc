@@ -1,0 +1,354 @@
+#include "cli/cli_app.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "daas/daas.hpp"
+
+#ifndef DAAS_VERSION
+#define DAAS_VERSION "unknown"
+#endif
+
+namespace daas::cli {
+namespace {
+
+constexpr const char* kAppDescription =
+    "daas: command-line access to a DaaS document database stored in a directory.\n"
+    "With no command, prints the statistics of every collection (as `daas stats`).";
+
+constexpr const char* kAppFooter =
+    "--dir may be given before or after the command. Read-only commands and commands that\n"
+    "change existing data fail with not_found when DIR holds no database; insert, import and\n"
+    "create create it. Documents are JSON objects; IDs are 19-character strings printed by\n"
+    "insert. Run `daas COMMAND --help` for a command's details and an example.\n"
+    "\n"
+    "Examples:\n"
+    "  daas --dir ./data insert users '{\"name\":\"Ada\",\"age\":36}'\n"
+    "  daas get users y0WuhJViD3c----0--- --dir ./data\n"
+    "  daas import users users.jsonl\n"
+    "  daas export users -o users.jsonl\n"
+    "\n"
+    "Exit status: 0 success; 1 an error from the database or the input (printed as\n"
+    "`daas: error: <code name> (<code number>): <message>`); 2 a usage error.";
+
+// A real-looking ID for the examples.
+constexpr const char* kExampleId = "y0WuhJViD3c----0---";
+
+struct Subcommand {
+  Command command;
+  CLI::App* app;
+};
+
+// CLI11's own failures (unknown option, missing argument...) in our one error format.
+std::string UsageFailure(const CLI::App* app, const CLI::Error& e) {
+  std::string out = "daas: error: " + std::string(StatusCodeName(StatusCode::kInvalidArgument)) +
+                    " (" + std::to_string(static_cast<int>(StatusCode::kInvalidArgument)) +
+                    "): " + e.what() + "\n";
+  std::string command = "daas";
+  if (app != nullptr) {
+    for (const CLI::App* sub : app->get_subcommands()) command += " " + sub->get_name();
+  }
+  return out + "run '" + command + " --help' for usage\n";
+}
+
+CLI::App* AddCommand(CLI::App& app, std::vector<Subcommand>& commands, Command command,
+                     const std::string& description, const std::string& footer) {
+  CLI::App* sub = app.add_subcommand(std::string(CommandName(command)), description);
+  // --dir is the main app's option; fallthrough lets it follow the command too.
+  sub->fallthrough();
+  // Subcommand help does not list the main app's options, so name --dir here.
+  sub->footer(footer +
+              "\n\n--dir DIR (default ./data) names the database; it may come before or after "
+              "the command.");
+  commands.push_back({command, sub});
+  return sub;
+}
+
+void AddCollection(CLI::App* sub, CommandArgs& args, const std::string& what = "collection name") {
+  sub->add_option("COLLECTION", args.collection, what)->required();
+}
+
+void AddId(CLI::App* sub, CommandArgs& args) {
+  sub->add_option("ID", args.id, "document ID, as printed by insert")->required();
+}
+
+void AddJson(CLI::App* sub, CommandArgs& args, const std::string& what) {
+  sub->add_option("JSON", args.json, what + "; \"-\" reads it from standard input")->required();
+}
+
+// Document IDs may start with '-' (one in 64 does), which CLI11 would take for an option. For the
+// commands that take an ID, a token that is a valid ID starting with '-' is swapped for a
+// placeholder that cannot start with '-' before parsing, and swapped back after. `--` works too,
+// but nobody should need it for an ID that `daas insert` printed.
+class DashIdShield {
+ public:
+  DashIdShield(int argc, const char* const* argv) : argv_(argv, argv + argc) {
+    size_t i = 1;
+    // The command is the first token that is neither an option nor the value of --dir.
+    for (; i < argv_.size(); ++i) {
+      const std::string_view token = argv_[i];
+      if (token == "--dir") {
+        ++i;
+      } else if (token.empty() || token[0] != '-') {
+        break;
+      }
+    }
+    if (i >= argv_.size()) return;
+    const std::string_view command = argv_[i];
+    if (command != "get" && command != "replace" && command != "patch" && command != "delete") {
+      return;
+    }
+    std::vector<size_t> positions;
+    for (++i; i < argv_.size(); ++i) {
+      const std::string_view token = argv_[i];
+      if (token == "--dir") {
+        ++i;
+        continue;
+      }
+      if (token.size() == DocId::kTextSize && token[0] == '-' && DocId::Parse(token).ok()) {
+        positions.push_back(i);
+        originals_.emplace_back(token);
+        placeholders_.push_back("\x1f" + std::to_string(placeholders_.size()) + "\x1f");
+      }
+    }
+    // Pointers into placeholders_ are taken once it no longer grows.
+    for (size_t j = 0; j < positions.size(); ++j) argv_[positions[j]] = placeholders_[j].c_str();
+  }
+
+  int argc() const { return static_cast<int>(argv_.size()); }
+  const char* const* argv() const { return argv_.data(); }
+
+  // Puts the original IDs back into a parsed value or a message.
+  std::string Restore(std::string text) const {
+    for (size_t j = 0; j < placeholders_.size(); ++j) {
+      for (size_t at; (at = text.find(placeholders_[j])) != std::string::npos;) {
+        text.replace(at, placeholders_[j].size(), originals_[j]);
+      }
+    }
+    return text;
+  }
+
+ private:
+  std::vector<const char*> argv_;
+  std::vector<std::string> originals_;
+  std::vector<std::string> placeholders_;
+};
+
+// Opens `path` for export -o, truncating it.
+Result<std::unique_ptr<std::ofstream>> OpenOutput(const std::string& path) {
+  auto file = std::make_unique<std::ofstream>();
+  errno = 0;
+  file->open(path, std::ios::binary | std::ios::trunc);
+  if (!file->is_open()) {
+    const int error = errno;
+    return Status::IOError("cannot open '" + path + "' for writing" +
+                           (error != 0 ? std::string(": ") + std::strerror(error) : ""));
+  }
+  return file;
+}
+
+// What the command line says, filled in by CLI11.
+struct Invocation {
+  std::string dir = "./data";
+  std::string output;  // export -o
+  bool no_progress = false;
+  CommandArgs args;
+  std::vector<Subcommand> commands;
+};
+
+// Defines the options and commands of `daas`, binding them to `v`.
+void DefineCli(CLI::App& app, Invocation& v) {
+  CommandArgs& args = v.args;
+  std::vector<Subcommand>& commands = v.commands;
+  app.set_version_flag("--version", "daas " DAAS_VERSION);
+  app.require_subcommand(0, 1);
+
+  app.add_option("--dir", v.dir, "database directory")->capture_default_str()->type_name("DIR");
+
+  AddCommand(app, commands, Command::kStats,
+             "Print each collection's documents, bytes and shards (the default)",
+             "Prints one row per collection: documents; document_bytes, the sum of the stored\n"
+             "MessagePack sizes; memory_bytes, the memory held for them; and shards.\n\n"
+             "Example:\n  daas stats --dir ./data");
+  AddCommand(app, commands, Command::kList, "List the collections, one name per line",
+             "Names are printed in ascending byte order.\n\nExample:\n  daas list");
+
+  CLI::App* create = AddCommand(
+      app, commands, Command::kCreate, "Create an empty collection",
+      "Names are 1 to 128 letters, digits or '_', starting with a letter. Fails with\n"
+      "already_exists if the collection exists. Creates the database when DIR has none.\n\n"
+      "Example:\n  daas create users");
+  AddCollection(create, args);
+
+  CLI::App* drop =
+      AddCommand(app, commands, Command::kDrop, "Delete a collection and all its documents",
+                 "Example:\n  daas drop users");
+  AddCollection(drop, args);
+
+  CLI::App* rename =
+      AddCommand(app, commands, Command::kRename, "Rename a collection",
+                 "Document IDs stay valid. Fails with already_exists if TO is taken.\n\n"
+                 "Example:\n  daas rename users people");
+  rename->add_option("FROM", args.collection, "current name")->required();
+  rename->add_option("TO", args.target, "new name")->required();
+
+  CLI::App* count =
+      AddCommand(app, commands, Command::kCount, "Print the number of documents in a collection",
+                 "Example:\n  daas count users");
+  AddCollection(count, args);
+
+  CLI::App* insert = AddCommand(
+      app, commands, Command::kInsert, "Insert a document and print its new ID",
+      "Creates the collection (and the database) when missing, as MongoDB does on first\n"
+      "insert. The ID is 19 characters of [-0-9A-Za-z_] and may start with '-'.\n\n"
+      "Examples:\n  daas insert users '{\"name\":\"Ada\",\"age\":36}'\n"
+      "  echo '{\"name\":\"Bob\"}' | daas insert users -");
+  AddCollection(insert, args);
+  AddJson(insert, args, "the document, a JSON object");
+
+  CLI::App* get = AddCommand(app, commands, Command::kGet, "Print a document as JSON",
+                             "Prints compact JSON on one line. Fails with not_found when the ID "
+                             "names no\ndocument of the collection.\n\n"
+                             "Example:\n  daas get users " +
+                                 std::string(kExampleId));
+  AddCollection(get, args);
+  AddId(get, args);
+
+  CLI::App* replace =
+      AddCommand(app, commands, Command::kReplace, "Replace a whole document",
+                 "The document keeps its ID. Fails with not_found when it does not exist.\n\n"
+                 "Example:\n  daas replace users " +
+                     std::string(kExampleId) + " '{\"name\":\"Ada Lovelace\"}'");
+  AddCollection(replace, args);
+  AddId(replace, args);
+  AddJson(replace, args, "the new document, a JSON object");
+
+  CLI::App* patch = AddCommand(
+      app, commands, Command::kPatch, "Apply a JSON Merge Patch (RFC 7386) to a document",
+      "null removes a field, objects merge recursively, any other value replaces.\n"
+      "Fails with not_found when the document does not exist.\n\n"
+      "Example:\n  daas patch users " +
+          std::string(kExampleId) + " '{\"age\":37,\"email\":null}'");
+  AddCollection(patch, args);
+  AddId(patch, args);
+  AddJson(patch, args, "the merge patch, a JSON object");
+
+  CLI::App* del = AddCommand(app, commands, Command::kDelete, "Delete a document",
+                             "Fails with not_found when the document does not exist.\n\n"
+                             "Example:\n  daas delete users " +
+                                 std::string(kExampleId));
+  AddCollection(del, args);
+  AddId(del, args);
+
+  CLI::App* import = AddCommand(
+      app, commands, Command::kImport, "Insert the documents of a JSON Lines or JSON array file",
+      "FILE holds JSON Lines (one object per line; blank lines are skipped) or one JSON\n"
+      "array of objects; the first non-space byte tells which. Creates the collection\n"
+      "when missing. Documents are inserted in batches of --batch-size, each atomic.\n"
+      "\n"
+      "Not all-or-nothing: on a bad document the import stops with an error naming its\n"
+      "byte offset (and line). Every document before it stays imported, none after it\n"
+      "is, and the error says how many were imported; fix the input and import the rest.\n"
+      "When standard error is a terminal a progress line shows bytes, documents and\n"
+      "docs/s; a summary is printed at the end.\n\n"
+      "Examples:\n  daas import users users.jsonl\n  daas import users users.json\n"
+      "  zcat users.jsonl.gz | daas import users -");
+  AddCollection(import, args);
+  import->add_option("FILE", args.file, "input file; \"-\" reads standard input")->required();
+  import->add_option("--batch-size", args.batch_size, "documents per atomic batch (at least 1)")
+      ->capture_default_str();
+  import->add_flag("--no-progress", v.no_progress, "never draw the progress line");
+
+  CLI::App* export_ = AddCommand(
+      app, commands, Command::kExport, "Write a collection as JSON Lines, in ID order",
+      "One compact JSON object per line, in ID order. Without --ids the output can be\n"
+      "imported again (documents get new IDs). On an error a partial output stays.\n\n"
+      "Examples:\n  daas export users > users.jsonl\n  daas export users --ids -o users.jsonl");
+  AddCollection(export_, args);
+  export_->add_option("-o,--output", v.output, "write to FILE instead of standard output")
+      ->type_name("FILE");
+  export_->add_flag("--ids", args.with_ids,
+                    "write {\"id\":\"<id>\",\"document\":{...}} per line instead");
+
+  app.footer(kAppFooter);  // after the subcommands, which would otherwise inherit it
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
+  CLI::App app(kAppDescription, "daas");
+  Invocation v;
+  v.args.in = &streams.in;
+  DefineCli(app, v);
+  CommandArgs& args = v.args;
+
+  const DashIdShield shield(argc, argv);
+  app.failure_message([&shield](const CLI::App* failed, const CLI::Error& e) {
+    return shield.Restore(UsageFailure(failed, e));
+  });
+  try {
+    app.parse(shield.argc(), shield.argv());
+    for (std::string* value : {&args.collection, &args.target, &args.id, &args.json, &v.dir}) {
+      *value = shield.Restore(std::move(*value));
+    }
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, streams.out, streams.err);
+    // Help and --version succeed; every other parse failure is a usage error.
+    return code == static_cast<int>(CLI::ExitCodes::Success) ? kExitOk : kExitUsage;
+  }
+
+  Command command = Command::kStats;
+  for (const Subcommand& sub : v.commands) {
+    if (sub.app->parsed()) command = sub.command;
+  }
+  if (v.dir.empty()) {
+    streams.err << UsageFailure(nullptr, CLI::ValidationError("--dir", "must not be empty"));
+    return kExitUsage;
+  }
+  args.progress = streams.err_is_terminal && !v.no_progress;
+
+  Options options;
+  options.dir = v.dir;
+  options.create_if_missing = CommandCreatesDatabase(command);
+  args.limits = options.limits;
+  Result<std::unique_ptr<Database>> db = Database::Open(options);
+  if (!db.ok()) {
+    PrintError(db.status(), streams.err);
+    return kExitError;
+  }
+
+  // Opened after the database, so a database error leaves an existing FILE alone.
+  std::unique_ptr<std::ofstream> output_file;
+  if (command == Command::kExport && !v.output.empty() && v.output != "-") {
+    Result<std::unique_ptr<std::ofstream>> opened = OpenOutput(v.output);
+    if (!opened.ok()) {
+      PrintError(opened.status(), streams.err);
+      // Nothing was changed; the close error, if any, is secondary.
+      (*db)->Close().IgnoreError();
+      return kExitError;
+    }
+    output_file = std::move(*opened);
+  }
+  std::ostream& out = output_file ? *output_file : streams.out;
+
+  Status status = RunCommand(command, **db, args, out, streams.err);
+  out.flush();
+  if (status.ok() && !out.good()) status = Status::IOError("writing the output failed");
+  if (!status.ok()) PrintError(status, streams.err);
+  // Close writes the checkpoint that makes this command's changes durable: its error counts too.
+  Status closed = (*db)->Close();
+  if (!closed.ok()) PrintError(closed.WithContext("closing the database"), streams.err);
+  return status.ok() && closed.ok() ? kExitOk : kExitError;
+}
+
+}  // namespace daas::cli

@@ -1,0 +1,74 @@
+// The commands of the `daas` tool, on an open Database and plain streams, so they run the same from
+// main() and from tests. Argument parsing, opening the database and exit codes live in cli_app.h.
+//
+// Invariant: a command writes its result (an ID, a document, a count, JSON Lines) to `out` and
+// nothing else; progress and notes go to `err`; a failure is the returned Status, printed once by
+// the caller with PrintError.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+#include "daas/daas.hpp"
+
+namespace daas::cli {
+
+enum class Command {
+  kStats,    // each collection's CollectionStats, as a table
+  kList,     // collection names, one per line
+  kCreate,   // create `collection`
+  kDrop,     // drop `collection` and its documents
+  kRename,   // rename `collection` to `target`
+  kCount,    // the number of documents in `collection`
+  kInsert,   // insert `json`, print the new ID; creates `collection` if missing
+  kGet,      // print document `id` as JSON
+  kReplace,  // replace document `id` by `json`
+  kPatch,    // apply `json` as a JSON Merge Patch (RFC 7386) to document `id`
+  kDelete,   // delete document `id`
+  kImport,   // insert every document of `file` (JSON Lines or a JSON array); creates `collection`
+  kExport,   // write every document as JSON Lines, in ID order
+};
+
+inline constexpr size_t kDefaultImportBatchSize = 10'000;
+
+// The arguments of every command; each command reads only the fields it needs.
+struct CommandArgs {
+  std::string collection;
+  std::string target;     // rename: the new name
+  std::string id;         // get, replace, patch, delete: the document ID in text form
+  std::string json;       // insert, replace, patch: a JSON object, or "-" to read it from `in`
+  std::string file;       // import: a path, or "-" for `in`
+  bool with_ids = false;  // export: {"id":...,"document":...} per line
+  size_t batch_size = kDefaultImportBatchSize;       // import: documents per atomic InsertMany
+  bool progress = false;                             // import: redraw a progress line on `err`
+  std::chrono::milliseconds progress_interval{100};  // import: least time between redraws
+  std::istream* in = nullptr;  // standard input, for "-"; nullptr makes "-" an error
+  DocumentLimits limits;       // for converting JSON; match the database's Options::limits
+};
+
+// The command's name as typed on the command line ("insert").
+std::string_view CommandName(Command command);
+
+// Whether the command may create a missing database directory. Only insert, import and create do:
+// a read, or a write to something that must already exist, on a mistyped --dir fails with
+// not_found instead of leaving an empty database behind.
+bool CommandCreatesDatabase(Command command);
+
+// Runs one command. Returns the first error: a bad argument (InvalidArgument, with the byte offset
+// for bad JSON and DocId::Parse's message for a bad ID), a missing collection or document
+// (NotFound), or whatever the database returned. An import that fails has already committed the
+// documents before the failing one, and its message ends with how many (see docs/cli.md).
+// Not thread-safe with respect to the streams; the database may be shared.
+Status RunCommand(Command command, Database& db, const CommandArgs& args, std::ostream& out,
+                  std::ostream& err);
+
+// Prints "daas: error: <code name> (<code number>): <message>\n". Requires: !status.ok().
+void PrintError(const Status& status, std::ostream& err);
+
+// 1234567 -> "1,234,567".
+std::string WithThousandsSeparators(uint64_t value);
+
+}  // namespace daas::cli

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# End-to-end test of the real `daas` binary: every command, --dir before and after the command,
+# exit codes and error messages, imports of JSON Lines and JSON arrays, export -> import round trips
+# and persistence across invocations. Usage: cli_test.sh PATH/TO/daas
+set -euo pipefail
+
+BIN=${1:?usage: cli_test.sh PATH/TO/daas}
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")  # absolute: some tests change directory
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+D="$TMP/db"
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL: $*" >&2
+}
+
+# run ARGS...: runs daas; sets OUT, ERR and RC without tripping set -e.
+run() {
+  if "$BIN" "$@" >"$TMP/out" 2>"$TMP/err"; then RC=0; else RC=$?; fi
+  OUT=$(cat "$TMP/out")
+  ERR=$(cat "$TMP/err")
+}
+
+# ok NAME ARGS...: the command succeeds.
+ok() {
+  local name=$1
+  shift
+  run "$@"
+  if [ "$RC" -eq 0 ]; then pass; else fail "$name: exit $RC, stderr: $ERR"; fi
+}
+
+# fails NAME EXIT_CODE STDERR_SUBSTRING ARGS...: the command exits with EXIT_CODE, prints nothing
+# on stdout, and stderr contains STDERR_SUBSTRING.
+fails() {
+  local name=$1 code=$2 pattern=$3
+  shift 3
+  run "$@"
+  if [ "$RC" -ne "$code" ]; then
+    fail "$name: exit $RC, expected $code; stderr: $ERR"
+  elif [[ "$ERR" != *"$pattern"* ]]; then
+    fail "$name: stderr lacks '$pattern': $ERR"
+  elif [ -n "$OUT" ]; then
+    fail "$name: unexpected stdout: $OUT"
+  else
+    pass
+  fi
+}
+
+# same NAME ACTUAL EXPECTED
+same() {
+  if [ "$2" == "$3" ]; then pass; else fail "$1: got '$2', expected '$3'"; fi
+}
+
+# matches NAME TEXT REGEX
+matches() {
+  if [[ "$2" =~ $3 ]]; then pass; else fail "$1: '$2' does not match /$3/"; fi
+}
+
+# ---- help and version ----
+ok "help" --help
+for cmd in stats list create drop rename count insert get replace patch delete import export; do
+  [[ "$OUT" == *"  $cmd "* ]] && pass || fail "help lists $cmd"
+done
+[[ "$OUT" == *"--dir"* && "$OUT" == *"Exit status"* ]] && pass || fail "help names --dir and exit codes"
+for cmd in stats list create drop rename count insert get replace patch delete import export; do
+  ok "$cmd --help" "$cmd" --help
+  [[ "$OUT" == *"Example"* && "$OUT" == *"daas $cmd"* ]] && pass || fail "$cmd --help has an example"
+done
+ok "version" --version
+matches "version text" "$OUT" '^daas [0-9]+\.[0-9]+\.[0-9]+$'
+
+# ---- no database yet: read commands fail and create nothing ----
+fails "list without database" 1 "daas: error: not_found (2): " --dir "$D" list
+fails "stats without database" 1 "not_found (2)" --dir "$D"
+fails "get without database" 1 "not_found (2)" get users AAAAAAAAAAAAAAAAAAA --dir "$D"
+[ ! -e "$D" ] && pass || fail "read commands must not create the database"
+
+# ---- usage errors exit 2 ----
+fails "missing argument" 2 "daas: error: invalid_argument (1): " --dir "$D" insert users
+fails "unknown command" 2 "invalid_argument (1)" --dir "$D" frobnicate
+fails "unknown option" 2 "invalid_argument (1)" --dir "$D" list --bogus
+fails "extra argument" 2 "invalid_argument (1)" --dir "$D" count a b
+fails "bad batch size" 2 "invalid_argument (1)" --dir "$D" import a f --batch-size lots
+fails "empty dir" 2 "invalid_argument (1)" --dir "" list
+[ ! -e "$D" ] && pass || fail "usage errors must not create the database"
+
+# ---- insert / get with --dir before and after ----
+ok "insert, --dir before" --dir "$D" insert users '{"name":"Ada","age":36,"tags":["x",1.5]}'
+ADA=$OUT
+matches "insert prints an ID" "$ADA" '^[-0-9A-Za-z_]{19}$'
+ok "get, --dir after" get users "$ADA" --dir "$D"
+same "get prints the document" "$OUT" '{"name":"Ada","age":36,"tags":["x",1.5]}'
+ok "get, --dir= between" get "--dir=$D" users "$ADA"
+same "get with --dir=" "$OUT" '{"name":"Ada","age":36,"tags":["x",1.5]}'
+ok "insert, --dir after" insert users '{"name":"Bob"}' --dir "$D"
+BOB=$OUT
+ok "insert from stdin" --dir "$D" insert users - < <(echo '{"name":"Cy"}')
+CY=$OUT
+ok "count" --dir "$D" count users
+same "count after 3 inserts" "$OUT" 3
+ok "list" list --dir "$D"
+same "insert created the collection" "$OUT" users
+
+# ---- patch / replace / delete ----
+ok "patch" --dir "$D" patch users "$ADA" '{"age":37,"tags":null,"address":{"city":"London"}}'
+same "patch prints nothing" "$OUT" ""
+ok "get patched" --dir "$D" get users "$ADA"
+same "merge patch applied" "$OUT" '{"name":"Ada","age":37,"address":{"city":"London"}}'
+ok "replace" replace users "$BOB" '{"name":"Robert","v":2}' --dir "$D"
+ok "get replaced" --dir "$D" get users "$BOB"
+same "replace applied" "$OUT" '{"name":"Robert","v":2}'
+ok "delete" --dir "$D" delete users "$CY"
+fails "get deleted" 1 "daas: error: not_found (2): " --dir "$D" get users "$CY"
+fails "delete deleted" 1 "not_found (2)" --dir "$D" delete users "$CY"
+fails "patch deleted" 1 "not_found (2)" --dir "$D" patch users "$CY" '{}'
+fails "replace deleted" 1 "not_found (2)" --dir "$D" replace users "$CY" '{}'
+# A guessed ID: same shard and slot as a live document, other salt.
+# The first 10 characters are salt bits only.
+GUESS="AAAAAAAAAA${ADA:10}"
+[ "$GUESS" != "$ADA" ] || GUESS="BBBBBBBBBB${ADA:10}"
+fails "get guessed ID" 1 "not_found (2)" --dir "$D" get users "$GUESS"
+fails "get in other collection" 1 "not_found (2)" --dir "$D" get nosuch "$ADA"
+fails "bad ID" 1 "daas: error: invalid_argument (1): document ID must be 19 characters" \
+  --dir "$D" get users nope
+fails "bad ID character" 1 "invalid character at offset" --dir "$D" get users 'AAAAAAAAAAAAAAAAAA!'
+DASH_ID="-${ADA:1}"
+run --dir "$D" get users "$DASH_ID"
+# An ID starting with '-' is an ID, not an option: not_found (or the document, if it happens to
+# be valid for this database), never a usage error.
+[ "$RC" -ne 2 ] && pass || fail "ID starting with '-' taken as an option: $ERR"
+fails "invalid JSON names the byte" 1 "invalid JSON at byte 5" --dir "$D" insert users '{"a":}'
+fails "non-object JSON" 1 "invalid_argument (1)" --dir "$D" insert users '[1,2]'
+fails "bad patch JSON" 1 "invalid JSON at byte" --dir "$D" patch users "$ADA" '{"a":1,}'
+
+# ---- collections ----
+ok "create" --dir "$D" create empty
+fails "create existing" 1 "daas: error: already_exists (3): " --dir "$D" create empty
+fails "create bad name" 1 "invalid_argument (1)" --dir "$D" create 9lives
+ok "rename" --dir "$D" rename empty vacant
+ok "list after rename" --dir "$D" list
+same "list is sorted, one per line" "$OUT" "$(printf 'users\nvacant')"
+fails "rename onto existing" 1 "already_exists (3)" --dir "$D" rename vacant users
+fails "rename missing" 1 "not_found (2)" --dir "$D" rename nosuch other
+ok "rename keeps IDs" --dir "$D" rename users people
+ok "get after rename" --dir "$D" get people "$ADA"
+same "document after rename" "$OUT" '{"name":"Ada","age":37,"address":{"city":"London"}}'
+ok "rename back" --dir "$D" rename people users
+ok "drop" --dir "$D" drop vacant
+fails "drop missing" 1 "not_found (2)" --dir "$D" drop vacant
+fails "count missing" 1 "not_found (2)" --dir "$D" count vacant
+
+# ---- stats, the default command ----
+ok "stats" --dir "$D" stats
+STATS=$OUT
+ok "no command is stats" --dir "$D"
+same "default command is stats" "$OUT" "$STATS"
+matches "stats header" "$(head -1 <<<"$STATS")" '^collection +documents +document_bytes +memory_bytes +shards$'
+matches "stats row" "$(sed -n 2p <<<"$STATS")" '^users +2 +[1-9][0-9]* +[0-9]+ +1$'
+
+# ---- import: 20,000 lines of JSON Lines ----
+seq 1 20000 | awk '{printf "{\"n\":%d,\"name\":\"user%d\",\"tags\":[\"a\",\"b\"],\"score\":%d.5,\"ok\":true}\n", $1, $1, $1}' \
+  >"$TMP/big.jsonl"
+ok "import 20000 lines" --dir "$D" import big "$TMP/big.jsonl"
+matches "import summary" "$OUT" "^imported 20000 documents into 'big' in [0-9]+\.[0-9]{2} s \([0-9,]+ docs/s\)$"
+same "no progress line when stderr is not a terminal" "$ERR" ""
+ok "count imported" count big --dir "$D"
+same "imported count" "$OUT" 20000
+
+# ---- import: a JSON array, from a file and from stdin ----
+printf '[\n  {"k":1,"s":"a,]}"},\n  {"k":2,"nested":{"x":[1,2,{"y":null}]}},\n  {"k":3}\n]\n' >"$TMP/arr.json"
+ok "import JSON array" --dir "$D" import arr "$TMP/arr.json" --batch-size 2
+matches "array summary" "$OUT" "^imported 3 documents into 'arr' in "
+ok "export array" --dir "$D" export arr
+same "array round trip" "$OUT" "$(printf '%s\n' '{"k":1,"s":"a,]}"}' '{"k":2,"nested":{"x":[1,2,{"y":null}]}}' '{"k":3}')"
+ok "import from stdin" --dir "$D" import arr - < "$TMP/arr.json"
+ok "count after stdin import" --dir "$D" count arr
+same "stdin import count" "$OUT" 6
+ok "import empty file" --dir "$D" import none /dev/null
+matches "empty import summary" "$OUT" "^imported 0 documents into 'none'"
+fails "import missing file" 1 "not_found (2)" --dir "$D" import arr "$TMP/nosuch.jsonl"
+
+# ---- import errors: the prefix before a bad document stays ----
+{
+  seq 1 25 | awk '{printf "{\"n\":%d}\n", $1}'
+  echo '{"n":26,}'
+  echo '{"n":27}'
+} >"$TMP/bad.jsonl"
+BAD_OFFSET=$(head -25 "$TMP/bad.jsonl" | wc -c)
+fails "import bad line" 1 "line 26: invalid JSON at byte" --dir "$D" import partial "$TMP/bad.jsonl" --batch-size 10
+[[ "$ERR" == *"25 documents before it were imported into 'partial' and stay"* ]] && pass \
+  || fail "import error says how many were imported: $ERR"
+BYTE=$(sed -n 's/.*invalid JSON at byte \([0-9]*\).*/\1/p' <<<"$ERR")
+[ -n "$BYTE" ] && [ "$BYTE" -ge "$BAD_OFFSET" ] && [ "$BYTE" -lt $((BAD_OFFSET + 10)) ] && pass \
+  || fail "bad byte offset $BYTE is not inside line 26 (starts at $BAD_OFFSET)"
+ok "count after failed import" --dir "$D" count partial
+same "documents before the bad line stay" "$OUT" 25
+printf '[{"a":1},{"a":2},{"a":]' >"$TMP/bad.json"
+fails "import bad array" 1 "array element 2: invalid JSON at byte 22" --dir "$D" import badarr "$TMP/bad.json"
+[[ "$ERR" == *"2 documents before it were imported"* ]] && pass || fail "array prefix count: $ERR"
+
+# ---- export -> import round trip ----
+ok "export" --dir "$D" export big
+printf '%s\n' "$OUT" >"$TMP/export1.jsonl"
+same "export line count" "$(wc -l <"$TMP/export1.jsonl")" 20000
+ok "export -o" --dir "$D" export big -o "$TMP/export2.jsonl"
+same "export -o prints nothing" "$OUT" ""
+cmp -s "$TMP/export1.jsonl" "$TMP/export2.jsonl" && pass || fail "export -o equals stdout export"
+ok "re-import" --dir "$D" import big2 "$TMP/export1.jsonl"
+ok "count re-imported" --dir "$D" count big2
+same "round trip count" "$OUT" 20000
+"$BIN" --dir "$D" export big2 >"$TMP/export3.jsonl"
+cmp -s <(sort "$TMP/export1.jsonl") <(sort "$TMP/export3.jsonl") && pass || fail "round trip content"
+cmp -s <(sort "$TMP/big.jsonl") <(sort "$TMP/export1.jsonl") && pass || fail "export matches the source file"
+
+# ---- export --ids ----
+ok "export --ids" --dir "$D" export users --ids
+same "export --ids lines" "$(wc -l <<<"$OUT")" 2
+bad_lines=0
+while IFS= read -r line; do
+  if [[ "$line" =~ ^\{\"id\":\"([-0-9A-Za-z_]{19})\",\"document\":(\{.*\})\}$ ]]; then
+    id=${BASH_REMATCH[1]}
+    doc=${BASH_REMATCH[2]}
+    run --dir "$D" get users "$id"
+    [ "$RC" -eq 0 ] && [ "$OUT" == "$doc" ] || bad_lines=$((bad_lines + 1))
+  else
+    bad_lines=$((bad_lines + 1))
+  fi
+done <<<"$("$BIN" --dir "$D" export users --ids)"
+same "export --ids lines name their documents" "$bad_lines" 0
+first_id=$("$BIN" --dir "$D" export users --ids | head -1 | sed 's/^{"id":"\([^"]*\)".*/\1/')
+second_id=$("$BIN" --dir "$D" export users --ids | sed -n 2p | sed 's/^{"id":"\([^"]*\)".*/\1/')
+[[ "$first_id" != "$second_id" ]] && pass || fail "export --ids gives distinct IDs"
+
+# ---- persistence across invocations, and the default --dir ----
+mkdir "$TMP/cwd"
+if (cd "$TMP/cwd" && "$BIN" insert things '{"x":1}' >"$TMP/out" 2>"$TMP/err"); then pass; else fail "insert with default dir"; fi
+[ -d "$TMP/cwd/data" ] && pass || fail "default --dir is ./data"
+THING=$(cat "$TMP/out")
+if (cd "$TMP/cwd" && "$BIN" get things "$THING" >"$TMP/out" 2>"$TMP/err"); then pass; else fail "get with default dir"; fi
+same "persisted in ./data" "$(cat "$TMP/out")" '{"x":1}'
+ok "get after many invocations" --dir "$D" get users "$ADA"
+same "still there" "$OUT" '{"name":"Ada","age":37,"address":{"city":"London"}}'
+ok "final list" --dir "$D" list
+same "final collections" "$OUT" "$(printf 'arr\nbadarr\nbig\nbig2\nnone\npartial\nusers')"
+
+# ---- a database open in another process is busy ----
+# `import -` opens the database, then blocks reading standard input (a FIFO we hold open), keeping
+# the directory locked. We wait until it holds the LOCK file, watching /proc so as not to race it.
+mkfifo "$TMP/fifo"
+exec 3<>"$TMP/fifo"
+"$BIN" --dir "$D" import held - <"$TMP/fifo" >"$TMP/held.out" 2>&1 3>&- &
+holder=$!
+for _ in $(seq 1 300); do
+  if ls -l "/proc/$holder/fd" 2>/dev/null | grep -q "/LOCK\$"; then break; fi
+  sleep 0.1
+done
+fails "second process gets busy" 1 "daas: error: busy (9): " --dir "$D" list
+exec 3>&-  # end of input: the holder imports nothing and exits
+if wait "$holder"; then pass; else fail "holder: $(cat "$TMP/held.out")"; fi
+ok "free again after the first exits" --dir "$D" count held
+same "held import finished" "$OUT" 0
+
+# ---- progress line on a terminal (when `script` can provide one) ----
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$BIN' --dir '$D' import tty '$TMP/big.jsonl'" "$TMP/tty.log" >/dev/null 2>&1 || true
+  if grep -q "importing into 'tty': " "$TMP/tty.log" && grep -q "imported 20000 documents into 'tty'" "$TMP/tty.log"; then
+    pass
+  else
+    fail "import on a terminal: $(cat "$TMP/tty.log")"
+  fi
+fi
+
+echo "cli: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
