@@ -1,0 +1,69 @@
+// Fuzzes JSON input: JsonToMsgpack, JsonValueToMsgpack and ForEachJsonDocument on arbitrary bytes.
+// Whatever is accepted must validate, and json -> msgpack -> json -> msgpack must be stable.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "daas/options.h"
+#include "daas/status.h"
+#include "doc/json.h"
+#include "doc/msgpack_reader.h"
+
+namespace {
+
+[[noreturn]] void Fail(const char* what, const daas::Status& status = daas::Status::OK()) {
+  std::fprintf(stderr, "fuzz_json: %s %s\n", what, status.ToString().c_str());
+  std::abort();
+}
+
+using Convert = daas::Result<std::string> (*)(std::string_view, const daas::DocumentLimits&);
+using Validate = daas::Status (*)(std::string_view, const daas::DocumentLimits&);
+
+// Checks one accepted conversion: valid, and stable through another JSON round trip.
+void CheckRoundTrip(const std::string& mp, Convert convert, Validate validate,
+                    const daas::DocumentLimits& limits) {
+  const daas::Status valid = validate(mp, limits);
+  if (!valid.ok()) Fail("converted JSON does not validate:", valid);
+  std::string json;
+  daas::doc::MsgpackToJson(mp, &json);
+  auto mp2 = convert(json, limits);
+  if (!mp2.ok()) Fail("printed JSON does not parse:", mp2.status());
+  if (*mp2 != mp) Fail("json -> msgpack -> json -> msgpack changed the bytes");
+  std::string json2;
+  daas::doc::MsgpackToJson(*mp2, &json2);
+  if (json2 != json) Fail("printed JSON changed on the second round trip");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  daas::DocumentLimits limits;
+  limits.max_size_bytes = 1 << 16;
+  limits.max_depth = 16;
+  limits.max_key_bytes = 64;
+
+  auto doc = daas::doc::JsonToMsgpack(input, limits);
+  if (doc.ok()) {
+    CheckRoundTrip(*doc, &daas::doc::JsonToMsgpack, &daas::doc::ValidateDocument, limits);
+  }
+  auto value = daas::doc::JsonValueToMsgpack(input, limits);
+  if (value.ok()) {
+    CheckRoundTrip(*value, &daas::doc::JsonValueToMsgpack, &daas::doc::ValidateValue, limits);
+  }
+  if (doc.ok() && (!value.ok() || *value != *doc))
+    Fail("JsonValueToMsgpack disagrees on an object");
+
+  const daas::Status s =
+      daas::doc::ForEachJsonDocument(input, limits, [&](std::string_view mp, size_t offset) {
+        if (offset >= size || input[offset] != '{') Fail("offset does not point at an object");
+        const daas::Status valid = daas::doc::ValidateDocument(mp, limits);
+        if (!valid.ok()) Fail("ForEachJsonDocument gave an invalid document:", valid);
+        return daas::Status::OK();
+      });
+  s.IgnoreError();  // most inputs are not JSON; only crashes and broken invariants matter here
+  return 0;
+}
