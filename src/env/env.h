@@ -5,6 +5,7 @@
 // §4).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,7 +40,10 @@ class Env {
   // The process-wide POSIX implementation. Never null; lives for the whole process.
   static Env* Default();
 
+  // Creates (or truncates) `path` for appending.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Cuts `path` to `size` bytes and fdatasyncs it (used to drop a torn log tail).
+  virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;

@@ -1,0 +1,164 @@
+#include "env/fault_injection_env.h"
+
+#include "core/status_macros.h"
+
+namespace daas::env {
+namespace {
+
+std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+}  // namespace
+
+class FaultWritableFile final : public WritableFile {
+ public:
+  FaultWritableFile(FaultInjectionEnv* env, std::string path, std::unique_ptr<WritableFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Status Append(std::string_view data) override {
+    DAAS_RETURN_IF_ERROR(env_->BeforeWrite());
+    DAAS_RETURN_IF_ERROR(base_->Append(data));
+    env_->Wrote(path_, data.size());
+    return Status::OK();
+  }
+  Status Sync() override {
+    DAAS_RETURN_IF_ERROR(env_->BeforeSync());
+    DAAS_RETURN_IF_ERROR(base_->Sync());
+    env_->Synced(path_);
+    return Status::OK();
+  }
+  Status Close() override { return base_->Close(); }
+
+ private:
+  FaultInjectionEnv* const env_;
+  const std::string path_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+void FaultInjectionEnv::FailWritesAfter(int after, bool no_space) {
+  core::MutexLock l(&mu_);
+  writes_left_ = after;
+  no_space_ = no_space;
+}
+
+void FaultInjectionEnv::FailSyncsAfter(int after) {
+  core::MutexLock l(&mu_);
+  syncs_left_ = after;
+}
+
+void FaultInjectionEnv::ClearFaults() {
+  core::MutexLock l(&mu_);
+  writes_left_ = -1;
+  syncs_left_ = -1;
+}
+
+uint64_t FaultInjectionEnv::sync_count() const {
+  core::MutexLock l(&mu_);
+  return sync_count_;
+}
+
+Status FaultInjectionEnv::BeforeWrite() {
+  core::MutexLock l(&mu_);
+  if (writes_left_ < 0) return Status::OK();
+  if (writes_left_ > 0) {
+    --writes_left_;
+    return Status::OK();
+  }
+  return no_space_ ? Status::ResourceExhausted("injected fault: no space left on device")
+                   : Status::IOError("injected fault: write failed");
+}
+
+Status FaultInjectionEnv::BeforeSync() {
+  core::MutexLock l(&mu_);
+  ++sync_count_;
+  if (syncs_left_ < 0) return Status::OK();
+  if (syncs_left_ > 0) {
+    --syncs_left_;
+    return Status::OK();
+  }
+  return Status::IOError("injected fault: fdatasync failed");
+}
+
+void FaultInjectionEnv::Wrote(const std::string& path, uint64_t n) {
+  core::MutexLock l(&mu_);
+  files_[path].size += n;
+}
+
+void FaultInjectionEnv::Synced(const std::string& path) {
+  core::MutexLock l(&mu_);
+  FileState& f = files_[path];
+  f.synced_size = f.size;
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path) {
+  DAAS_RETURN_IF_ERROR(BeforeWrite());
+  DAAS_ASSIGN_OR_RETURN(auto base, base_->NewWritableFile(path));
+  {
+    core::MutexLock l(&mu_);
+    files_[path] = FileState{};
+  }
+  return std::unique_ptr<WritableFile>(new FaultWritableFile(this, path, std::move(base)));
+}
+
+Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
+  DAAS_RETURN_IF_ERROR(BeforeWrite());
+  DAAS_RETURN_IF_ERROR(base_->TruncateFile(path, size));
+  core::MutexLock l(&mu_);
+  auto it = files_.find(path);
+  if (it != files_.end()) it->second.size = it->second.synced_size = size;  // truncate syncs
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  DAAS_RETURN_IF_ERROR(BeforeWrite());
+  DAAS_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  core::MutexLock l(&mu_);
+  auto it = files_.find(from);
+  if (it != files_.end()) {
+    // Before a directory sync a crash may keep either name; this models the one where the rename
+    // survived (modelling the other would need the overwritten file's old bytes).
+    FileState moved = it->second;
+    moved.name_durable = true;
+    files_.erase(it);
+    files_[to] = moved;
+  }
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  DAAS_RETURN_IF_ERROR(base_->RemoveFile(path));
+  core::MutexLock l(&mu_);
+  files_.erase(path);
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& path) {
+  DAAS_RETURN_IF_ERROR(BeforeSync());
+  DAAS_RETURN_IF_ERROR(base_->SyncDir(path));
+  core::MutexLock l(&mu_);
+  for (auto& [name, f] : files_) {
+    if (DirOf(name) == path) f.name_durable = true;
+  }
+  return Status::OK();
+}
+
+Status FaultInjectionEnv::DropUnsyncedData() {
+  std::map<std::string, FileState> files;
+  {
+    core::MutexLock l(&mu_);
+    files.swap(files_);
+  }
+  for (const auto& [path, f] : files) {
+    if (!f.name_durable) {
+      Status s = base_->RemoveFile(path);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    } else if (f.synced_size < f.size) {
+      DAAS_RETURN_IF_ERROR(base_->TruncateFile(path, f.synced_size));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace daas::env

@@ -1,0 +1,37 @@
+// Reading the write-ahead log at recovery (docs/format/wal.md).
+//
+// Outcomes, never guessed: a torn or bad record at the very end of the last segment is a torn tail
+// (cut off: the write it belonged to was never acknowledged); a bad record with a valid one after
+// it anywhere, a gap in LSNs, or damage in any segment but the last, is Corruption naming the file
+// and byte offset.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "daas/status.h"
+#include "env/env.h"
+
+namespace daas::storage::wal {
+
+struct LogReadResult {
+  uint64_t last_lsn = 0;      // of the last good record; 0 when the log holds none
+  uint64_t next_lsn = 0;      // the LSN the next record must have; 0 when there is no segment
+  uint64_t segments = 0;      // segment files read
+  uint64_t record_bytes = 0;  // bytes of good records, framing included
+  std::string torn_segment;   // file name of the segment with a torn tail, if any
+  uint64_t torn_offset = 0;   // where its good bytes end
+  uint64_t torn_bytes = 0;    // how many bytes after that were dropped
+};
+
+// Calls fn(lsn, payload) for every good record of the log in `dir`, in LSN order, stopping at the
+// first non-OK status fn returns. Reads only; see CutTornTail.
+Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
+                              const std::function<Status(uint64_t lsn, std::string_view)>& fn);
+
+// Drops the torn tail ReadLog found, so later segments never follow a damaged one (invariant W1).
+Status CutTornTail(env::Env* env, const std::string& dir, const LogReadResult& result);
+
+}  // namespace daas::storage::wal
