@@ -138,8 +138,8 @@ class Database {
   // Closes if Close() was not called; errors are then lost, so call Close() to see them.
   virtual ~Database() = default;
 
-  // Writes a checkpoint of everything changed and releases the directory. Afterwards every call
-  // fails with Aborted. Requires: no other call in progress or started later.
+  // Makes every write durable, writes a checkpoint and releases the directory. Afterwards every
+  // call fails with Aborted. Requires: no other call in progress or started later.
   virtual Status Close() = 0;
 
   // Names: 1 to 128 bytes, letters, digits and '_', starting with a letter.
@@ -156,15 +156,32 @@ class Database {
   // document, a bad document, a dropped collection) nothing is applied and the error names the
   // operation's index, collection and document. Readers see the whole batch or none of it. When
   // `inserted` is not null it receives the new IDs of the batch's inserts, in order.
-  virtual Status Write(const WriteBatch& batch, std::vector<DocId>* inserted) = 0;
+  //
+  // Durability follows options.sync (default: the database's Options::sync). With kFull the call
+  // returns after the batch's log record is fdatasync'ed. If that sync fails, the batch stays
+  // visible but may not be durable, the error is returned, and the database turns read-only.
+  virtual Status Write(const WriteBatch& batch, std::vector<DocId>* inserted,
+                       const WriteOptions& options) = 0;
+  Status Write(const WriteBatch& batch, std::vector<DocId>* inserted) {
+    return Write(batch, inserted, WriteOptions{});
+  }
+
+  // Returns once every write acknowledged before the call is durable (fdatasync'ed), whatever
+  // sync mode it was written with. A no-op in memory. Errors: the sticky I/O error.
+  virtual Status Sync() = 0;
+  // Visible vs durable: the log position of the latest applied write, and the position up to which
+  // every write is on disk. Equal when nothing is pending; both 0 in memory.
+  virtual uint64_t visible_lsn() const = 0;
+  virtual uint64_t durable_lsn() const = 0;
 
   // Reads several documents, of any collections, as of one instant: (*out)[i] is refs[i]'s bytes,
   // or nullopt when it does not exist.
   virtual Status GetMany(std::span<const DocRef> refs,
                          std::vector<std::optional<std::string>>* out) const = 0;
 
-  // Writes every shard changed since the last checkpoint, then the manifest that names them
-  // (docs/format/checkpoint.md). A no-op for in-memory databases.
+  // Writes every shard changed since the last checkpoint, then the manifest that names them, then
+  // removes the log segments they cover (docs/format/checkpoint.md). Runs by itself as the log
+  // grows (Options::checkpoint_wal_bytes, checkpoint_interval_ms). A no-op for in-memory databases.
   virtual Status Checkpoint() = 0;
 
   // Threads in the worker pool used by ParallelScan.

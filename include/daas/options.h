@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace daas {
@@ -22,6 +23,20 @@ struct DocumentLimits {
   uint32_t max_key_bytes = 1024;
 };
 
+// When a commit is acknowledged relative to the disk (DESIGN.md §5). Persisted nowhere; chosen per
+// open and overridable per write.
+enum class SyncMode : uint8_t {
+  // Acknowledged after the commit's log record is fdatasync'ed. Concurrent commits share one
+  // fdatasync (group commit). A crash, even a power cut, loses nothing acknowledged.
+  kFull = 0,
+  // Acknowledged once applied in memory; the log is written and fdatasync'ed every
+  // sync_interval_ms. A crash of the process or machine loses at most that window.
+  kNormal = 1,
+  // Acknowledged once applied in memory; the log is written to the OS every sync_interval_ms and
+  // never fdatasync'ed. A process crash loses at most that window, a power cut more.
+  kOff = 2,
+};
+
 struct Options {
   // Directory holding the database. Empty means in-memory: nothing is read or written to disk, and
   // everything is gone when the Database is closed.
@@ -30,6 +45,21 @@ struct Options {
   // database fails with NotFound.
   bool create_if_missing = true;
   DocumentLimits limits;
+
+  // Durability (ignored in memory).
+  SyncMode sync = SyncMode::kFull;
+  uint32_t sync_interval_ms = 100;
+  // A log segment is closed and a new one begun past this size.
+  uint64_t wal_segment_bytes = 64ull << 20;
+  // A checkpoint starts once this many log bytes were written since the last one, or
+  // checkpoint_interval_ms after it, whichever comes first; 0 disables that trigger.
+  uint64_t checkpoint_wal_bytes = 256ull << 20;
+  uint32_t checkpoint_interval_ms = 300000;
+};
+
+// Per-write choices; unset fields take the database's Options.
+struct WriteOptions {
+  std::optional<SyncMode> sync;
 };
 
 }  // namespace daas

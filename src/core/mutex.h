@@ -2,6 +2,7 @@
 // that -Wthread-safety can check every GUARDED_BY member.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <shared_mutex>
@@ -28,6 +29,12 @@ class CondVar {
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();  // still held: ownership goes back to the caller's guard
+  }
+  // As Wait, but returns after `timeout` at the latest.
+  void WaitFor(Mutex* mu, std::chrono::milliseconds timeout) DAAS_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    cv_.wait_for(lock, timeout);
+    lock.release();
   }
   void SignalAll() { cv_.notify_all(); }
 

@@ -107,13 +107,13 @@ void CollectionImpl::AdoptShard(storage::Shard* shard) {
 
 Status CollectionImpl::WriteOne(WriteBatch::OpType type, DocId id, std::string_view document) {
   const PendingOp op{type, this, id, document};
-  return db_->Commit(std::span<const PendingOp>(&op, 1), nullptr);
+  return db_->Commit(std::span<const PendingOp>(&op, 1), nullptr, db_->options().sync);
 }
 
 Result<DocId> CollectionImpl::Insert(std::string_view document) {
   const PendingOp op{WriteBatch::OpType::kInsert, this, DocId(), document};
   std::vector<DocId> ids;
-  DAAS_RETURN_IF_ERROR(db_->Commit(std::span<const PendingOp>(&op, 1), &ids));
+  DAAS_RETURN_IF_ERROR(db_->Commit(std::span<const PendingOp>(&op, 1), &ids, db_->options().sync));
   return ids.front();
 }
 
@@ -124,7 +124,7 @@ Result<std::vector<DocId>> CollectionImpl::InsertMany(std::span<const std::strin
     ops.push_back(PendingOp{WriteBatch::OpType::kInsert, this, DocId(), d});
   }
   std::vector<DocId> ids;
-  DAAS_RETURN_IF_ERROR(db_->Commit(ops, &ids));
+  DAAS_RETURN_IF_ERROR(db_->Commit(ops, &ids, db_->options().sync));
   return ids;
 }
 

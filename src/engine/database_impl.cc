@@ -9,6 +9,8 @@
 #include "doc/msgpack_reader.h"
 #include "engine/shard_lock_set.h"
 #include "storage/shard_file.h"
+#include "storage/wal/commit_record.h"
+#include "storage/wal/wal_reader.h"
 
 namespace daas {
 
@@ -89,16 +91,16 @@ struct Undo {
 
 // ---- open / close ----
 
-DatabaseImpl::DatabaseImpl(const Options& options) : options_(options), env_(env::Env::Default()) {}
+DatabaseImpl::DatabaseImpl(const Options& options, env::Env* env) : options_(options), env_(env) {}
 
 DatabaseImpl::~DatabaseImpl() {
   // Errors here have no one to go to; Close() reports them to callers who want them.
   Close().IgnoreError();
 }
 
-Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options) {
+Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options, env::Env* env) {
   DAAS_RETURN_IF_ERROR(ValidateOptions(options));
-  std::unique_ptr<DatabaseImpl> db(new DatabaseImpl(options));
+  std::unique_ptr<DatabaseImpl> db(new DatabaseImpl(options, env));
   if (!db->in_memory()) {
     const std::string& dir = options.dir;
     DAAS_ASSIGN_OR_RETURN(bool exists, db->env_->FileExists(dir));
@@ -112,6 +114,7 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options)
     if (!s.ok()) return s.WithContext("opening database '" + dir + "'");
   }
   db->closed_.store(false, std::memory_order_release);
+  if (db->wal_ != nullptr) db->background_ = std::thread([p = db.get()] { p->BackgroundLoop(); });
   return db;
 }
 
@@ -119,12 +122,15 @@ Status DatabaseImpl::Load() {
   const std::string manifest_path = env::JoinPath(options_.dir, storage::kManifestFileName);
   DAAS_ASSIGN_OR_RETURN(bool has_manifest, env_->FileExists(manifest_path));
   core::MutexLock cp(&checkpoint_mu_);
+  std::unordered_map<uint32_t, CollectionImpl*> by_id;
+  std::vector<std::unique_ptr<storage::Shard>> created;  // by replay, not in the manifest
   if (!has_manifest) {
     if (!options_.create_if_missing) {
       return Status::NotFound("no database in '" + options_.dir + "' (no MANIFEST)");
     }
     DAAS_RETURN_IF_ERROR(WriteManifest());
-    return RemoveUnreferencedFiles();
+    DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
+    return RecoverLog(by_id, &created);
   }
   DAAS_ASSIGN_OR_RETURN(std::string bytes, env_->ReadFile(manifest_path));
   DAAS_ASSIGN_OR_RETURN(storage::Manifest m, storage::DecodeManifest(bytes));
@@ -132,6 +138,7 @@ Status DatabaseImpl::Load() {
   manifest_generation_ = m.generation;
   next_file_number_ = m.next_file_number;
   uint32_t max_shard_id = 0;
+  std::vector<std::pair<CollectionImpl*, storage::Shard*>> loaded;
   core::MutexLock cat(&catalog_mu_);
   next_collection_id_ = m.next_collection_id;
   for (const storage::ManifestCollection& mc : m.collections) {
@@ -159,15 +166,93 @@ Status DatabaseImpl::Load() {
                                     " documents, MANIFEST says " + std::to_string(ms.record_count));
         }
       }
+      shard->set_lsn(ms.lsn);
       checkpointed_[ms.id.value] = ms;
       max_shard_id = std::max(max_shard_id, ms.id.value);
-      coll->AdoptShard(shards_.Add(std::move(shard)));
+      loaded.emplace_back(coll.get(), shards_.Add(std::move(shard)));
     }
     by_name_[mc.name] = coll.get();
+    by_id[mc.id] = coll.get();
     collections_.push_back(std::move(coll));
   }
+  DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
+  DAAS_RETURN_IF_ERROR(RecoverLog(by_id, &created));
+  for (auto& shard : created) {
+    max_shard_id = std::max(max_shard_id, shard->id().value);
+    CollectionImpl* owner = by_id.at(shard->collection_id());
+    loaded.emplace_back(owner, shards_.Add(std::move(shard)));
+  }
   next_shard_id_.store(std::max(m.next_shard_id, max_shard_id + 1), std::memory_order_relaxed);
-  return RemoveUnreferencedFiles();
+  // Each collection takes its shards in ascending ID, now that replay has filled them.
+  std::sort(loaded.begin(), loaded.end(),
+            [](const auto& a, const auto& b) { return a.second->id() < b.second->id(); });
+  for (const auto& [coll, shard] : loaded) coll->AdoptShard(shard);
+  return Status::OK();
+}
+
+Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImpl*>& by_id,
+                                std::vector<std::unique_ptr<storage::Shard>>* created) {
+  // Shards made by replay are registered only after it, so look them up here first.
+  auto find_shard = [&](DocId id, uint32_t collection_id) -> Result<storage::Shard*> {
+    storage::Shard* shard = shards_.Find(id.shard());
+    if (shard == nullptr) {
+      for (const auto& s : *created) {
+        if (s->id() == id.shard()) shard = s.get();
+      }
+    }
+    if (shard == nullptr) {
+      if (id.shard().value > ShardTable::kMaxShardId) {
+        return Status::Corruption("log names shard " + std::to_string(id.shard().value) +
+                                  ", beyond the largest shard ID");
+      }
+      created->push_back(std::make_unique<storage::Shard>(id.shard(), collection_id));
+      shard = created->back().get();
+    }
+    if (shard->collection_id() != collection_id) {
+      return Status::Corruption("log puts shard " + std::to_string(id.shard().value) +
+                                " in collection " + std::to_string(collection_id) +
+                                ", the manifest in collection " +
+                                std::to_string(shard->collection_id()));
+    }
+    return shard;
+  };
+  uint64_t max_lsn = 0;
+  auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
+    std::vector<storage::Shard*> touched;
+    Status s = storage::wal::DecodeCommitRecord(payload, [&](const storage::wal::LoggedOp& op) {
+      // A collection dropped after this record was written is gone from the manifest: skip.
+      if (by_id.count(op.collection_id) == 0) return Status::OK();
+      DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, find_shard(op.id, op.collection_id));
+      core::WriterLock l(shard->mu());
+      if (lsn <= shard->lsn()) return Status::OK();  // already in the shard's checkpoint
+      if (op.kind == storage::wal::LoggedOpKind::kPut) {
+        DAAS_RETURN_IF_ERROR(doc::ValidateDocument(op.document, kLoadLimits));
+        shard->Retire(shard->Put(op.id.slot(), op.id.salt(), op.document));
+      } else {
+        shard->Retire(shard->Take(op.id.slot()));
+      }
+      touched.push_back(shard);
+      return Status::OK();
+    });
+    if (!s.ok()) return s.WithContext("log record " + std::to_string(lsn));
+    // Only now: a record may touch one shard several times, and each op must apply.
+    for (storage::Shard* shard : touched) {
+      core::WriterLock l(shard->mu());
+      shard->set_lsn(lsn);
+      shard->MaybeCompact();
+    }
+    max_lsn = lsn;
+    return Status::OK();
+  };
+  DAAS_ASSIGN_OR_RETURN(storage::wal::LogReadResult r,
+                        storage::wal::ReadLog(env_, options_.dir, apply));
+  DAAS_RETURN_IF_ERROR(storage::wal::CutTornTail(env_, options_.dir, r));
+  uint64_t next_lsn = std::max<uint64_t>(r.next_lsn, max_lsn + 1);
+  for (const auto& [id, entry] : checkpointed_) next_lsn = std::max(next_lsn, entry.lsn + 1);
+  DAAS_ASSIGN_OR_RETURN(wal_, storage::wal::WalWriter::Create(env_, options_.dir, next_lsn,
+                                                              options_.wal_segment_bytes));
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  return Status::OK();
 }
 
 Status DatabaseImpl::RemoveUnreferencedFiles() {
@@ -190,14 +275,24 @@ Status DatabaseImpl::RemoveUnreferencedFiles() {
 
 Status DatabaseImpl::Close() {
   if (closed_.load(std::memory_order_acquire)) return Status::OK();
+  StopBackground();
   Status s;
   if (!in_memory()) {
+    // Everything acknowledged in kNormal/kOff reaches the log first, then a checkpoint folds the
+    // log into the shard files, so the next open replays little.
+    s = Sync();
     core::MutexLock cp(&checkpoint_mu_);
-    s = CheckpointLocked();
+    if (s.ok()) s = CheckpointLocked();
   }
   closed_.store(true, std::memory_order_release);
   dir_lock_.reset();
   return s;
+}
+
+void DatabaseImpl::AbandonForTesting() {
+  StopBackground();
+  closed_.store(true, std::memory_order_release);
+  dir_lock_.reset();
 }
 
 Status DatabaseImpl::CheckOpen() const {
@@ -315,7 +410,8 @@ Status DatabaseImpl::DropCollection(std::string_view name) {
 
 // ---- writes ----
 
-Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted) {
+Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted,
+                           const WriteOptions& options) {
   std::vector<PendingOp> ops;
   ops.reserve(batch.size());
   for (size_t i = 0; i < batch.ops().size(); ++i) {
@@ -327,11 +423,13 @@ Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted
     }
     ops.push_back(PendingOp{op.type, coll, op.id, op.document});
   }
-  return Commit(ops, inserted);
+  return Commit(ops, inserted, options.sync.value_or(options_.sync));
 }
 
-Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted) {
+Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted,
+                            SyncMode sync) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
+  DAAS_RETURN_IF_ERROR(StickyError());
   const size_t n = ops.size();
   if (n == 0) return Status::OK();
 
@@ -386,7 +484,11 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
   }
   for (const Reservation& r : reserved) shards.push_back(r.shard);
 
-  // 3. Apply under the exclusive locks of every shard involved, undoing everything on failure.
+  // 3. Apply under the exclusive locks of every shard involved, undoing everything on failure. The
+  //    log record is appended under the same locks, so LSN order is the order writes applied.
+  storage::wal::CommitRecordBuilder record;
+  const bool logged = wal_ != nullptr;
+  uint64_t lsn = 0;
   std::vector<Undo> undo;
   undo.reserve(n);
   std::vector<std::pair<CollectionImpl*, Reservation>> freed;  // slots emptied by deletes
@@ -404,6 +506,8 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
       if (op.type == WriteBatch::OpType::kInsert) {
         const Reservation& r = reserved[next_reservation++];
         undo.push_back(Undo{r.shard, r.slot, r.shard->Put(r.slot, r.salt, op.document)});
+        if (logged)
+          record.Put(op.collection->id(), DocId(r.salt, r.shard->id(), r.slot), op.document);
         DAAS_CHECK(undo.back().old.empty());  // reserved slots are empty
         continue;
       }
@@ -417,6 +521,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
         case WriteBatch::OpType::kReplace:
           undo.push_back(
               Undo{shard, op.id.slot(), shard->Put(op.id.slot(), op.id.salt(), op.document)});
+          if (logged) record.Put(op.collection->id(), op.id, op.document);
           break;
         case WriteBatch::OpType::kPatch: {
           auto merged = doc::MergePatch(current, op.document, options_.limits);
@@ -426,14 +531,25 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
           }
           undo.push_back(
               Undo{shard, op.id.slot(), shard->Put(op.id.slot(), op.id.salt(), *merged)});
+          if (logged) record.Put(op.collection->id(), op.id, *merged);
           break;
         }
         case WriteBatch::OpType::kDelete:
           undo.push_back(Undo{shard, op.id.slot(), shard->Take(op.id.slot())});
           freed.push_back({op.collection, Reservation{shard, op.id.slot(), 0}});
+          if (logged) record.Erase(op.collection->id(), op.id);
           break;
         case WriteBatch::OpType::kInsert:
           break;
+      }
+    }
+    if (failure.ok() && logged) {
+      Result<uint64_t> appended = wal_->Append(record.Finish());
+      if (appended.ok()) {
+        lsn = *appended;
+        for (storage::Shard* s : locks.shards()) s->set_lsn(lsn);
+      } else {
+        failure = appended.status();
       }
     }
     if (failure.ok()) {
@@ -459,7 +575,78 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     inserted->reserve(reserved.size());
     for (const Reservation& r : reserved) inserted->push_back(DocId(r.salt, r.shard->id(), r.slot));
   }
+  // 5. Durability, with no shard lock held: concurrent commits share the leader's fdatasync.
+  if (logged && sync == SyncMode::kFull) {
+    if (Status s = wal_->Flush(lsn, /*sync=*/true); !s.ok()) {
+      SetStickyError(s);
+      return s.WithContext("the write is applied but may not be durable");
+    }
+  }
   return Status::OK();
+}
+
+Status DatabaseImpl::Sync() {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  if (wal_ == nullptr) return Status::OK();
+  Status s = wal_->Flush(wal_->last_lsn(), /*sync=*/true);
+  if (!s.ok()) SetStickyError(s);
+  return s;
+}
+
+uint64_t DatabaseImpl::visible_lsn() const { return wal_ ? wal_->last_lsn() : 0; }
+
+uint64_t DatabaseImpl::durable_lsn() const { return wal_ ? wal_->durable_lsn() : 0; }
+
+Status DatabaseImpl::StickyError() const {
+  if (!has_error_.load(std::memory_order_acquire)) return Status::OK();
+  core::MutexLock l(&error_mu_);
+  return sticky_error_;
+}
+
+void DatabaseImpl::SetStickyError(const Status& s) {
+  core::MutexLock l(&error_mu_);
+  if (!sticky_error_.ok()) return;  // the first error is the one that explains
+  sticky_error_ = s.WithContext("the database is read-only until reopened");
+  has_error_.store(true, std::memory_order_release);
+}
+
+void DatabaseImpl::BackgroundLoop() {
+  const auto tick = std::chrono::milliseconds(
+      options_.sync == SyncMode::kFull ? 1000 : std::max<uint32_t>(1, options_.sync_interval_ms));
+  for (;;) {
+    {
+      core::MutexLock l(&bg_mu_);
+      if (!bg_stop_) bg_cv_.WaitFor(&bg_mu_, tick);
+      if (bg_stop_) return;
+    }
+    if (options_.sync != SyncMode::kFull) {
+      // kNormal syncs; kOff only hands the bytes to the OS. Errors become sticky in the log.
+      if (Status s = wal_->Flush(wal_->last_lsn(), options_.sync == SyncMode::kNormal); !s.ok()) {
+        SetStickyError(s);
+      }
+    }
+    bool due;
+    {
+      core::MutexLock cp(&checkpoint_mu_);
+      const auto since = std::chrono::steady_clock::now() - last_checkpoint_;
+      due = (options_.checkpoint_wal_bytes != 0 &&
+             wal_->appended_bytes() - checkpoint_log_mark_ >= options_.checkpoint_wal_bytes) ||
+            (options_.checkpoint_interval_ms != 0 &&
+             since >= std::chrono::milliseconds(options_.checkpoint_interval_ms) &&
+             wal_->appended_bytes() != checkpoint_log_mark_);
+      // The error is sticky (and returned by the next write); the loop goes on flushing.
+      if (due) CheckpointLocked().IgnoreError();
+    }
+  }
+}
+
+void DatabaseImpl::StopBackground() {
+  {
+    core::MutexLock l(&bg_mu_);
+    bg_stop_ = true;
+  }
+  bg_cv_.SignalAll();
+  if (background_.joinable()) background_.join();
 }
 
 // ---- reads ----
@@ -501,6 +688,12 @@ Status DatabaseImpl::Checkpoint() {
 }
 
 Status DatabaseImpl::CheckpointLocked() {
+  DAAS_RETURN_IF_ERROR(StickyError());
+  // Every record up to `covered` was applied before its LSN was handed out, so the shard files
+  // written below include it (and unchanged shards' files already did): after the manifest
+  // commits, those log records are no longer needed.
+  const uint64_t covered = wal_ != nullptr ? wal_->last_lsn() : 0;
+  const uint64_t log_mark = wal_ != nullptr ? wal_->appended_bytes() : 0;
   std::vector<CollectionImpl*> live;
   {
     core::MutexLock l(&catalog_mu_);
@@ -517,7 +710,8 @@ Status DatabaseImpl::CheckpointLocked() {
         core::ReaderLock l(shard->mu());
         if (it != checkpointed_.end() && !shard->dirty()) continue;
         entry.record_count = shard->live_count();
-        if (entry.record_count != 0) bytes = storage::EncodeShardFile(*shard, 0);
+        entry.lsn = shard->lsn();
+        if (entry.record_count != 0) bytes = storage::EncodeShardFile(*shard, shard->lsn());
         shard->ClearDirty();
       }
       // The file is written without the shard lock: writers go on meanwhile and mark it dirty
@@ -534,7 +728,9 @@ Status DatabaseImpl::CheckpointLocked() {
         }();
         if (!s.ok()) {
           shard->MarkDirty();
-          return s.WithContext("checkpoint of shard " + std::to_string(shard->id().value));
+          s = s.WithContext("checkpoint of shard " + std::to_string(shard->id().value));
+          SetStickyError(s);
+          return s;
         }
         wrote = true;
       }
@@ -544,8 +740,18 @@ Status DatabaseImpl::CheckpointLocked() {
       checkpointed_[shard->id().value] = entry;
     }
   }
-  if (wrote) DAAS_RETURN_IF_ERROR(env_->SyncDir(options_.dir));
-  DAAS_RETURN_IF_ERROR(WriteManifest());
+  Status s = wrote ? env_->SyncDir(options_.dir) : Status::OK();
+  if (s.ok()) s = WriteManifest();
+  if (!s.ok()) {
+    SetStickyError(s);
+    return s;
+  }
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  checkpoint_log_mark_ = log_mark;
+  if (wal_ != nullptr) {
+    // Failing to delete a covered segment loses nothing: the next checkpoint tries again.
+    wal_->RemoveSegmentsThrough(covered).IgnoreError();
+  }
   for (const std::string& f : superseded) {
     // No longer named by the manifest; a file left behind is removed at the next open.
     env_->RemoveFile(env::JoinPath(options_.dir, f)).IgnoreError();

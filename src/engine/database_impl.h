@@ -1,15 +1,19 @@
 // DatabaseImpl: the catalog of collections, the shard table, the commit path and checkpoints.
 //
 // Lock order (outermost first): checkpoint_mu_ -> catalog_mu_ -> CollectionImpl::alloc_mu_ ->
-// ShardTable::mu_. Shard locks are never held while taking any of these, and are taken several at a
+// ShardTable::mu_; shard locks -> the WalWriter's buffer mutex (a commit appends its record while
+// holding its shard locks, so LSN order is apply order; the fdatasync happens after they are
+// released). Shard locks are never held while taking any of these, and are taken several at a
 // time only in ascending ShardId order (ShardLockSet). No file I/O happens under a shard lock.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -19,6 +23,7 @@
 #include "engine/shard_table.h"
 #include "env/env.h"
 #include "storage/manifest.h"
+#include "storage/wal/wal_writer.h"
 
 namespace daas::engine {
 
@@ -32,7 +37,10 @@ struct PendingOp {
 
 class DatabaseImpl final : public Database {
  public:
-  static Result<std::unique_ptr<DatabaseImpl>> Open(const Options& options);
+  // `env` performs every file operation (tests pass a fault-injecting one); it must outlive the
+  // database.
+  static Result<std::unique_ptr<DatabaseImpl>> Open(const Options& options,
+                                                    env::Env* env = env::Env::Default());
   ~DatabaseImpl() override;
 
   // Database API (daas.hpp).
@@ -42,14 +50,19 @@ class DatabaseImpl final : public Database {
   Status DropCollection(std::string_view name) override;
   Status RenameCollection(std::string_view from, std::string_view to) override;
   std::vector<std::string> ListCollections() const override;
-  Status Write(const WriteBatch& batch, std::vector<DocId>* inserted) override;
+  using Database::Write;
+  Status Write(const WriteBatch& batch, std::vector<DocId>* inserted,
+               const WriteOptions& options) override;
+  Status Sync() override;
+  uint64_t visible_lsn() const override;
+  uint64_t durable_lsn() const override;
   Status GetMany(std::span<const DocRef> refs,
                  std::vector<std::optional<std::string>>* out) const override;
   Status Checkpoint() override;
   unsigned concurrency() const override;
 
-  // Applies `ops` atomically (see Database::Write). Thread-safe.
-  Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted);
+  // Applies `ops` atomically (see Database::Write), durable as `sync` says. Thread-safe.
+  Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync);
 
   const Options& options() const { return options_; }
   const ShardTable& shard_table() const { return shards_; }
@@ -58,11 +71,26 @@ class DatabaseImpl final : public Database {
   // Aborted after Close().
   Status CheckOpen() const;
 
+  // Stops like a killed process would: no flush, no checkpoint; the directory lock is released.
+  // What was durable stays, the rest is lost. Afterwards every call fails with Aborted.
+  void AbandonForTesting();
+
  private:
-  explicit DatabaseImpl(const Options& options);
+  DatabaseImpl(const Options& options, env::Env* env);
 
   bool in_memory() const { return options_.dir.empty(); }
   Status Load() DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
+  // Replays the log over the loaded shards and opens it for appending.
+  Status RecoverLog(const std::unordered_map<uint32_t, CollectionImpl*>& by_id,
+                    std::vector<std::unique_ptr<storage::Shard>>* created)
+      DAAS_REQUIRES(checkpoint_mu_);
+  // The first durability error (log or checkpoint): once set, every write and checkpoint fails
+  // with it until the database is reopened.
+  Status StickyError() const DAAS_EXCLUDES(error_mu_);
+  void SetStickyError(const Status& s) DAAS_EXCLUDES(error_mu_);
+  // Flushes the log for kNormal/kOff and starts checkpoints when their triggers fire.
+  void BackgroundLoop() DAAS_EXCLUDES(bg_mu_);
+  void StopBackground() DAAS_EXCLUDES(bg_mu_);
   Status RemoveUnreferencedFiles() DAAS_REQUIRES(checkpoint_mu_);
   Status CheckpointLocked() DAAS_REQUIRES(checkpoint_mu_);
   // Writes the manifest for the current catalog and checkpointed_ shard files.
@@ -72,6 +100,17 @@ class DatabaseImpl final : public Database {
   const Options options_;
   env::Env* const env_;
   std::unique_ptr<env::FileLock> dir_lock_;
+  // Null in memory. Set during Open, before any other thread can see the database.
+  std::unique_ptr<storage::wal::WalWriter> wal_;
+
+  mutable core::Mutex error_mu_;
+  Status sticky_error_ DAAS_GUARDED_BY(error_mu_);
+  std::atomic<bool> has_error_{false};  // relaxed fast path for StickyError's common OK case
+
+  core::Mutex bg_mu_;
+  core::CondVar bg_cv_;
+  bool bg_stop_ DAAS_GUARDED_BY(bg_mu_) = false;
+  std::thread background_;
   // Starts true: only a fully successful Open makes the database usable (and checkpointable), so a
   // failed Open never writes to a directory it did not load, or that another process holds.
   std::atomic<bool> closed_{true};
@@ -83,6 +122,9 @@ class DatabaseImpl final : public Database {
   core::Mutex checkpoint_mu_ DAAS_ACQUIRED_BEFORE(catalog_mu_);
   uint64_t manifest_generation_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;
   uint64_t next_file_number_ DAAS_GUARDED_BY(checkpoint_mu_) = 1;
+  // Log bytes appended and time at the last checkpoint, for its triggers.
+  uint64_t checkpoint_log_mark_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_ DAAS_GUARDED_BY(checkpoint_mu_);
   // The file holding each shard's last checkpoint (absent: never checkpointed).
   std::unordered_map<uint32_t, storage::ManifestShard> checkpointed_
       DAAS_GUARDED_BY(checkpoint_mu_);

@@ -92,6 +92,10 @@ class Shard {
   void MaybeCompact();
   // Empties the shard and frees its memory (collection dropped).
   void Clear();
+  // The log position of the last commit applied to this shard (0: none since the log began).
+  uint64_t lsn() const { return lsn_; }
+  void set_lsn(uint64_t lsn) { lsn_ = lsn; }
+
   void ClearDirty() const { dirty_.store(false, std::memory_order_relaxed); }
   void MarkDirty() const { dirty_.store(true, std::memory_order_relaxed); }
 
@@ -118,6 +122,7 @@ class Shard {
   uint64_t block_bytes_ = 0;  // sum of Block::size
   uint64_t own_bytes_ = 0;    // records with their own allocation, not yet retired
   mutable std::atomic<bool> dirty_{false};
+  uint64_t lsn_ = 0;
 };
 
 }  // namespace daas::storage

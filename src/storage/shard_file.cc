@@ -134,6 +134,7 @@ Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view n
     return error;
   }
   shard->ClearDirty();
+  shard->set_lsn(lsn);
   return ShardFileInfo{record_count, lsn};
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "core/coding.h"
 #include "core/status_macros.h"
 #include "storage/wal/wal_format.h"
 
@@ -91,15 +92,27 @@ Status WalWriter::Flush(uint64_t lsn, bool sync) {
 }
 
 Status WalWriter::WriteOut(std::string_view bytes, uint64_t first_lsn, bool sync) {
-  if (!bytes.empty() && file_bytes_ >= segment_bytes_ && first_lsn > file_first_lsn_) {
-    // Crash invariant W1: the full segment is durable before the next one gets a byte.
-    DAAS_RETURN_IF_ERROR(file_->Sync());
-    DAAS_RETURN_IF_ERROR(file_->Close());
-    DAAS_RETURN_IF_ERROR(StartSegment(first_lsn));
-  }
-  if (!bytes.empty()) {
-    DAAS_RETURN_IF_ERROR(file_->Append(bytes));
-    file_bytes_ += bytes.size();
+  while (!bytes.empty()) {
+    if (file_bytes_ >= segment_bytes_ && first_lsn > file_first_lsn_) {
+      // Crash invariant W1: the full segment is durable before the next one gets a byte.
+      DAAS_RETURN_IF_ERROR(file_->Sync());
+      DAAS_RETURN_IF_ERROR(file_->Close());
+      DAAS_RETURN_IF_ERROR(StartSegment(first_lsn));
+    }
+    // Whole records up to the segment's size, and at least one, so a segment never ends inside a
+    // record and never grows much past segment_bytes_.
+    size_t take = 0;
+    uint64_t records = 0;
+    while (take < bytes.size()) {
+      const size_t record = kRecordHeaderBytes + core::GetLittle<uint32_t>(bytes.data() + take + 8);
+      if (records > 0 && file_bytes_ + take + record > segment_bytes_) break;
+      take += record;
+      ++records;
+    }
+    DAAS_RETURN_IF_ERROR(file_->Append(bytes.substr(0, take)));
+    file_bytes_ += take;
+    first_lsn += records;
+    bytes.remove_prefix(take);
   }
   if (sync) DAAS_RETURN_IF_ERROR(file_->Sync());
   return Status::OK();

@@ -1,0 +1,48 @@
+// The payload of a commit's log record: the commit's effect on each slot, as final bytes, so replay
+// is deterministic and applying a record twice changes nothing (docs/format/wal.md).
+//
+//   payload := op_count u32 | op{op_count}
+//   op      := kind u8 | collection_id u32 | shard_id u32 | slot u16 | salt u64
+//              | length u32 | document [length]          (the last two for kind 1 only)
+//   kind    := 1 put (the slot now holds salt and document) | 2 erase (the slot is now empty)
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "daas/doc_id.h"
+#include "daas/status.h"
+
+namespace daas::storage::wal {
+
+enum class LoggedOpKind : uint8_t { kPut = 1, kErase = 2 };
+
+struct LoggedOp {
+  LoggedOpKind kind;
+  uint32_t collection_id;
+  DocId id;
+  std::string_view document;  // kPut only; points into the payload
+};
+
+class CommitRecordBuilder {
+ public:
+  void Put(uint32_t collection_id, DocId id, std::string_view document);
+  void Erase(uint32_t collection_id, DocId id);
+  bool empty() const { return count_ == 0; }
+  // The payload; the builder is empty again afterwards.
+  std::string Finish();
+
+ private:
+  void Head(LoggedOpKind kind, uint32_t collection_id, DocId id);
+  std::string ops_;
+  uint32_t count_ = 0;
+};
+
+// Calls fn for each op of `payload`. Corruption (naming the op) if the payload is malformed: the
+// record's checksum passed, so this means it was written wrong, and nothing is guessed.
+Status DecodeCommitRecord(std::string_view payload,
+                          const std::function<Status(const LoggedOp&)>& fn);
+
+}  // namespace daas::storage::wal
