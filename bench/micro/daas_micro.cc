@@ -1,0 +1,130 @@
+// Google Benchmark micro benchmarks of the hot paths under the workload (docs/BENCHMARKS.md): ID
+// encoding, document validation and field lookup, JSON conversion and a point get. Every document
+// is the workload's own ~150-byte document (bench/workloads/dataset.h).
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "daas/daas.hpp"
+#include "dataset.h"
+#include "doc/msgpack_reader.h"
+#include "machine_info.h"
+
+namespace daas::bench {
+namespace {
+
+template <typename T>
+T Must(Result<T> r, const char* what) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "daas_micro: %s: %s\n", what, r.status().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+
+std::string SampleDocument() {
+  Rng rng(kDocumentSeed);
+  int age = 0;
+  return MakeDocument(rng, &age);
+}
+
+void BM_DocIdToString(benchmark::State& state) {
+  const DocId id(0x0123456789abcdefULL, ShardId{42}, 1234);
+  for (auto _ : state) benchmark::DoNotOptimize(id.ToString());
+}
+BENCHMARK(BM_DocIdToString);
+
+void BM_DocIdParse(benchmark::State& state) {
+  const std::string text = DocId(0x0123456789abcdefULL, ShardId{42}, 1234).ToString();
+  for (auto _ : state) {
+    auto id = DocId::Parse(text);
+    benchmark::DoNotOptimize(id);
+  }
+}
+BENCHMARK(BM_DocIdParse);
+
+void BM_ValidateDocument(benchmark::State& state) {
+  const std::string doc = SampleDocument();
+  const DocumentLimits limits;
+  for (auto _ : state) {
+    Status s = doc::ValidateDocument(doc, limits);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * doc.size()));
+  state.SetLabel(std::to_string(doc.size()) + "-byte document");
+}
+BENCHMARK(BM_ValidateDocument);
+
+void BM_FindFieldAge(benchmark::State& state) {
+  const std::string doc = SampleDocument();
+  for (auto _ : state) {
+    auto v = doc::FindField(doc, "age");
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_FindFieldAge);
+
+void BM_JsonToDocument(benchmark::State& state) {
+  const std::string json = Must(DocumentToJson(SampleDocument()), "DocumentToJson");
+  for (auto _ : state) {
+    auto doc = JsonToDocument(json);
+    benchmark::DoNotOptimize(doc);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
+  state.SetLabel(std::to_string(json.size()) + "-byte JSON object");
+}
+BENCHMARK(BM_JsonToDocument);
+
+// A hit on a collection of state.range(0) documents, cycling through 4,096 of its IDs drawn at
+// random: at 1,000,000 documents those 4,096 mostly miss the CPU caches; bench/workloads measures
+// fully random gets.
+void BM_CollectionGetHit(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0));
+  auto db = Must(Database::Open(Options{}), "open");
+  Collection* coll = Must(db->CreateCollection("micro"), "create collection");
+  Rng rng(kDocumentSeed);
+  std::vector<std::string> docs;
+  std::vector<std::string_view> views;
+  docs.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    int age = 0;
+    docs.push_back(MakeDocument(rng, &age));
+  }
+  for (const std::string& d : docs) views.push_back(d);
+  std::vector<DocId> ids;
+  for (size_t i = 0; i < n; i += 1000) {
+    const size_t count = std::min<size_t>(1000, n - i);
+    auto batch = Must(coll->InsertMany(std::span<const std::string_view>(views).subspan(i, count)),
+                      "InsertMany");
+    ids.insert(ids.end(), batch.begin(), batch.end());
+  }
+  std::vector<DocId> order(4096);
+  Rng pick(kGetSeed);
+  for (DocId& id : order) id = ids[pick.Uniform(n)];
+
+  state.SetLabel("cycling through 4096 random picks");
+  std::string buf;
+  size_t k = 0;
+  for (auto _ : state) {
+    if (!coll->Get(order[k++ & (order.size() - 1)], &buf).ok()) state.SkipWithError("Get failed");
+    benchmark::DoNotOptimize(buf.data());
+  }
+}
+BENCHMARK(BM_CollectionGetHit)->Arg(1000)->Arg(1'000'000);
+
+}  // namespace
+}  // namespace daas::bench
+
+int main(int argc, char** argv) {
+  const daas::bench::MachineInfo m = daas::bench::CollectMachineInfo();
+  benchmark::AddCustomContext("cpu_model", m.cpu_model);
+  benchmark::AddCustomContext("kernel", m.kernel);
+  benchmark::AddCustomContext("compiler", m.compiler);
+  benchmark::AddCustomContext("daas_build_type", m.build_type);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

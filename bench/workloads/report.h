@@ -1,0 +1,60 @@
+// Results of one daas_workload run, printed as Markdown tables and optionally written as JSON.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "machine_info.h"
+
+namespace daas::bench {
+
+struct Measurement {
+  std::string engine;  // "DaaS", "SQLite", "LMDB"
+  std::string how;     // e.g. "ParallelScan, 2 threads"
+  uint64_t ops = 0;
+  double seconds = 0;
+  bool checked = false;  // the engine's answer matched the expected checksum
+  double ops_per_second() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
+};
+
+struct Phase {
+  std::string key;    // "insert", "get", ... (JSON)
+  std::string title;  // "Phase 1: batched insert, 1,000 docs per batch"
+  std::string unit;   // "docs/s"
+  std::vector<Measurement> rows;
+};
+
+struct Target {
+  std::string what;  // "DaaS point gets >= 5,000,000/s"
+  double goal = 0;
+  double actual = 0;
+  bool lower_is_better = false;
+  bool met() const { return lower_is_better ? actual <= goal : actual >= goal; }
+};
+
+struct Report {
+  MachineInfo machine;
+  double memory_latency_ns = 0;  // RandomReadLatencyNs(256 MiB)
+  std::string label;             // free text from --label, e.g. the commit
+  size_t documents = 0, gets = 0, patches = 0, batch = 0, scan_passes = 0;
+  uint64_t document_bytes = 0;
+  std::vector<std::pair<std::string, std::string>> modes;  // engine -> mode
+  std::vector<Phase> phases;
+  // Phase 5 (DaaS only).
+  bool have_memory = false;
+  uint64_t memory_bytes = 0, stats_document_bytes = 0, rss_growth_bytes = 0;
+  std::vector<Target> targets;
+  std::vector<std::string> failures;  // checksum mismatches; empty when every answer agreed
+};
+
+// Prints the header (machine, modes, parameters), one table per phase with DaaS's ratio to each
+// peer, the memory figures and the targets.
+void PrintReport(const Report& report, std::FILE* out);
+
+// Writes the same content as JSON. Returns false (and prints why) if the file cannot be written.
+bool WriteJson(const Report& report, const std::string& path);
+
+}  // namespace daas::bench
