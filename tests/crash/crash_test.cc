@@ -1,0 +1,210 @@
+// Crash test with real processes (issue: durability). A child (crash_writer.cc) commits random
+// atomic batches with SyncMode::kFull and reports each acknowledgement through a pipe; this test
+// kills it with SIGKILL at a random moment, reopens the database and checks:
+//   1. every acknowledged batch is present in full (its inserts, its deletions, its balance move);
+//   2. no batch is partly visible: every group of inserted documents is whole, and the two account
+//      balances always sum to the initial total;
+//   3. the one batch in flight at the kill is either wholly applied or wholly absent.
+// DAAS_CRASH_CYCLES (default 200) and DAAS_CRASH_SEED (default: random, printed) control the run;
+// e.g. DAAS_CRASH_CYCLES=5000 for a long run.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "daas/daas.hpp"
+#include "doc/msgpack_reader.h"
+
+namespace daas {
+namespace {
+
+constexpr int64_t kTotal = 1000000;
+
+struct Begin {
+  int64_t k, n, g, bal0_after;
+};
+
+int64_t IntField(std::string_view doc, std::string_view key) {
+  auto v = doc::FindField(doc, key);
+  return v && v->type == doc::Type::kInt ? v->int_value : -1;
+}
+
+uint64_t EnvOr(const char* name, uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+// Runs the child for about `run_ms` (sometimes killed before it even opened the database), kills
+// it, and returns every line it wrote.
+std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int run_ms) {
+  int fds[2];
+  EXPECT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    const std::string s = std::to_string(seed);
+    execl(DAAS_CRASH_WRITER, DAAS_CRASH_WRITER, dir.c_str(), s.c_str(), nullptr);
+    _exit(127);
+  }
+  close(fds[1]);
+  std::string out;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(run_ms);
+  char buf[4096];
+  bool killed = false;
+  for (;;) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!killed && now >= deadline) {
+      kill(pid, SIGKILL);
+      killed = true;
+    }
+    const int wait_ms =
+        killed ? 1000
+               : static_cast<int>(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() +
+                     1);
+    pollfd p{fds[0], POLLIN, 0};
+    const int r = poll(&p, 1, wait_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) {
+      if (killed) break;  // the pipe must reach EOF soon after the kill
+      continue;
+    }
+    const ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;  // EOF: the child is gone
+    out.append(buf, static_cast<size_t>(n));
+  }
+  if (!killed) kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(fds[0]);
+  EXPECT_TRUE(WIFSIGNALED(status)) << "the writer exited on its own: " << out.substr(0, 2000);
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  // A line cut by the kill is not a statement.
+  if (!out.empty() && out.back() != '\n' && !lines.empty()) lines.pop_back();
+  return lines;
+}
+
+TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
+  const uint64_t seed = EnvOr("DAAS_CRASH_SEED", std::random_device{}());
+  const uint64_t cycles = EnvOr("DAAS_CRASH_CYCLES", 200);
+  std::printf("crash test: seed %llu, %llu cycles (DAAS_CRASH_SEED, DAAS_CRASH_CYCLES)\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(cycles));
+  std::mt19937_64 rng(seed);
+  char tmpl[] = "/tmp/daas_crash_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = std::string(tmpl) + "/db";
+
+  std::map<int64_t, int64_t> groups;  // model: group -> size, of every batch known applied
+  int64_t bal0 = kTotal;
+  uint64_t acked_total = 0, inflight_applied = 0, inflight_lost = 0;
+  for (uint64_t cycle = 0; cycle < cycles; ++cycle) {
+    SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(seed));
+    const auto lines = RunAndKill(dir, rng(), 5 + static_cast<int>(rng() % 60));
+    std::vector<Begin> begun;
+    size_t acked = 0;
+    for (const std::string& line : lines) {
+      std::istringstream in(line);
+      std::string word;
+      in >> word;
+      if (word == "BEGIN") {
+        Begin b{};
+        in >> b.k >> b.n >> b.g >> b.bal0_after;
+        ASSERT_EQ(acked, begun.size()) << "a BEGIN before the previous ACK";
+        begun.push_back(b);
+      } else if (word == "ACK") {
+        int64_t k;
+        in >> k;
+        ASSERT_LT(acked, begun.size());
+        ASSERT_EQ(k, begun[acked].k);
+        ++acked;
+      } else {
+        FAIL() << "writer said: " << line;
+      }
+    }
+    // Acknowledged batches are facts.
+    for (size_t i = 0; i < acked; ++i) {
+      groups[begun[i].k] = begun[i].n;
+      if (begun[i].g >= 0) groups.erase(begun[i].g);
+      bal0 = begun[i].bal0_after;
+    }
+    acked_total += acked;
+    const bool has_inflight = begun.size() > acked;
+
+    auto opened = Database::Open(Options{.dir = dir});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    Database& db = **opened;
+    std::map<int64_t, std::pair<int64_t, int64_t>> found;  // group -> (documents, n field)
+    if (auto items = db.GetCollection("items"); items.ok()) {
+      ASSERT_TRUE((*items)
+                      ->Scan([&](DocId, std::string_view d) {
+                        auto& f = found[IntField(d, "b")];
+                        ++f.first;
+                        f.second = IntField(d, "n");
+                        return true;
+                      })
+                      .ok());
+    }
+    std::vector<int64_t> balances;
+    if (auto accounts = db.GetCollection("accounts"); accounts.ok()) {
+      ASSERT_TRUE((*accounts)
+                      ->Scan([&](DocId, std::string_view d) {
+                        balances.push_back(IntField(d, "bal"));
+                        return true;
+                      })
+                      .ok());
+    }
+    // 2. No partial batch anywhere.
+    for (const auto& [g, f] : found) ASSERT_EQ(f.first, f.second) << "group " << g << " is split";
+    if (!balances.empty()) {
+      ASSERT_EQ(balances.size(), 2u);
+      ASSERT_EQ(balances[0] + balances[1], kTotal);
+    }
+    // 3. The batch in flight: applied whole or not at all; the balance tells which.
+    const int64_t db_bal0 = balances.empty() ? kTotal : balances[0];
+    if (has_inflight && db_bal0 == begun.back().bal0_after && db_bal0 != bal0) {
+      const Begin& b = begun.back();
+      groups[b.k] = b.n;
+      if (b.g >= 0) groups.erase(b.g);
+      bal0 = b.bal0_after;
+      ++inflight_applied;
+    } else if (has_inflight) {
+      ++inflight_lost;
+    }
+    // 1. Exactly the model: every applied batch in full, nothing else.
+    ASSERT_EQ(db_bal0, bal0);
+    ASSERT_EQ(found.size(), groups.size());
+    for (const auto& [g, n] : groups) {
+      auto it = found.find(g);
+      ASSERT_NE(it, found.end()) << "acknowledged group " << g << " is missing";
+      ASSERT_EQ(it->second.first, n);
+    }
+    ASSERT_TRUE(db.Close().ok());
+  }
+  std::printf(
+      "crash test: %llu batches acknowledged; in flight at the kill: %llu applied, %llu "
+      "lost\n",
+      static_cast<unsigned long long>(acked_total),
+      static_cast<unsigned long long>(inflight_applied),
+      static_cast<unsigned long long>(inflight_lost));
+  EXPECT_GT(acked_total, cycles);  // the test really exercised commits
+  std::filesystem::remove_all(tmpl);
+}
+
+}  // namespace
+}  // namespace daas
