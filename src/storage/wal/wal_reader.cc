@@ -46,6 +46,55 @@ bool GoodRecordAfter(std::string_view seg, size_t offset, uint64_t expected_lsn)
 
 }  // namespace
 
+Result<SegmentEnd> ScanSegment(std::string_view seg, const std::string& name,
+                               uint64_t name_first_lsn, bool last, uint64_t* expected,
+                               const std::function<Status(uint64_t, std::string_view)>& fn) {
+  // A last segment whose header never fully reached the disk is a torn creation.
+  const bool header_ok = seg.size() >= kSegmentHeaderBytes &&
+                         seg.substr(0, 8) == std::string_view(kSegmentMagic, 8) &&
+                         core::GetLittle<uint64_t>(seg.data() + 24) ==
+                             core::Checksum64(seg.substr(0, 24), kWalHeaderSeed);
+  if (!header_ok) {
+    if (last && !GoodRecordAfter(seg, 0, *expected == 0 ? name_first_lsn : *expected)) {
+      return SegmentEnd{true, 0};
+    }
+    return Corrupt(name, 0, "bad segment header");
+  }
+  if (core::GetLittle<uint32_t>(seg.data() + 8) != kWalVersion) {
+    return Corrupt(name, 8, "unsupported log version");
+  }
+  const uint64_t first_lsn = core::GetLittle<uint64_t>(seg.data() + 16);
+  if (first_lsn != name_first_lsn) {
+    return Corrupt(name, 16, "header LSN does not match the file name");
+  }
+  if (*expected != 0 && first_lsn != *expected) {
+    return Corrupt(name, 0,
+                   "log records " + std::to_string(*expected) + " to " +
+                       std::to_string(first_lsn - 1) + " are missing");
+  }
+  *expected = first_lsn;
+  size_t offset = kSegmentHeaderBytes;
+  while (offset < seg.size()) {
+    uint64_t lsn;
+    std::string_view payload;
+    if (!ParseRecord(seg, offset, &lsn, &payload)) {
+      if (last && !GoodRecordAfter(seg, offset, *expected)) return SegmentEnd{true, offset};
+      return Corrupt(name, offset,
+                     last ? "damaged record followed by valid records"
+                          : "damaged record in a segment that is not the last");
+    }
+    if (lsn != *expected) {
+      return Corrupt(
+          name, offset,
+          "record has LSN " + std::to_string(lsn) + ", expected " + std::to_string(*expected));
+    }
+    DAAS_RETURN_IF_ERROR(fn(lsn, payload));
+    ++*expected;
+    offset += kRecordHeaderBytes + payload.size();
+  }
+  return SegmentEnd{false, seg.size()};
+}
+
 Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
                               const std::function<Status(uint64_t, std::string_view)>& fn) {
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
@@ -60,61 +109,22 @@ Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
   uint64_t expected = 0;  // next LSN; 0 until the first segment fixes it
   for (size_t i = 0; i < segments.size(); ++i) {
     const auto& [first_lsn, name] = segments[i];
-    const bool last = i + 1 == segments.size();
     DAAS_ASSIGN_OR_RETURN(std::string data, env->ReadFile(env::JoinPath(dir, name)));
-    const std::string_view seg(data);
     ++result.segments;
-    // Header. A last segment whose header never fully reached the disk is a torn creation.
-    const bool header_ok = seg.size() >= kSegmentHeaderBytes &&
-                           seg.substr(0, 8) == std::string_view(kSegmentMagic, 8) &&
-                           core::GetLittle<uint64_t>(seg.data() + 24) ==
-                               core::Checksum64(seg.substr(0, 24), kWalHeaderSeed);
-    if (!header_ok) {
-      if (last && !GoodRecordAfter(seg, 0, expected == 0 ? first_lsn : expected)) {
-        result.torn_segment = name;
-        result.torn_offset = 0;
-        result.torn_bytes = seg.size();
-        break;
-      }
-      return Corrupt(name, 0, "bad segment header");
-    }
-    if (core::GetLittle<uint32_t>(seg.data() + 8) != kWalVersion) {
-      return Corrupt(name, 8, "unsupported log version");
-    }
-    if (core::GetLittle<uint64_t>(seg.data() + 16) != first_lsn) {
-      return Corrupt(name, 16, "header LSN does not match the file name");
-    }
-    if (expected != 0 && first_lsn != expected) {
-      return Corrupt(name, 0,
-                     "log records " + std::to_string(expected) + " to " +
-                         std::to_string(first_lsn - 1) + " are missing");
-    }
-    expected = first_lsn;
-    size_t offset = kSegmentHeaderBytes;
-    while (offset < seg.size()) {
-      uint64_t lsn;
-      std::string_view payload;
-      if (!ParseRecord(seg, offset, &lsn, &payload)) {
-        if (last && !GoodRecordAfter(seg, offset, expected)) {
-          result.torn_segment = name;
-          result.torn_offset = offset;
-          result.torn_bytes = seg.size() - offset;
-          break;
-        }
-        return Corrupt(name, offset,
-                       last ? "damaged record followed by valid records"
-                            : "damaged record in a segment that is not the last");
-      }
-      if (lsn != expected) {
-        return Corrupt(
-            name, offset,
-            "record has LSN " + std::to_string(lsn) + ", expected " + std::to_string(expected));
-      }
-      DAAS_RETURN_IF_ERROR(fn(lsn, payload));
-      result.last_lsn = lsn;
-      result.record_bytes += kRecordHeaderBytes + payload.size();
-      ++expected;
-      offset += kRecordHeaderBytes + payload.size();
+    const uint64_t before = expected;
+    DAAS_ASSIGN_OR_RETURN(SegmentEnd end,
+                          ScanSegment(data, name, first_lsn, i + 1 == segments.size(), &expected,
+                                      [&](uint64_t lsn, std::string_view payload) {
+                                        DAAS_RETURN_IF_ERROR(fn(lsn, payload));
+                                        result.last_lsn = lsn;
+                                        result.record_bytes += kRecordHeaderBytes + payload.size();
+                                        return Status::OK();
+                                      }));
+    if (end.torn) {
+      result.torn_segment = name;
+      result.torn_offset = end.good_bytes;
+      result.torn_bytes = data.size() - end.good_bytes;
+      if (end.good_bytes == 0) expected = before;  // a torn creation holds no records
     }
   }
   result.next_lsn = expected;

@@ -31,6 +31,19 @@ struct LogReadResult {
 Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
                               const std::function<Status(uint64_t lsn, std::string_view)>& fn);
 
+// Where one segment's good records end.
+struct SegmentEnd {
+  bool torn = false;        // damage at the end with nothing valid after it
+  uint64_t good_bytes = 0;  // bytes of the segment before the damage (all of it when not torn)
+};
+
+// Checks one segment's bytes (file `name`, whose name says `name_first_lsn`) and calls fn for each
+// good record. *expected is the LSN the first record must have, or 0 to take the header's; it is
+// left at the LSN after the last good record. `last`: whether damage may be a torn tail.
+Result<SegmentEnd> ScanSegment(std::string_view bytes, const std::string& name,
+                               uint64_t name_first_lsn, bool last, uint64_t* expected,
+                               const std::function<Status(uint64_t lsn, std::string_view)>& fn);
+
 // Drops the torn tail ReadLog found, so later segments never follow a damaged one (invariant W1).
 Status CutTornTail(env::Env* env, const std::string& dir, const LogReadResult& result);
 
