@@ -18,6 +18,8 @@
 
 #include "core/status_macros.h"
 #include "doc/json.h"
+#include "env/env.h"
+#include "storage/check.h"
 
 namespace daas::cli {
 namespace {
@@ -438,6 +440,8 @@ std::string_view CommandName(Command command) {
       return "import";
     case Command::kExport:
       return "export";
+    case Command::kCheck:
+      return "check";
   }
   return "?";
 }
@@ -473,8 +477,31 @@ Status RunCommand(Command command, Database& db, const CommandArgs& args, std::o
       return Import(db, args, out, err);
     case Command::kExport:
       return Export(db, args, out);
+    case Command::kCheck:
+      return Status::Internal("check runs on the files, without an open database");
   }
   return Status::Internal("unknown command");
+}
+
+Status CheckCommand(const std::string& dir, std::ostream& out) {
+  Result<storage::CheckReport> r = storage::CheckDirectory(env::Env::Default(), dir);
+  if (!r.ok()) return r.status();
+  out << "collections      " << r->collections << "\n"
+      << "shards           " << r->shards << " (" << r->shard_files << " with a checkpoint file)\n"
+      << "checkpointed     " << Documents(r->checkpoint_documents) << "\n"
+      << "log              " << r->log_segments << " segments, " << r->log_records << " records, "
+      << r->log_bytes << " bytes, last LSN " << r->last_lsn << "\n";
+  if (!r->torn_tail.empty()) out << "note             " << r->torn_tail << "\n";
+  if (r->ok()) {
+    out << "ok: every checksum and record is valid\n";
+    return Status::OK();
+  }
+  std::string all;
+  for (const std::string& p : r->problems) {
+    out << "problem          " << p << "\n";
+    all += (all.empty() ? "" : "; ") + p;
+  }
+  return Status::Corruption(std::to_string(r->problems.size()) + " problem(s): " + all);
 }
 
 void PrintError(const Status& status, std::ostream& err) {

@@ -30,6 +30,7 @@ enum class Command {
   kDelete,   // delete document `id`
   kImport,   // insert every document of `file` (JSON Lines or a JSON array); creates `collection`
   kExport,   // write every document as JSON Lines, in ID order
+  kCheck,    // verify every file without opening the database (CheckCommand, not RunCommand)
 };
 
 inline constexpr size_t kDefaultImportBatchSize = 10'000;
@@ -62,6 +63,11 @@ bool CommandCreatesDatabase(Command command);
 // (NotFound), or whatever the database returned. An import that fails has already committed the
 // documents before the failing one, and its message ends with how many (see docs/cli.md).
 // Not thread-safe with respect to the streams; the database may be shared.
+// `daas check`: verifies every checksum and grammar rule of the database in `dir` without opening
+// it or changing anything, and prints what it found to `out`. Corruption (listing every problem)
+// when anything is damaged; NotFound when `dir` holds no database.
+Status CheckCommand(const std::string& dir, std::ostream& out);
+
 Status RunCommand(Command command, Database& db, const CommandArgs& args, std::ostream& out,
                   std::ostream& err);
 

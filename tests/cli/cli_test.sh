@@ -62,11 +62,11 @@ matches() {
 
 # ---- help and version ----
 ok "help" --help
-for cmd in stats list create drop rename count insert get replace patch delete import export; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check; do
   [[ "$OUT" == *"  $cmd "* ]] && pass || fail "help lists $cmd"
 done
 [[ "$OUT" == *"--dir"* && "$OUT" == *"Exit status"* ]] && pass || fail "help names --dir and exit codes"
-for cmd in stats list create drop rename count insert get replace patch delete import export; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check; do
   ok "$cmd --help" "$cmd" --help
   [[ "$OUT" == *"Example"* && "$OUT" == *"daas $cmd"* ]] && pass || fail "$cmd --help has an example"
 done
@@ -160,6 +160,18 @@ ok "no command is stats" --dir "$D"
 same "default command is stats" "$OUT" "$STATS"
 matches "stats header" "$(head -1 <<<"$STATS")" '^collection +documents +document_bytes +memory_bytes +shards$'
 matches "stats row" "$(sed -n 2p <<<"$STATS")" '^users +2 +[1-9][0-9]* +[0-9]+ +1$'
+
+# ---- check: verifies the files without opening the database ----
+ok "check" --dir "$D" check
+matches "check says ok" "$(tail -1 <<<"$OUT")" '^ok: every checksum'
+CK="$TMP/checked"
+mkdir -p "$CK"
+cp -R "$D"/. "$CK"/
+printf 'x' >>"$CK/MANIFEST"
+run --dir "$CK" check
+same "check of a damaged manifest exits 1" "$RC" "1"
+matches "check names the file and offset" "$ERR" 'corruption \(11\).*MANIFEST at byte [0-9]+'
+fails "check without database" 1 "not_found (2)" --dir "$TMP/none" check
 
 # ---- import: 20,000 lines of JSON Lines ----
 seq 1 20000 | awk '{printf "{\"n\":%d,\"name\":\"user%d\",\"tags\":[\"a\",\"b\"],\"score\":%d.5,\"ok\":true}\n", $1, $1, $1}' \

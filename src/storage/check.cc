@@ -1,0 +1,85 @@
+#include "storage/check.h"
+
+#include "core/status_macros.h"
+#include "doc/msgpack_reader.h"
+#include "storage/manifest.h"
+#include "storage/shard_file.h"
+#include "storage/wal/commit_record.h"
+#include "storage/wal/wal_reader.h"
+
+namespace daas::storage {
+namespace {
+
+// Well-formedness only, as at open (see kLoadLimits in the engine): stored documents were checked
+// against the limits in force when written.
+constexpr DocumentLimits kAnyLimits{.max_size_bytes = kMaxDocumentBytesCeiling,
+                                    .max_depth = kMaxDocumentDepthCeiling,
+                                    .max_key_bytes = ~uint32_t{0}};
+
+}  // namespace
+
+Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
+  CheckReport report;
+  DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(env::JoinPath(dir, kManifestFileName)));
+  if (!exists) return Status::NotFound("no database in '" + dir + "' (no MANIFEST)");
+  DAAS_ASSIGN_OR_RETURN(std::string bytes, env->ReadFile(env::JoinPath(dir, kManifestFileName)));
+  Result<Manifest> manifest = DecodeManifest(bytes);
+  if (!manifest.ok()) {
+    report.problems.emplace_back(manifest.status().message());
+    return report;
+  }
+  for (const ManifestCollection& c : manifest->collections) {
+    ++report.collections;
+    for (const ManifestShard& s : c.shards) {
+      ++report.shards;
+      if (s.file_number == 0) continue;
+      ++report.shard_files;
+      const std::string name = ShardFileName(s.id, s.file_number);
+      Result<std::string> data = env->ReadFile(env::JoinPath(dir, name));
+      if (!data.ok()) {
+        report.problems.push_back(name + ": " + std::string(data.status().message()));
+        continue;
+      }
+      Shard shard(s.id, c.id);
+      core::WriterLock l(shard.mu());
+      Result<ShardFileInfo> info = DecodeShardFile(*data, name, kAnyLimits, &shard);
+      if (!info.ok()) {
+        report.problems.emplace_back(info.status().message());
+      } else if (info->record_count != s.record_count) {
+        report.problems.push_back(name + ": holds " + std::to_string(info->record_count) +
+                                  " documents, MANIFEST says " + std::to_string(s.record_count));
+      } else {
+        report.checkpoint_documents += info->record_count;
+      }
+    }
+  }
+  Status record_problem;
+  Result<wal::LogReadResult> log =
+      wal::ReadLog(env, dir, [&](uint64_t lsn, std::string_view payload) {
+        Status s = wal::DecodeCommitRecord(payload, [&](const wal::LoggedOp& op) {
+          if (op.kind != wal::LoggedOpKind::kPut) return Status::OK();
+          return doc::ValidateDocument(op.document, kAnyLimits);
+        });
+        ++report.log_records;
+        if (!s.ok() && record_problem.ok()) {
+          record_problem = s.WithContext("log record " + std::to_string(lsn));
+        }
+        return Status::OK();  // keep reading: report every segment's state
+      });
+  if (!log.ok()) {
+    report.problems.emplace_back(log.status().message());
+  } else {
+    report.log_segments = log->segments;
+    report.log_bytes = log->record_bytes;
+    report.last_lsn = log->last_lsn;
+    if (!log->torn_segment.empty()) {
+      report.torn_tail = log->torn_segment + ": " + std::to_string(log->torn_bytes) +
+                         " bytes after byte " + std::to_string(log->torn_offset) +
+                         " are a torn tail (an unacknowledged commit); opening cuts them";
+    }
+  }
+  if (!record_problem.ok()) report.problems.emplace_back(record_problem.message());
+  return report;
+}
+
+}  // namespace daas::storage
