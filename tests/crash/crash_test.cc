@@ -49,9 +49,10 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return v ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
-// Runs the child for about `run_ms` (sometimes killed before it even opened the database), kills
-// it, and returns every line it wrote.
-std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int run_ms) {
+// Runs the child and kills it `run_ms` after it said OPEN, or, when `during_open`, `run_ms` after
+// it started (often while it opens and recovers). Returns every complete line it wrote.
+std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int run_ms,
+                                    bool during_open) {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
   pid_t pid = fork();
@@ -64,12 +65,15 @@ std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int r
     _exit(127);
   }
   close(fds[1]);
+  using Clock = std::chrono::steady_clock;
   std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(run_ms);
+  // Until OPEN arrives the deadline is far away (a slow sanitizer build may take seconds to open).
+  auto deadline = Clock::now() + std::chrono::milliseconds(during_open ? run_ms : 60000);
+  bool opened = during_open;
   char buf[4096];
   bool killed = false;
   for (;;) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = Clock::now();
     if (!killed && now >= deadline) {
       kill(pid, SIGKILL);
       killed = true;
@@ -89,6 +93,10 @@ std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int r
     const ssize_t n = read(fds[0], buf, sizeof buf);
     if (n <= 0) break;  // EOF: the child is gone
     out.append(buf, static_cast<size_t>(n));
+    if (!opened && out.find("OPEN\n") != std::string::npos) {
+      opened = true;
+      deadline = Clock::now() + std::chrono::milliseconds(run_ms);
+    }
   }
   if (!killed) kill(pid, SIGKILL);
   int status = 0;
@@ -118,13 +126,17 @@ TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
   uint64_t acked_total = 0, inflight_applied = 0, inflight_lost = 0;
   for (uint64_t cycle = 0; cycle < cycles; ++cycle) {
     SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(seed));
-    const auto lines = RunAndKill(dir, rng(), 5 + static_cast<int>(rng() % 60));
+    // One kill in eight lands while the writer opens and replays the log.
+    const bool during_open = rng() % 8 == 0;
+    const auto lines = RunAndKill(
+        dir, rng(), static_cast<int>(during_open ? rng() % 40 : 1 + rng() % 40), during_open);
     std::vector<Begin> begun;
     size_t acked = 0;
     for (const std::string& line : lines) {
       std::istringstream in(line);
       std::string word;
       in >> word;
+      if (word == "OPEN") continue;
       if (word == "BEGIN") {
         Begin b{};
         in >> b.k >> b.n >> b.g >> b.bal0_after;
@@ -211,7 +223,7 @@ TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
       static_cast<unsigned long long>(acked_total),
       static_cast<unsigned long long>(inflight_applied),
       static_cast<unsigned long long>(inflight_lost));
-  EXPECT_GT(acked_total, cycles);  // the test really exercised commits
+  EXPECT_GT(acked_total, cycles / 2);  // the test really exercised commits
   std::filesystem::remove_all(tmpl);
 }
 

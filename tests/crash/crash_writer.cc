@@ -5,6 +5,7 @@
 // Each batch k: inserts n (1..4) documents {"b":k,"j":j,"n":n} into "items", moves x (1..10) from
 // account 0 to account 1 in "accounts" (two patches), and with probability 1/3 deletes every
 // document of an earlier group g.
+//   OPEN                      (the database is open and recovered)
 //   BEGIN <k> <n> <g or -1> <account 0 balance after>
 //   ACK <k>
 #include <unistd.h>
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   });
   if (!scan.ok()) Fail("scan items", scan);
 
+  Say("OPEN");
   std::mt19937_64 rng(std::strtoull(argv[2], nullptr, 10));
   for (;;) {
     const int64_t k = next++;
