@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -129,6 +132,86 @@ TEST(MergePatch, CopiesUntouchedValuesByteForByte) {
                                  "f\xca\x3f\xc0\x00\x00\xa1"
                                  "g\x02",
                                  11));
+}
+
+TEST(MergePatch, RefusesResultsBreakingLimitsTheTargetAlreadyBroke) {
+  // A stored document may predate tighter limits (the engine loads documents under none); a patch
+  // that keeps the offending part is refused with the error validating the result gives.
+  const std::string target = Mp(R"({"deep":{"a":[[1]]},"long_key_here":1,"x":1})");
+  const std::string patch = Mp(R"({"x":2})");
+  const std::string merged = *MergePatch(target, patch, {});
+  for (const DocumentLimits& limits :
+       {DocumentLimits{.max_depth = 3}, DocumentLimits{.max_key_bytes = 5}}) {
+    auto result = MergePatch(target, patch, limits);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().ToString(),
+              ValidateDocument(merged, limits).WithContext("merge patch result").ToString());
+  }
+}
+
+// A random JSON value: maps and arrays up to `depth` more levels, keys from a small set so patches
+// hit the target's keys, nulls to delete them.
+std::string RandomJson(std::mt19937_64& rng, int depth, bool map) {
+  static const char* const kKeys[] = {"a", "b", "age", "name", "tags", "a_much_longer_key", "é"};
+  if (map) {
+    std::string out = "{";
+    const int n = static_cast<int>(rng() % 6);
+    bool used[7] = {};
+    for (int i = 0; i < n; ++i) {
+      const size_t k = rng() % 7;
+      if (used[k]) continue;
+      used[k] = true;
+      if (out.size() > 1) out += ",";
+      out += "\"" + std::string(kKeys[k]) + "\":" + RandomJson(rng, depth - 1, false);
+    }
+    return out + "}";
+  }
+  switch (rng() % (depth > 0 ? 7 : 4)) {
+    case 0:
+      return "null";
+    case 1:
+      return std::to_string(static_cast<int64_t>(rng() % 2000) - 1000);
+    case 2:
+      return "\"" + std::string(rng() % 40, 's') + "\"";
+    case 3:
+      return "2.5";
+    case 4: {
+      std::string out = "[";
+      const int n = static_cast<int>(rng() % 3);
+      for (int i = 0; i < n; ++i) out += (i ? "," : "") + RandomJson(rng, depth - 1, false);
+      return out + "]";
+    }
+    default:
+      return RandomJson(rng, depth - 1, true);
+  }
+}
+
+TEST(MergePatch, RandomMergesValidateUnderTheLimitsTheyPass) {
+  const uint64_t seed = std::random_device{}();
+  std::printf("random seed: %llu\n", static_cast<unsigned long long>(seed));
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  const DocumentLimits tight[] = {
+      {.max_depth = 2}, {.max_depth = 3}, {.max_key_bytes = 4}, {.max_size_bytes = 40}};
+  for (int round = 0; round < 500; ++round) {
+    const std::string target = Mp(RandomJson(rng, 4, true));
+    const std::string patch = Mp(RandomJson(rng, 4, true));
+    // Both inputs valid under the defaults; the result is too, and is what every limit judges.
+    auto merged = MergePatch(target, patch, {});
+    ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+    ASSERT_TRUE(ValidateDocument(*merged, {}).ok()) << Js(target) << " + " << Js(patch);
+    for (const DocumentLimits& limits : tight) {
+      auto result = MergePatch(target, patch, limits);
+      if (result.ok()) {
+        EXPECT_EQ(*result, *merged);
+        EXPECT_TRUE(ValidateDocument(*result, limits).ok()) << Js(target) << " + " << Js(patch);
+      } else {
+        // Refused only for a limit the result really breaks.
+        EXPECT_EQ(result.status().code(), StatusCode::kResourceExhausted);
+        EXPECT_FALSE(ValidateDocument(*merged, limits).ok()) << result.status().ToString();
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -15,8 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include <simdjson.h>
 #include <msgpack.hpp>
 
+#include "doc/doc_internal.h"
 #include "doc/msgpack_writer.h"
 
 namespace daas::doc {
@@ -304,6 +306,88 @@ TEST(ValidateDocument, RejectsInvalidUtf8InStrings) {
                   .ok());  // emoji
 }
 
+// {"a": <str>} with `text` as a fixstr, str 8 or str 16, and as the map's key.
+void ExpectUtf8(std::string_view text, bool valid) {
+  SCOPED_TRACE(::testing::PrintToString(std::string(text)));
+  msgpack::sbuffer value_doc;
+  Packer pk(value_doc);
+  pk.pack_map(1);
+  pk.pack(std::string("a"));
+  pk.pack(std::string(text));
+  EXPECT_EQ(ValidateDocument(Bytes(value_doc), {}).ok(), valid);
+  msgpack::sbuffer key_doc;
+  Packer kp(key_doc);
+  kp.pack_map(1);
+  kp.pack(std::string(text));
+  kp.pack(1);
+  EXPECT_EQ(ValidateDocument(Bytes(key_doc), {}).ok(), valid);
+}
+
+TEST(ValidateDocument, ChecksUtf8ByUnicodeTable3_7) {
+  // Each case alone, after an ASCII run (the word-at-a-time check must not skip it), and inside
+  // text long enough for the vectorized validator.
+  const std::string run(13, 'x');
+  const std::string long_run(70, 'y');
+  const struct {
+    const char* text;
+    bool valid;
+  } cases[] = {
+      {"\x7f", true},
+      {"\xc2\x80", true},          // U+0080, the first 2-byte form
+      {"\xdf\xbf", true},          // U+07FF
+      {"\xe0\xa0\x80", true},      // U+0800, the first 3-byte form
+      {"\xed\x9f\xbf", true},      // U+D7FF, below the surrogates
+      {"\xee\x80\x80", true},      // U+E000, above them
+      {"\xef\xbf\xbf", true},      // U+FFFF
+      {"\xf0\x90\x80\x80", true},  // U+10000, the first 4-byte form
+      {"\xf4\x8f\xbf\xbf", true},  // U+10FFFF, the last code point
+      {"\x80", false},             // a lone continuation byte
+      {"\xbf", false},
+      {"\xc0\x80", false},          // overlong NUL
+      {"\xc1\xbf", false},          // overlong U+007F
+      {"\xe0\x9f\xbf", false},      // overlong U+07FF
+      {"\xf0\x8f\xbf\xbf", false},  // overlong U+FFFF
+      {"\xed\xa0\x80", false},      // U+D800, a surrogate
+      {"\xed\xbf\xbf", false},      // U+DFFF
+      {"\xf4\x90\x80\x80", false},  // U+110000
+      {"\xf5\x80\x80\x80", false},  // lead bytes f5..ff never occur
+      {"\xff", false},
+      {"\xc2", false},  // truncated sequences
+      {"\xe2\x82", false},
+      {"\xf0\x9f\x98", false},
+      {"\xc2\x41", false},  // a sequence cut by an ASCII byte
+      {"\xe2\x41\x82", false},
+  };
+  for (const auto& c : cases) {
+    ExpectUtf8(c.text, c.valid);
+    ExpectUtf8(run + c.text, c.valid);
+    ExpectUtf8(c.text + run, c.valid);
+    ExpectUtf8(long_run + c.text + "z", c.valid);
+  }
+}
+
+TEST(ValidateDocument, AgreesWithSimdjsonOnEveryShortByteSequence) {
+  // Every 1- and 2-byte sequence, and every 3-byte one with a multibyte lead and a telling third
+  // byte, against simdjson's validator (which the long-text path calls).
+  const auto check = [](std::string_view text) {
+    ASSERT_EQ(internal::IsValidUtf8(text), simdjson::validate_utf8(text.data(), text.size()))
+        << ::testing::PrintToString(std::string(text));
+  };
+  for (int a = 0; a < 256; ++a) {
+    check(std::string(1, static_cast<char>(a)));
+    for (int b = 0; b < 256; ++b) {
+      check(std::string{static_cast<char>(a), static_cast<char>(b)});
+      if (a < 0xc0) continue;
+      for (int c : {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff}) {
+        check(std::string{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)});
+        check(
+            std::string{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c), '\x80'});
+      }
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 TEST(ValidateDocument, RejectsInvalidUtf8InKeys) {
   ExpectInvalid(B("\x81\xa1\xff\x01"), "invalid UTF-8 in map key at byte 1");
 }
@@ -442,6 +526,53 @@ TEST(ValidateDocument, RejectsVeryDeepNestingWithoutRecursing) {
   unlimited.max_depth = 1000000;
   EXPECT_TRUE(ValidateDocument(NestedArrays(100000), unlimited).ok());
   EXPECT_EQ(FindField(NestedArrays(100000), "a")->raw.size(), 100000u - 1 + 1);
+}
+
+TEST(ValidateDocument, NamesTheFieldPathBeyondTheInlineFrames) {
+  // 40 nested maps {"k": {"k": ... "bad UTF-8"}}: more levels than the validator keeps inline.
+  std::string doc;
+  std::string path;
+  for (int i = 0; i < 40; ++i) {
+    doc += B("\x81\xa1k");
+    path += path.empty() ? "k" : ".k";
+  }
+  const size_t at = doc.size();
+  doc += B("\xa1\xff");
+  ExpectInvalid(doc,
+                "invalid UTF-8 in string at byte " + std::to_string(at) + " (field " + path + ")");
+  doc.back() = 'x';
+  EXPECT_TRUE(ValidateDocument(doc, {}).ok());
+}
+
+TEST(ValidateDocument, ChecksDuplicatesAcrossManyOpenSmallMaps) {
+  // {"x": <five nested maps of 16 keys>, "x": 1}: 80 keys open at once, more than the validator
+  // keeps inline. Each map's last pair holds the next map; keys repeat across maps, which is fine.
+  auto doc = [](bool duplicate_innermost, bool duplicate_after) {
+    std::function<void(Packer&, int)> map = [&](Packer& pk, int level) {
+      pk.pack_map(16);
+      for (int i = 0; i < 15; ++i) {
+        pk.pack("key" + std::to_string(duplicate_innermost && level == 4 && i == 14 ? 3 : i));
+        pk.pack(i);
+      }
+      pk.pack(std::string("next"));
+      if (level < 4) {
+        map(pk, level + 1);
+      } else {
+        pk.pack(1);
+      }
+    };
+    msgpack::sbuffer buf;
+    Packer pk(buf);
+    pk.pack_map(2);
+    pk.pack(std::string("x"));
+    map(pk, 0);
+    pk.pack(std::string(duplicate_after ? "x" : "y"));
+    pk.pack(1);
+    return Bytes(buf);
+  };
+  EXPECT_TRUE(ValidateDocument(doc(false, false), {}).ok());
+  ExpectInvalid(doc(true, false), "duplicate key \"key3\"");
+  ExpectInvalid(doc(false, true), "duplicate key \"x\"");
 }
 
 TEST(ValidateDocument, RejectsLongKeysAsResourceExhausted) {

@@ -1,5 +1,6 @@
 // Writer: every encoding decision (smallest integer form, header widths) is msgpack-cxx's packer's,
-// so there is exactly one MessagePack encoder in the tree. The one exception is Double (see there).
+// so there is exactly one MessagePack encoder in the tree. The exceptions are Double and strings
+// under 32 bytes (see there).
 #include "doc/msgpack_writer.h"
 
 #include <cstddef>
@@ -80,6 +81,16 @@ void Writer::Double(double v) {
 }
 
 void Writer::String(std::string_view v) {
+  // Map keys and short strings, the bulk of what merge patch and JSON conversion write: fixstr is
+  // one header byte, 0xa0 | length, the bytes pack_str writes below 32 (msgpack_writer_test checks
+  // every length against the packer), appended in one call instead of the packer's two.
+  if (v.size() < 32) {
+    char encoded[32];
+    encoded[0] = static_cast<char>(0xa0 | v.size());
+    std::memcpy(encoded + 1, v.data(), v.size());
+    out_->append(encoded, v.size() + 1);
+    return;
+  }
   Pack(out_, [&](auto& packer) {
     packer.pack_str(Length32(v));
     packer.pack_str_body(v.data(), static_cast<uint32_t>(v.size()));

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <msgpack.hpp>
+
 namespace daas::doc {
 namespace {
 
@@ -81,6 +83,19 @@ TEST(Writer, PicksStringHeaderByLength) {
   EXPECT_EQ(s(255).substr(0, 4), "d9ff");
   EXPECT_EQ(s(256).substr(0, 6), "da0100");
   EXPECT_EQ(s(65536).substr(0, 10), "db00010000");
+}
+
+TEST(Writer, WritesStringsAsThePackerDoes) {
+  // Short strings take a hand-written fixstr path; every length around it must match msgpack-cxx.
+  for (size_t n : {0, 1, 5, 30, 31, 32, 33, 255, 256}) {
+    const std::string v(n, 'k');
+    std::string ours;
+    Writer(&ours).String(v);
+    msgpack::sbuffer buf;
+    msgpack::packer<msgpack::sbuffer> packer(buf);
+    packer.pack(v);
+    EXPECT_EQ(ours, std::string(buf.data(), buf.size())) << n;
+  }
 }
 
 TEST(Writer, PicksBinaryHeaderByLength) {
