@@ -184,9 +184,20 @@ class Database {
   // grows (Options::checkpoint_wal_bytes, checkpoint_interval_ms). A no-op for in-memory databases.
   virtual Status Checkpoint() = 0;
 
+  // Writes a consistent copy of the database into `dir` (created; it must not hold a database) while
+  // writes go on: a checkpoint plus the log after it, so the copy opens as the database was after
+  // one commit made during the call (every commit acknowledged before the call is in it, and no
+  // commit is in it partly). Errors: AlreadyExists, NotSupported (in memory), IOError.
+  virtual Status Backup(const std::string& dir) = 0;
+
   // Threads in the worker pool used by ParallelScan.
   virtual unsigned concurrency() const = 0;
 };
+
+// Copies the backup in `backup_dir` (made by Database::Backup) into `dir`, which must not hold a
+// database, after checking every file of the backup (as `daas check` does). Errors: AlreadyExists,
+// NotFound, Corruption (naming the damaged file), IOError.
+Status RestoreBackup(const std::string& backup_dir, const std::string& dir);
 
 // JSON text of one object -> document bytes. Errors name the byte offset ("invalid JSON at byte 17:
 // ...") or the limit exceeded.

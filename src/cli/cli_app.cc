@@ -210,6 +210,21 @@ void DefineCli(CLI::App& app, Invocation& v) {
   rename->add_option("FROM", args.collection, "current name")->required();
   rename->add_option("TO", args.target, "new name")->required();
 
+  CLI::App* backup = AddCommand(
+      app, commands, Command::kBackup, "Write a consistent copy of the database while it is in use",
+      "Checkpoints, then copies the checkpoint files and the write-ahead log into BACKUP_DIR\n"
+      "(created; it must not hold a database). The copy opens as the database was after one\n"
+      "commit made during the backup. Restore it with `daas restore`.\n\n"
+      "Example:\n  daas backup /backups/2026-11-22 --dir ./data");
+  backup->add_option("BACKUP_DIR", args.target, "directory for the copy")->required();
+
+  CLI::App* restore = AddCommand(
+      app, commands, Command::kRestore, "Copy a backup into the database directory",
+      "Checks every file of BACKUP_DIR (as `daas check` does), then copies it into DIR, which\n"
+      "must not hold a database. A damaged backup is refused and nothing is copied.\n\n"
+      "Example:\n  daas restore /backups/2026-11-22 --dir ./restored");
+  restore->add_option("BACKUP_DIR", args.target, "a directory written by daas backup")->required();
+
   CLI::App* count =
       AddCommand(app, commands, Command::kCount, "Print the number of documents in a collection",
                  "Example:\n  daas count users");
@@ -328,6 +343,15 @@ int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
     Status checked = CheckCommand(v.dir, streams.out);
     if (!checked.ok()) PrintError(checked, streams.err);
     return checked.ok() ? kExitOk : kExitError;
+  }
+  if (command == Command::kRestore) {
+    Status restored = RestoreBackup(args.target, v.dir);
+    if (!restored.ok()) {
+      PrintError(restored, streams.err);
+      return kExitError;
+    }
+    streams.out << "restored '" << args.target << "' into '" << v.dir << "'\n";
+    return kExitOk;
   }
 
   Options options;

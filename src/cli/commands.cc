@@ -442,6 +442,10 @@ std::string_view CommandName(Command command) {
       return "export";
     case Command::kCheck:
       return "check";
+    case Command::kBackup:
+      return "backup";
+    case Command::kRestore:
+      return "restore";
   }
   return "?";
 }
@@ -477,8 +481,14 @@ Status RunCommand(Command command, Database& db, const CommandArgs& args, std::o
       return Import(db, args, out, err);
     case Command::kExport:
       return Export(db, args, out);
+    case Command::kBackup: {
+      DAAS_RETURN_IF_ERROR(db.Backup(args.target));
+      out << "backed up into '" << args.target << "'\n";
+      return Status::OK();
+    }
     case Command::kCheck:
-      return Status::Internal("check runs on the files, without an open database");
+    case Command::kRestore:
+      return Status::Internal("this command runs on the files, without an open database");
   }
   return Status::Internal("unknown command");
 }

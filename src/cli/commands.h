@@ -31,6 +31,8 @@ enum class Command {
   kImport,   // insert every document of `file` (JSON Lines or a JSON array); creates `collection`
   kExport,   // write every document as JSON Lines, in ID order
   kCheck,    // verify every file without opening the database (CheckCommand, not RunCommand)
+  kBackup,   // write a consistent copy of the open database into `target`
+  kRestore,  // copy the backup in `target` into the database directory (not RunCommand)
 };
 
 inline constexpr size_t kDefaultImportBatchSize = 10'000;

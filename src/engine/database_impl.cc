@@ -10,6 +10,7 @@
 #include "engine/shard_lock_set.h"
 #include "storage/shard_file.h"
 #include "storage/wal/commit_record.h"
+#include "storage/wal/wal_format.h"
 #include "storage/wal/wal_reader.h"
 
 namespace daas {
@@ -755,6 +756,41 @@ Status DatabaseImpl::CheckpointLocked() {
   for (const std::string& f : superseded) {
     // No longer named by the manifest; a file left behind is removed at the next open.
     env_->RemoveFile(env::JoinPath(options_.dir, f)).IgnoreError();
+  }
+  return Status::OK();
+}
+
+Status DatabaseImpl::Backup(const std::string& dir) {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  if (in_memory()) return Status::NotSupported("an in-memory database has nothing to back up");
+  DAAS_RETURN_IF_ERROR(env_->CreateDirIfMissing(dir));
+  DAAS_ASSIGN_OR_RETURN(bool taken,
+                        env_->FileExists(env::JoinPath(dir, storage::kManifestFileName)));
+  if (taken) return Status::AlreadyExists("'" + dir + "' already holds a database");
+  // Held for the whole copy: no other checkpoint can supersede (and delete) the files being copied.
+  // Writers are not blocked; what they commit meanwhile is in the log, not in the backup.
+  core::MutexLock cp(&checkpoint_mu_);
+  DAAS_RETURN_IF_ERROR(CheckpointLocked());
+  // A checkpoint encodes shards one after another, so its files alone are not one instant across
+  // shards; the log is what brings every shard to the same commit. Copy the log segments too (all
+  // of them: the checkpoint just deleted the ones it covers), after handing buffered records to the
+  // file. Opening the backup replays them; a record cut by a write in progress is a torn tail
+  // there.
+  DAAS_RETURN_IF_ERROR(wal_->Flush(wal_->last_lsn(), /*sync=*/false));
+  std::vector<std::string> files;
+  for (const auto& [id, entry] : checkpointed_) {
+    if (entry.file_number != 0)
+      files.push_back(storage::ShardFileName(entry.id, entry.file_number));
+  }
+  DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(options_.dir));
+  for (const std::string& name : names) {
+    uint64_t first;
+    if (storage::wal::ParseSegmentFileName(name, &first)) files.push_back(name);
+  }
+  files.push_back(storage::kManifestFileName);  // last: its rename makes the backup a database
+  for (const std::string& name : files) {
+    DAAS_ASSIGN_OR_RETURN(std::string bytes, env_->ReadFile(env::JoinPath(options_.dir, name)));
+    DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(env_, env::JoinPath(dir, name), bytes));
   }
   return Status::OK();
 }

@@ -59,6 +59,7 @@ class DatabaseImpl final : public Database {
   Status GetMany(std::span<const DocRef> refs,
                  std::vector<std::optional<std::string>>* out) const override;
   Status Checkpoint() override;
+  Status Backup(const std::string& dir) override;
   unsigned concurrency() const override;
 
   // Applies `ops` atomically (see Database::Write), durable as `sync` says. Thread-safe.

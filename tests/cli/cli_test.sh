@@ -62,11 +62,11 @@ matches() {
 
 # ---- help and version ----
 ok "help" --help
-for cmd in stats list create drop rename count insert get replace patch delete import export check; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore; do
   [[ "$OUT" == *"  $cmd "* ]] && pass || fail "help lists $cmd"
 done
 [[ "$OUT" == *"--dir"* && "$OUT" == *"Exit status"* ]] && pass || fail "help names --dir and exit codes"
-for cmd in stats list create drop rename count insert get replace patch delete import export check; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore; do
   ok "$cmd --help" "$cmd" --help
   [[ "$OUT" == *"Example"* && "$OUT" == *"daas $cmd"* ]] && pass || fail "$cmd --help has an example"
 done
@@ -172,6 +172,14 @@ run --dir "$CK" check
 same "check of a damaged manifest exits 1" "$RC" "1"
 matches "check names the file and offset" "$ERR" 'corruption \(11\).*MANIFEST at byte [0-9]+'
 fails "check without database" 1 "not_found (2)" --dir "$TMP/none" check
+
+# ---- backup and restore ----
+ok "backup" --dir "$D" backup "$TMP/bk"
+ok "restore" --dir "$TMP/restored" restore "$TMP/bk"
+ok "count after restore" --dir "$TMP/restored" count users
+same "restored count" "$OUT" "$(cd "$TMP" && "$BIN" --dir "$D" count users)"
+fails "restore over a database" 1 "already_exists (3)" --dir "$D" restore "$TMP/bk"
+fails "backup into a database" 1 "already_exists (3)" --dir "$D" backup "$TMP/restored"
 
 # ---- import: 20,000 lines of JSON Lines ----
 seq 1 20000 | awk '{printf "{\"n\":%d,\"name\":\"user%d\",\"tags\":[\"a\",\"b\"],\"score\":%d.5,\"ok\":true}\n", $1, $1, $1}' \
