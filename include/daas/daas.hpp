@@ -111,7 +111,9 @@ class Collection {
   virtual Result<uint64_t> Count() const = 0;
 
   // Visits every document in ID order (DocId's operator<=>: shard, then slot). fn returns false to
-  // stop early. fn runs with a shard locked for reading: it must not write to this database.
+  // stop early. fn runs with a shard locked for reading: it may call Get and Read, but must not
+  // write to this database nor call Count, Stats or GetMany (which lock several shards in order
+  // and could deadlock against a commit).
   virtual Status Scan(const std::function<bool(DocId, std::string_view)>& fn) const = 0;
   // Visits every document, shards in parallel on the database's worker pool. fn is called
   // concurrently; `worker` is in [0, Database::concurrency()) and is the same for calls made on one
@@ -184,10 +186,10 @@ class Database {
   // grows (Options::checkpoint_wal_bytes, checkpoint_interval_ms). A no-op for in-memory databases.
   virtual Status Checkpoint() = 0;
 
-  // Writes a consistent copy of the database into `dir` (created; it must not hold a database) while
-  // writes go on: a checkpoint plus the log after it, so the copy opens as the database was after
-  // one commit made during the call (every commit acknowledged before the call is in it, and no
-  // commit is in it partly). Errors: AlreadyExists, NotSupported (in memory), IOError.
+  // Writes a consistent copy of the database into `dir` (created; it must not hold a database)
+  // while writes go on: a checkpoint plus the log after it, so the copy opens as the database was
+  // after one commit made during the call (every commit acknowledged before the call is in it, and
+  // no commit is in it partly). Errors: AlreadyExists, NotSupported (in memory), IOError.
   virtual Status Backup(const std::string& dir) = 0;
 
   // Threads in the worker pool used by ParallelScan.

@@ -187,7 +187,14 @@ Status DatabaseImpl::Load() {
   // Each collection takes its shards in ascending ID, now that replay has filled them.
   std::sort(loaded.begin(), loaded.end(),
             [](const auto& a, const auto& b) { return a.second->id() < b.second->id(); });
-  for (const auto& [coll, shard] : loaded) coll->AdoptShard(shard);
+  for (const auto& [coll, shard] : loaded) {
+    {
+      // Loading put a big shard's records in small blocks; compaction moves them into huge pages.
+      core::WriterLock l(shard->mu());
+      shard->MaybeCompact();
+    }
+    coll->AdoptShard(shard);
+  }
   return Status::OK();
 }
 

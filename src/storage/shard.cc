@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "core/coding.h"
 #include "core/status_macros.h"
@@ -9,38 +10,105 @@
 namespace daas::storage {
 namespace {
 
-constexpr uint32_t kHeaderBytes = 4;
-constexpr uint32_t kOwnAllocationBit = 1u << 31;
+constexpr uint32_t kHeaderBytes = Shard::kRecordHeaderBytes;
+constexpr uint32_t kOwnAllocationBit = Shard::kOwnAllocationBit;
 constexpr uint32_t kMinBlockBytes = 4u << 10;
 constexpr uint32_t kMaxBlockBytes = 256u << 10;
 // Records larger than this get their own allocation, so a few big documents do not pin whole blocks
 // of garbage and compaction never copies them.
 constexpr uint32_t kOwnAllocationThreshold = 16u << 10;
+// A big shard's region: the full slot table, then an arena block filling the huge page.
+constexpr size_t kRegionBytes = core::HugePageMemory::kHugePageBytes;
+constexpr size_t kFullTableBytes = size_t{kSlotsPerShard} * sizeof(Slot);
+static_assert(kFullTableBytes < kRegionBytes);
+constexpr uint32_t kRegionArenaBytes = static_cast<uint32_t>(kRegionBytes - kFullTableBytes);
+static_assert(kRegionArenaBytes > kHeaderBytes + kOwnAllocationThreshold);
+// Arena blocks of a big shard: whole huge pages.
+constexpr uint32_t kBigBlockBytes = static_cast<uint32_t>(core::HugePageMemory::kHugePageBytes);
+static_assert(kBigBlockBytes > kHeaderBytes + kOwnAllocationThreshold);
 
 uint32_t RecordHeader(const uint8_t* record) { return core::GetLittle<uint32_t>(record); }
 uint32_t RecordLength(const uint8_t* record) { return RecordHeader(record) & ~kOwnAllocationBit; }
 
 }  // namespace
 
+static_assert(Shard::kHeapSlotLimit < kSlotsPerShard);
+
 Shard::Shard(ShardId id, uint32_t collection_id) : id_(id), collection_id_(collection_id) {}
 
 Shard::~Shard() { Clear(); }
 
-std::string_view Shard::RecordBytes(const uint8_t* record) {
-  return {reinterpret_cast<const char*>(record + kHeaderBytes), RecordLength(record)};
+void Shard::GrowSlots(uint32_t limit) {
+  DAAS_CHECK(limit <= kSlotsPerShard);
+  if (limit > slot_capacity_) {
+    if (limit <= kHeapSlotLimit) {
+      auto table = std::make_unique<Slot[]>(limit);  // value-initialized: every slot empty
+      std::copy(slots_, slots_ + slot_limit_, table.get());
+      heap_slots_ = std::move(table);
+      slots_ = heap_slots_.get();
+      slot_table_bytes_ = uint64_t{limit} * sizeof(Slot);
+      slot_capacity_ = limit;
+    } else {
+      // The shard becomes big: one huge page for the final table and an arena block, so the table
+      // never moves again.
+      core::HugePageMemory region = core::HugePageMemory::Allocate(kRegionBytes);
+      // The mapping is zeroed, which is the bytes of empty Slots; constructing them makes that
+      // official for the language and costs one pass over memory touched anyway.
+      Slot* table = std::uninitialized_value_construct_n(reinterpret_cast<Slot*>(region.data()),
+                                                         kSlotsPerShard) -
+                    kSlotsPerShard;
+      std::copy(slots_, slots_ + slot_limit_, table);
+      big_region_ = std::move(region);
+      heap_slots_.reset();
+      slots_ = table;
+      slot_table_bytes_ = kRegionBytes;  // its arena half is counted here, used or not
+      slot_capacity_ = kSlotsPerShard;
+      region_arena_free_ = true;
+      has_small_blocks_ = !blocks_.empty();
+    }
+  }
+  slot_limit_ = limit;
 }
 
-bool Shard::Get(uint16_t slot, uint64_t salt, std::string_view* doc) const {
-  if (slot >= slots_.size()) return false;
-  const Slot& s = slots_[slot];
-  // An empty slot has salt 0, and callers never pass salt 0 (the null ID is rejected at parse), but
-  // check anyway: returning nothing for the null ID is part of the contract.
-  if (s.salt != salt || salt == 0) return false;
-  *doc = RecordBytes(s.record);
-  return true;
+Shard::Block Shard::NewBlock(uint32_t need, uint64_t expected) {
+  Block b;
+  if (region_arena_free_ && need <= kRegionArenaBytes) {
+    region_arena_free_ = false;
+    b.data = big_region_.data() + kFullTableBytes;
+    b.size = kRegionArenaBytes;
+    return b;  // already counted in slot_table_bytes_
+  }
+  uint32_t size;
+  if (big_region_.data() != nullptr && (expected == 0 || need + expected >= kBigBlockBytes)) {
+    // A big shard's blocks are huge pages, unless what is left to store would leave most of one
+    // empty. expected == 0 means the shard is full: new records replace old ones and compaction
+    // will bring the arena back, so no end is in sight.
+    b.huge = core::HugePageMemory::Allocate(need);
+    b.data = b.huge.data();
+    b.size = static_cast<uint32_t>(b.huge.size());
+    block_bytes_ += b.size;
+    return b;
+  } else if (big_region_.data() != nullptr) {
+    // The tail of a filling big shard: just what is expected, with an eighth to spare.
+    size = static_cast<uint32_t>(std::max<uint64_t>(kMaxBlockBytes, (need + expected) * 9 / 8));
+  } else {
+    size = blocks_.empty() ? kMinBlockBytes : std::min(kMaxBlockBytes, blocks_.back().size * 2);
+  }
+  size = std::max(size, need);
+  b.heap.reset(new uint8_t[size]);
+  b.data = b.heap.get();
+  b.size = size;
+  block_bytes_ += b.size;
+  return b;
 }
 
-uint8_t* Shard::AllocateRecord(std::string_view doc) {
+uint64_t Shard::ExpectedFillBytes() const {
+  if (live_count_ == 0 || live_count_ >= kSlotsPerShard) return 0;
+  const uint64_t average = (held_bytes_ + own_bytes_) / live_count_;
+  return uint64_t{kSlotsPerShard - live_count_} * average;
+}
+
+uint8_t* Shard::AllocateRecord(std::string_view doc, uint64_t expected) {
   DAAS_CHECK(doc.size() < kOwnAllocationBit);
   const uint32_t need = kHeaderBytes + static_cast<uint32_t>(doc.size());
   uint8_t* record;
@@ -50,14 +118,10 @@ uint8_t* Shard::AllocateRecord(std::string_view doc) {
     core::PutLittle<uint32_t>(record, static_cast<uint32_t>(doc.size()) | kOwnAllocationBit);
   } else {
     if (blocks_.empty() || blocks_.back().size - blocks_.back().used < need) {
-      uint32_t size =
-          blocks_.empty() ? kMinBlockBytes : std::min(kMaxBlockBytes, blocks_.back().size * 2);
-      size = std::max(size, need);
-      blocks_.push_back(Block{std::unique_ptr<uint8_t[]>(new uint8_t[size]), size, 0});
-      block_bytes_ += size;
+      blocks_.push_back(NewBlock(need, expected));
     }
     Block& b = blocks_.back();
-    record = b.data.get() + b.used;
+    record = b.data + b.used;
     b.used += need;
     held_bytes_ += need;
     core::PutLittle<uint32_t>(record, static_cast<uint32_t>(doc.size()));
@@ -68,9 +132,12 @@ uint8_t* Shard::AllocateRecord(std::string_view doc) {
 
 Slot Shard::Put(uint16_t slot, uint64_t salt, std::string_view doc) {
   DAAS_CHECK(salt != 0);
-  if (slot >= slots_.size()) {
-    size_t grow = std::max<size_t>(slot + 1, std::min<size_t>(kSlotsPerShard, slots_.size() * 2));
-    slots_.resize(std::max<size_t>(grow, 64));
+  if (slot >= slot_limit_) {
+    // The growth a std::vector of slots had, so slot_limit() (and the free lists built from it at
+    // open) do not depend on where the table lives.
+    const uint32_t grow =
+        std::max<uint32_t>(slot + 1u, std::min<uint32_t>(kSlotsPerShard, slot_limit_ * 2));
+    GrowSlots(std::max<uint32_t>(grow, 64));
   }
   Slot old = slots_[slot];
   if (old.empty()) {
@@ -78,14 +145,14 @@ Slot Shard::Put(uint16_t slot, uint64_t salt, std::string_view doc) {
   } else {
     live_bytes_ -= RecordLength(old.record);
   }
-  slots_[slot] = Slot{salt, AllocateRecord(doc)};
+  slots_[slot] = Slot{salt, AllocateRecord(doc, ExpectedFillBytes())};
   live_bytes_ += doc.size();
   MarkDirty();
   return old;
 }
 
 Slot Shard::Take(uint16_t slot) {
-  if (slot >= slots_.size() || slots_[slot].empty()) return Slot{};
+  if (slot >= slot_limit_ || slots_[slot].empty()) return Slot{};
   Slot old = slots_[slot];
   slots_[slot] = Slot{};
   --live_count_;
@@ -97,7 +164,7 @@ Slot Shard::Take(uint16_t slot) {
 Slot Shard::Restore(uint16_t slot, Slot old) {
   Slot current = Take(slot);
   if (!old.empty()) {
-    DAAS_CHECK(slot < slots_.size());
+    DAAS_CHECK(slot < slot_limit_);
     slots_[slot] = old;
     ++live_count_;
     live_bytes_ += RecordLength(old.record);
@@ -120,7 +187,10 @@ void Shard::Retire(Slot old) {
 
 void Shard::MaybeCompact() {
   // Amortized: compaction copies at most as many live bytes as garbage was created since the last.
-  if (dead_bytes_ > kMaxBlockBytes && dead_bytes_ > held_bytes_) Compact();
+  // A shard that just became big compacts once to move the records of its small days (up to
+  // kHeapSlotLimit of them, in heap blocks) into huge pages; it cannot do so while growing,
+  // because records awaiting Retire must stay put until the batch settles.
+  if ((dead_bytes_ > kMaxBlockBytes && dead_bytes_ > held_bytes_) || has_small_blocks_) Compact();
 }
 
 void Shard::Compact() {
@@ -128,25 +198,57 @@ void Shard::Compact() {
   // record in the old blocks that matters is referenced by a slot.
   std::vector<Block> old_blocks;
   old_blocks.swap(blocks_);
+  // The region's arena half, if in use, is among the old blocks: it is a source of the copy below
+  // and free again only after it.
+  const bool region_arena_was_used = big_region_.data() != nullptr && !region_arena_free_;
+  const uint64_t live_bytes_in_blocks = held_bytes_;
   held_bytes_ = 0;
   dead_bytes_ = 0;
   block_bytes_ = 0;
-  for (Slot& s : slots_) {
-    if (s.empty() || (RecordHeader(s.record) & kOwnAllocationBit)) continue;
-    s.record = AllocateRecord(RecordBytes(s.record));
+  if (big_region_.data() != nullptr && !region_arena_free_ && live_bytes_in_blocks > 0 &&
+      live_bytes_in_blocks + ExpectedFillBytes() < kBigBlockBytes) {
+    // What survives fits in less than a huge block: one heap block of exactly its size, not 2 MiB
+    // mostly empty. The region's arena half takes the writes that follow.
+    Block b;
+    b.size = static_cast<uint32_t>(live_bytes_in_blocks);
+    b.heap.reset(new uint8_t[b.size]);
+    b.data = b.heap.get();
+    block_bytes_ += b.size;
+    blocks_.push_back(std::move(b));
   }
+  uint64_t left = live_bytes_in_blocks;
+  const uint64_t fill = ExpectedFillBytes();
+  for (uint32_t i = 0; i < slot_limit_; ++i) {
+    Slot& s = slots_[i];
+    if (s.empty() || (RecordHeader(s.record) & kOwnAllocationBit)) continue;
+    const std::string_view bytes = RecordBytes(s.record);
+    left -= kHeaderBytes + bytes.size();
+    s.record = AllocateRecord(bytes, left + fill);
+  }
+  old_blocks.clear();
+  has_small_blocks_ = false;
+  if (region_arena_was_used) region_arena_free_ = true;
 }
 
 void Shard::Clear() {
-  for (Slot& s : slots_) {
+  for (uint32_t i = 0; i < slot_limit_; ++i) {
+    const Slot& s = slots_[i];
     if (!s.empty() && (RecordHeader(s.record) & kOwnAllocationBit)) delete[] s.record;
   }
-  std::vector<Slot>().swap(slots_);
+  // Blocks first: the region's arena half may be one of them.
   std::vector<Block>().swap(blocks_);
+  slots_ = nullptr;
+  slot_limit_ = 0;
+  slot_capacity_ = 0;
+  heap_slots_.reset();
+  big_region_.Reset();
+  region_arena_free_ = false;
+  has_small_blocks_ = false;
   live_count_ = 0;
   live_bytes_ = 0;
   held_bytes_ = 0;
   dead_bytes_ = 0;
+  slot_table_bytes_ = 0;
   block_bytes_ = 0;
   own_bytes_ = 0;
   MarkDirty();

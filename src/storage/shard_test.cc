@@ -57,18 +57,86 @@ TEST(Shard, LargeRecordsAreFreedOnRetire) {
 TEST(Shard, CompactionKeepsContentsAndReturnsMemory) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());
-  for (uint16_t i = 0; i < 20000; ++i) s.Put(i, i + 1, std::to_string(i) + Bytes(100, 'p'));
+  const uint16_t n = Shard::kHeapSlotLimit - 100;  // stays small: memory is mostly records
+  for (uint16_t i = 0; i < n; ++i) s.Put(i, i + 1, std::to_string(i) + Bytes(100, 'p'));
+  EXPECT_FALSE(s.big_for_testing());
   const uint64_t full = s.memory_bytes();
-  for (uint16_t i = 0; i < 20000; ++i) {
+  for (uint16_t i = 0; i < n; ++i) {
     if (i % 10) s.Retire(s.Take(i));
   }
   s.MaybeCompact();
   EXPECT_LT(s.memory_bytes(), full / 3);
-  for (uint16_t i = 0; i < 20000; i += 10) {
+  for (uint16_t i = 0; i < n; i += 10) {
     std::string_view out;
     ASSERT_TRUE(s.Get(i, i + 1, &out));
     EXPECT_EQ(out, std::to_string(i) + Bytes(100, 'p'));
   }
+}
+
+TEST(Shard, SmallShardHoldsNoHugePages) {
+  Shard s(ShardId{1}, 7);
+  core::WriterLock l(s.mu());
+  s.Put(0, 1, Bytes(100, 'a'));
+  EXPECT_FALSE(s.big_for_testing());
+  EXPECT_LT(s.memory_bytes(), 8u << 10);
+}
+
+// A full shard of documents the size of the benchmark's (148 bytes): memory within 1.3x of the
+// documents' bytes (slot table, headers and the unfilled end of the last huge block included).
+TEST(Shard, FullBigShardReadsBackAndStaysCompact) {
+  Shard s(ShardId{1}, 7);
+  core::WriterLock l(s.mu());
+  for (uint32_t i = 0; i < kSlotsPerShard; ++i) {
+    std::string doc = std::to_string(i);
+    doc.resize(148, 'q');
+    s.Put(static_cast<uint16_t>(i), i + 1, doc);
+    if (i == Shard::kHeapSlotLimit) EXPECT_TRUE(s.big_for_testing());
+    if (i % 1000 == 999) s.MaybeCompact();  // as commits of 1,000 documents do
+  }
+  s.MaybeCompact();
+  EXPECT_EQ(s.slot_limit(), kSlotsPerShard);
+  EXPECT_LE(static_cast<double>(s.memory_bytes()), 1.3 * static_cast<double>(s.live_bytes()));
+  for (uint32_t i = 0; i < kSlotsPerShard; ++i) {
+    std::string want = std::to_string(i);
+    want.resize(148, 'q');
+    std::string_view out;
+    ASSERT_TRUE(s.Get(static_cast<uint16_t>(i), i + 1, &out)) << i;
+    ASSERT_EQ(out, want) << i;
+  }
+}
+
+TEST(Shard, BigShardCompactionReturnsBlocksAndKeepsWorking) {
+  Shard s(ShardId{1}, 7);
+  core::WriterLock l(s.mu());
+  const uint32_t n = 40000;
+  auto doc = [](uint32_t i, char fill) { return std::to_string(i) + Bytes(100, fill); };
+  for (uint32_t i = 0; i < n; ++i) s.Put(static_cast<uint16_t>(i), i + 1, doc(i, 'p'));
+  ASSERT_TRUE(s.big_for_testing());
+  const uint64_t full = s.memory_bytes();
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i % 10) s.Retire(s.Take(static_cast<uint16_t>(i)));
+  }
+  s.MaybeCompact();
+  // The 2 MiB region (table + arena half) stays; the survivors' ~450 KB move into one exact block.
+  EXPECT_LT(s.memory_bytes(), (2u << 20) + s.live_bytes() + 4 * (n / 10) + 1);
+  EXPECT_LT(s.memory_bytes(), full / 2);
+  // Writes after compaction go to the freed arena half of the region, then to new blocks.
+  for (uint32_t i = 1; i < n; i += 10) s.Put(static_cast<uint16_t>(i), i + 7, doc(i, 'r'));
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view out;
+    if (i % 10 == 0) {
+      ASSERT_TRUE(s.Get(static_cast<uint16_t>(i), i + 1, &out));
+      ASSERT_EQ(out, doc(i, 'p'));
+    } else if (i % 10 == 1) {
+      ASSERT_TRUE(s.Get(static_cast<uint16_t>(i), i + 7, &out));
+      ASSERT_EQ(out, doc(i, 'r'));
+    } else {
+      ASSERT_FALSE(s.Get(static_cast<uint16_t>(i), i + 1, &out));
+    }
+  }
+  s.Clear();
+  EXPECT_EQ(s.memory_bytes(), 0u);
+  EXPECT_FALSE(s.big_for_testing());
 }
 
 TEST(Shard, ForEachVisitsInSlotOrderAndStops) {
