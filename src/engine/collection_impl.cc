@@ -140,10 +140,8 @@ Status CollectionImpl::Delete(DocId id) { return WriteOne(WriteBatch::OpType::kD
 
 // ---- reads ----
 
-// Get and Read are the point-read hot path: on a hit they build no Status (OK is a null pointer)
-// and take one shared lock; the messages are built on the miss path only.
-
-Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)>& fn) const {
+template <typename Fn>
+Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
   if (Status s = db_->CheckOpen(); !s.ok()) [[unlikely]]
     return s;
   storage::Shard* shard = FindShard(id);
@@ -158,22 +156,17 @@ Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)
   return NotFoundError(id);
 }
 
+Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)>& fn) const {
+  return WithDocument(id, fn);
+}
+
 Status CollectionImpl::Get(DocId id, std::string* document) const {
-  if (Status s = db_->CheckOpen(); !s.ok()) [[unlikely]]
-    return s;
-  storage::Shard* shard = FindShard(id);
-  if (shard != nullptr && !dropped()) [[likely]] {
-    core::ReaderLock l(shard->mu());
-    std::string_view bytes;
-    if (shard->Get(id.slot(), id.salt(), &bytes)) [[likely]] {
-      // clear + append rather than assign: assign's replace path re-checks for the source
-      // aliasing the string, which a shard record never does, and costs about twice as much.
-      document->clear();
-      document->append(bytes.data(), bytes.size());
-      return Status::OK();
-    }
-  }
-  return NotFoundError(id);
+  return WithDocument(id, [document](std::string_view bytes) {
+    // clear + append rather than assign: assign's replace path re-checks for the source aliasing
+    // the string, which a shard record never does, and costs about twice as much.
+    document->clear();
+    document->append(bytes);
+  });
 }
 
 Result<uint64_t> CollectionImpl::Count() const {

@@ -78,6 +78,11 @@ class CollectionImpl final : public Collection {
     bool has_space() const { return !free.empty() || next_unused < storage::kSlotsPerShard; }
   };
 
+  // Calls fn(bytes) with the document's shard read-locked when `id` names a live document of this
+  // collection; otherwise NotFound (or Aborted after Close). The point-read hot path: a hit builds
+  // no Status.
+  template <typename Fn>
+  Status WithDocument(DocId id, Fn&& fn) const;
   // Aborted after Close, NotFound after the collection was dropped.
   Status CheckUsable() const;
   Status NotFoundError(DocId id) const;
