@@ -124,6 +124,16 @@ class Collection {
   virtual Result<CollectionStats> Stats() const = 0;
 };
 
+struct DatabaseStats {
+  uint64_t visible_lsn = 0;       // Database::visible_lsn()
+  uint64_t durable_lsn = 0;       // Database::durable_lsn()
+  uint64_t checkpoint_lsn = 0;    // every write up to it is in the shard files
+  uint64_t log_segments = 0;      // write-ahead log files on disk
+  uint64_t log_bytes = 0;         // their size
+  uint64_t checkpoint_files = 0;  // shard files named by the manifest
+  uint64_t checkpoint_bytes = 0;  // their size
+};
+
 // A document of a given collection, for Database::GetMany.
 struct DocRef {
   const Collection* collection;
@@ -191,6 +201,10 @@ class Database {
   // after one commit made during the call (every commit acknowledged before the call is in it, and
   // no commit is in it partly). Errors: AlreadyExists, NotSupported (in memory), IOError.
   virtual Status Backup(const std::string& dir) = 0;
+
+  // Sizes of the log and checkpoint on disk and the LSNs that say how far each reaches. All zero
+  // in memory.
+  virtual Result<DatabaseStats> Stats() const = 0;
 
   // Threads in the worker pool used by ParallelScan.
   virtual unsigned concurrency() const = 0;

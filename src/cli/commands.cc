@@ -247,6 +247,11 @@ Status Stats(Database& db, std::ostream& out) {
     }
     out << text << '\n';
   }
+  DAAS_ASSIGN_OR_RETURN(DatabaseStats db_stats, db.Stats());
+  out << "\nlog: " << db_stats.log_segments << " segment(s), " << db_stats.log_bytes
+      << " bytes, last LSN " << db_stats.visible_lsn << " (durable " << db_stats.durable_lsn
+      << ")\ncheckpoint: LSN " << db_stats.checkpoint_lsn << ", " << db_stats.checkpoint_files
+      << " shard file(s), " << db_stats.checkpoint_bytes << " bytes\n";
   return Status::OK();
 }
 

@@ -156,7 +156,11 @@ TEST_F(CommandsTest, StatsPrintsHeaderAndOneRowPerCollection) {
   ASSERT_TRUE(Run(Command::kCreate, {.collection = "empty"}).ok());
   ASSERT_TRUE(Run(Command::kStats, {}).ok());
   std::vector<std::string> lines = Lines(out_.str());
-  ASSERT_EQ(lines.size(), 3u) << out_.str();
+  // The table, a blank line, then the log and checkpoint lines (zeros: this database is in memory).
+  ASSERT_EQ(lines.size(), 6u) << out_.str();
+  EXPECT_EQ(lines[3], "");
+  EXPECT_EQ(lines[4].rfind("log: 0 segment(s)", 0), 0u) << lines[4];
+  EXPECT_EQ(lines[5].rfind("checkpoint: LSN 0", 0), 0u) << lines[5];
   EXPECT_EQ(lines[0].rfind("collection", 0), 0u);
   for (const char* column : {"documents", "document_bytes", "memory_bytes", "shards"}) {
     EXPECT_NE(lines[0].find(column), std::string::npos) << column;

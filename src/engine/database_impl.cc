@@ -225,6 +225,7 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
     return shard;
   };
   uint64_t max_lsn = 0;
+  uint64_t first_applied = 0;  // LSN of the first record that changed a shard
   auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
     std::vector<storage::Shard*> touched;
     Status s = storage::wal::DecodeCommitRecord(payload, [&](const storage::wal::LoggedOp& op) {
@@ -243,6 +244,7 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
       return Status::OK();
     });
     if (!s.ok()) return s.WithContext("log record " + std::to_string(lsn));
+    if (!touched.empty() && first_applied == 0) first_applied = lsn;
     // Only now: a record may touch one shard several times, and each op must apply.
     for (storage::Shard* shard : touched) {
       core::WriterLock l(shard->mu());
@@ -257,6 +259,9 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
   DAAS_RETURN_IF_ERROR(storage::wal::CutTornTail(env_, options_.dir, r));
   uint64_t next_lsn = std::max<uint64_t>(r.next_lsn, max_lsn + 1);
   for (const auto& [id, entry] : checkpointed_) next_lsn = std::max(next_lsn, entry.lsn + 1);
+  // Replay applies records in LSN order, each to the shards whose files lack it: everything before
+  // the first record it applied is in the shard files, and if it applied none, everything is.
+  checkpoint_lsn_ = (first_applied != 0 ? first_applied : next_lsn) - 1;
   DAAS_ASSIGN_OR_RETURN(wal_, storage::wal::WalWriter::Create(env_, options_.dir, next_lsn,
                                                               options_.wal_segment_bytes));
   last_checkpoint_ = std::chrono::steady_clock::now();
@@ -709,6 +714,7 @@ Status DatabaseImpl::CheckpointLocked() {
   }
   std::vector<std::string> superseded;
   bool wrote = false;
+  bool changed = false;  // a manifest entry moved: without one, the manifest stays as it is
   for (CollectionImpl* coll : live) {
     for (storage::Shard* shard : coll->Shards()) {
       auto it = checkpointed_.find(shard->id().value);
@@ -746,7 +752,17 @@ Status DatabaseImpl::CheckpointLocked() {
         superseded.push_back(storage::ShardFileName(shard->id(), it->second.file_number));
       }
       checkpointed_[shard->id().value] = entry;
+      changed = true;
     }
+  }
+  if (!changed) {
+    // Nothing to write (catalog changes write the manifest themselves); the log up to `covered` is
+    // still in the shard files, so its segments can go.
+    checkpoint_lsn_ = covered;
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    checkpoint_log_mark_ = log_mark;
+    if (wal_ != nullptr) wal_->RemoveSegmentsThrough(covered).IgnoreError();
+    return Status::OK();
   }
   Status s = wrote ? env_->SyncDir(options_.dir) : Status::OK();
   if (s.ok()) s = WriteManifest();
@@ -756,6 +772,7 @@ Status DatabaseImpl::CheckpointLocked() {
   }
   last_checkpoint_ = std::chrono::steady_clock::now();
   checkpoint_log_mark_ = log_mark;
+  checkpoint_lsn_ = covered;
   if (wal_ != nullptr) {
     // Failing to delete a covered segment loses nothing: the next checkpoint tries again.
     wal_->RemoveSegmentsThrough(covered).IgnoreError();
@@ -800,6 +817,33 @@ Status DatabaseImpl::Backup(const std::string& dir) {
     DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(env_, env::JoinPath(dir, name), bytes));
   }
   return Status::OK();
+}
+
+Result<DatabaseStats> DatabaseImpl::Stats() const {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  DatabaseStats st;
+  if (in_memory()) return st;
+  st.visible_lsn = wal_->last_lsn();
+  st.durable_lsn = wal_->durable_lsn();
+  core::MutexLock cp(&checkpoint_mu_);  // files do not come and go meanwhile
+  st.checkpoint_lsn = checkpoint_lsn_;
+  for (const auto& [id, entry] : checkpointed_) {
+    if (entry.file_number == 0) continue;
+    DAAS_ASSIGN_OR_RETURN(uint64_t size,
+                          env_->GetFileSize(env::JoinPath(
+                              options_.dir, storage::ShardFileName(entry.id, entry.file_number))));
+    ++st.checkpoint_files;
+    st.checkpoint_bytes += size;
+  }
+  DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(options_.dir));
+  for (const std::string& name : names) {
+    uint64_t first;
+    if (!storage::wal::ParseSegmentFileName(name, &first)) continue;
+    DAAS_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(env::JoinPath(options_.dir, name)));
+    ++st.log_segments;
+    st.log_bytes += size;
+  }
+  return st;
 }
 
 Status DatabaseImpl::WriteManifest() {

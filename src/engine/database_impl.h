@@ -60,6 +60,7 @@ class DatabaseImpl final : public Database {
                  std::vector<std::optional<std::string>>* out) const override;
   Status Checkpoint() override;
   Status Backup(const std::string& dir) override;
+  Result<DatabaseStats> Stats() const override;
   unsigned concurrency() const override;
 
   // Applies `ops` atomically (see Database::Write), durable as `sync` says. Thread-safe.
@@ -120,11 +121,12 @@ class DatabaseImpl final : public Database {
   std::atomic<uint32_t> next_shard_id_{1};
 
   // Held for a whole checkpoint or manifest write, so they run one at a time.
-  core::Mutex checkpoint_mu_ DAAS_ACQUIRED_BEFORE(catalog_mu_);
+  mutable core::Mutex checkpoint_mu_ DAAS_ACQUIRED_BEFORE(catalog_mu_);
   uint64_t manifest_generation_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;
   uint64_t next_file_number_ DAAS_GUARDED_BY(checkpoint_mu_) = 1;
   // Log bytes appended and time at the last checkpoint, for its triggers.
   uint64_t checkpoint_log_mark_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;
+  uint64_t checkpoint_lsn_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;  // `covered` of the last one
   std::chrono::steady_clock::time_point last_checkpoint_ DAAS_GUARDED_BY(checkpoint_mu_);
   // The file holding each shard's last checkpoint (absent: never checkpointed).
   std::unordered_map<uint32_t, storage::ManifestShard> checkpointed_

@@ -220,6 +220,46 @@ TEST_F(RecoveryTest, FailedLogWriteRollsTheCommitBack) {
   EXPECT_EQ(GetJson(*again->GetCollection("c"), id), R"({"v":1})");
 }
 
+TEST_F(RecoveryTest, StatsReportLogAndCheckpoint) {
+  Options o = opts();
+  o.sync = SyncMode::kOff;
+  auto db = Open(o);
+  Collection* c = *db->CreateCollection("c");
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(c->Insert(Doc(R"({"k":"v"})")).ok());
+  ASSERT_TRUE(db->Sync().ok());
+  auto before = db->Stats();
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->visible_lsn, 100u);
+  EXPECT_EQ(before->durable_lsn, 100u);
+  EXPECT_EQ(before->checkpoint_lsn, 0u);
+  EXPECT_GE(before->log_segments, 1u);
+  EXPECT_GT(before->log_bytes, 100u * 20);
+  EXPECT_EQ(before->checkpoint_files, 0u);
+  ASSERT_TRUE(db->Checkpoint().ok());
+  auto after = db->Stats();
+  EXPECT_EQ(after->checkpoint_lsn, 100u);
+  EXPECT_EQ(after->checkpoint_files, 1u);
+  EXPECT_GT(after->checkpoint_bytes, 100u * 8);
+  ASSERT_TRUE(db->Close().ok());
+  // Reopened: the checkpoint covers all 100 writes.
+  auto again = Open(o);
+  EXPECT_EQ(again->Stats()->checkpoint_lsn, 100u);
+}
+
+TEST_F(RecoveryTest, CloseWithoutChangesDoesNotRewriteTheManifest) {
+  {
+    auto db = Open(opts());
+    ASSERT_TRUE((*db->CreateCollection("c"))->Insert(Doc("{}")).ok());
+  }
+  auto read = [&] {
+    std::ifstream f(opts().dir + "/MANIFEST", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  const std::string before = read();
+  { auto db = Open(opts()); }  // open and close, changing nothing
+  EXPECT_EQ(read(), before);   // same generation number: not rewritten
+}
+
 TEST_F(RecoveryTest, VisibleAndDurableAreObservableSeparately) {
   Options o = opts();
   o.sync = SyncMode::kOff;

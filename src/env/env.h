@@ -51,6 +51,7 @@ class Env {
   // fsync on the directory, so renames and creations inside it survive a crash.
   virtual Status SyncDir(const std::string& path) = 0;
   virtual Result<bool> FileExists(const std::string& path) = 0;
+  virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
   // Names (not paths) of the entries in `dir`, without "." and "..".
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   // Takes an exclusive advisory lock on `path` (created if missing). Busy if another holder has it.

@@ -43,6 +43,9 @@ class FaultInjectionEnv final : public Env {
   }
   Status SyncDir(const std::string& path) override;
   Result<bool> FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     return base_->ListDir(dir);
   }

@@ -160,6 +160,8 @@ ok "no command is stats" --dir "$D"
 same "default command is stats" "$OUT" "$STATS"
 matches "stats header" "$(head -1 <<<"$STATS")" '^collection +documents +document_bytes +memory_bytes +shards$'
 matches "stats row" "$(sed -n 2p <<<"$STATS")" '^users +2 +[1-9][0-9]* +[0-9]+ +1$'
+matches "stats log line" "$(grep '^log:' <<<"$STATS")" '^log: [0-9]+ segment\(s\), [0-9]+ bytes, last LSN [0-9]+ \(durable [0-9]+\)$'
+matches "stats checkpoint line" "$(grep '^checkpoint:' <<<"$STATS")" '^checkpoint: LSN [0-9]+, 1 shard file\(s\), [1-9][0-9]* bytes$'
 
 # ---- check: verifies the files without opening the database ----
 ok "check" --dir "$D" check
