@@ -9,7 +9,7 @@ packages=(
   # libraries the engine links
   libsimdjson-dev libmsgpack-cxx-dev libsodium-dev libcli11-dev libfmt-dev libxxhash-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev liblmdb-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev liblmdb-dev librocksdb-dev
 )
 
 missing=()

@@ -56,7 +56,7 @@ std::string JsonNumber(double v) {
 
 void PrintReport(const Report& r, std::FILE* out) {
   const MachineInfo& m = r.machine;
-  std::fprintf(out, "# daas_workload results%s%s\n\n", r.label.empty() ? "" : ": ",
+  std::fprintf(out, "# %s results%s%s\n\n", r.tool.c_str(), r.label.empty() ? "" : ": ",
                r.label.c_str());
   std::fprintf(out, "- Machine: %s, %u hardware threads, %.1f GiB RAM, %s\n", m.cpu_model.c_str(),
                m.cores, m.ram_gib, m.kernel.c_str());
@@ -65,15 +65,20 @@ void PrintReport(const Report& r, std::FILE* out) {
                "- Random read latency (pointer chase over 256 MiB): %.0f ns; transparent huge "
                "pages: %s; GLIBC_TUNABLES: %s\n",
                r.memory_latency_ns, m.transparent_hugepages.c_str(), m.glibc_tunables.c_str());
-  std::fprintf(out,
-               "- Workload: %zu documents (%s of MessagePack, %.1f bytes avg), batches of %zu, "
-               "%zu gets, %zu scan passes, %zu patches\n",
-               r.documents, Mib(r.document_bytes).c_str(),
-               r.documents ? static_cast<double>(r.document_bytes) / r.documents : 0.0, r.batch,
-               r.gets, r.scan_passes, r.patches);
+  if (!r.workload.empty()) {
+    std::fprintf(out, "- Workload: %s\n", r.workload.c_str());
+  } else {
+    std::fprintf(out,
+                 "- Workload: %zu documents (%s of MessagePack, %.1f bytes avg), batches of %zu, "
+                 "%zu gets, %zu scan passes, %zu patches\n",
+                 r.documents, Mib(r.document_bytes).c_str(),
+                 r.documents ? static_cast<double>(r.document_bytes) / r.documents : 0.0, r.batch,
+                 r.gets, r.scan_passes, r.patches);
+  }
   for (const auto& [engine, mode] : r.modes) {
     std::fprintf(out, "- %s: %s\n", engine.c_str(), mode.c_str());
   }
+  for (const std::string& note : r.notes) std::fprintf(out, "- %s\n", note.c_str());
 
   for (const Phase& p : r.phases) {
     std::vector<const Measurement*> daas;
@@ -120,6 +125,13 @@ void PrintReport(const Report& r, std::FILE* out) {
     line("process RSS growth during the load", r.rss_growth_bytes);
   }
 
+  if (!r.figures.empty()) {
+    std::fprintf(out, "\n## Figures\n\n| figure | value |\n|---|---:|\n");
+    for (const Figure& f : r.figures) {
+      std::fprintf(out, "| %s | %s |\n", f.what.c_str(), f.value.c_str());
+    }
+  }
+
   if (!r.targets.empty()) {
     std::fprintf(out, "\n## Targets\n\n| target | actual | result |\n|---|---:|---|\n");
     for (const Target& t : r.targets) {
@@ -140,7 +152,7 @@ void PrintReport(const Report& r, std::FILE* out) {
 bool WriteJson(const Report& r, const std::string& path) {
   std::ostringstream j;
   const MachineInfo& m = r.machine;
-  j << "{\n  \"label\": " << JsonString(r.label)
+  j << "{\n  \"tool\": " << JsonString(r.tool) << ",\n  \"label\": " << JsonString(r.label)
     << ",\n  \"machine\": {\"cpu\": " << JsonString(m.cpu_model) << ", \"cores\": " << m.cores
     << ", \"ram_gib\": " << JsonNumber(m.ram_gib) << ", \"kernel\": " << JsonString(m.kernel)
     << ", \"compiler\": " << JsonString(m.compiler)
@@ -178,7 +190,14 @@ bool WriteJson(const Report& r, const std::string& path) {
       << ", \"memory_bytes\": " << r.memory_bytes
       << ", \"rss_growth_bytes\": " << r.rss_growth_bytes << "},\n";
   }
-  j << "  \"targets\": [";
+  j << "  \"notes\": [";
+  for (size_t i = 0; i < r.notes.size(); ++i) j << (i ? ", " : "") << JsonString(r.notes[i]);
+  j << "],\n  \"figures\": {";
+  for (size_t i = 0; i < r.figures.size(); ++i) {
+    j << (i ? ", " : "") << "\n    " << JsonString(r.figures[i].key) << ": "
+      << JsonNumber(r.figures[i].number);
+  }
+  j << "},\n  \"targets\": [";
   for (size_t i = 0; i < r.targets.size(); ++i) {
     const Target& t = r.targets[i];
     j << (i ? "," : "") << "\n    {\"what\": " << JsonString(t.what)

@@ -35,17 +35,30 @@ struct Target {
   bool met() const { return lower_is_better ? actual <= goal : actual >= goal; }
 };
 
+// A named figure that is not a rate (recovery time, disk use), printed in its own table.
+struct Figure {
+  std::string key;    // JSON key, e.g. "recovery_open_seconds"
+  std::string what;   // "Database::Open, WAL pages in the page cache"
+  std::string value;  // formatted for the table
+  double number = 0;  // the raw value, for JSON
+};
+
 struct Report {
+  std::string tool = "daas_workload";  // the executable, for the title
   MachineInfo machine;
   double memory_latency_ns = 0;  // RandomReadLatencyNs(256 MiB)
   std::string label;             // free text from --label, e.g. the commit
   size_t documents = 0, gets = 0, patches = 0, batch = 0, scan_passes = 0;
   uint64_t document_bytes = 0;
-  std::vector<std::pair<std::string, std::string>> modes;  // engine -> mode
+  std::string workload;  // when set, replaces the generated "Workload:" line
+  std::vector<std::pair<std::string, std::string>> modes;
+  std::vector<std::string>
+      notes;  // extra header lines (e.g. the disk's fdatasync rate)  // engine -> mode
   std::vector<Phase> phases;
   // Phase 5 (DaaS only).
   bool have_memory = false;
   uint64_t memory_bytes = 0, stats_document_bytes = 0, rss_growth_bytes = 0;
+  std::vector<Figure> figures;
   std::vector<Target> targets;
   std::vector<std::string> failures;  // checksum mismatches; empty when every answer agreed
 };
