@@ -389,22 +389,6 @@ struct Config {
   std::function<std::unique_ptr<DurableEngine>(const std::string& dir)> make;
 };
 
-std::string Grouped(double v) {
-  std::string digits = std::to_string(static_cast<uint64_t>(v + 0.5));
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 const Measurement* Best(const Phase& p, bool want_daas, const std::string& excluded_engine = "") {
   const Measurement* best = nullptr;
   for (const Measurement& m : p.rows) {
@@ -652,9 +636,7 @@ int Main(int argc, char** argv) {
   report.targets.push_back({"disk use after batched load and Close / raw MessagePack <= 1.5", 1.5,
                             static_cast<double>(daas_disk.allocated) / data.document_bytes, true});
 
-  PrintReport(report, stdout);
-  if (!args.json.empty() && !WriteJson(report, args.json)) return 1;
-  return report.failures.empty() ? 0 : 1;
+  return FinishReport(report, args.json);
 }
 
 }  // namespace

@@ -269,9 +269,7 @@ int Main(int argc, char** argv) {
   std::filesystem::remove_all(tmp);
 
   AddTargets(&report);
-  PrintReport(report, stdout);
-  if (!args.json.empty() && !WriteJson(report, args.json)) return 1;
-  return report.failures.empty() ? 0 : 1;
+  return FinishReport(report, args.json);
 }
 
 }  // namespace

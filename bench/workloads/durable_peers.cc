@@ -9,6 +9,7 @@
 
 #include "durable_engine.h"
 #include "engine.h"
+#include "sqlite_exec.h"
 
 namespace daas::bench {
 namespace {
@@ -47,14 +48,7 @@ class SqliteConnection {
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
-  void Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      const std::string msg = err ? err : "?";
-      sqlite3_free(err);
-      Die("sqlite: " + sql + ": " + msg);
-    }
-  }
+  void Exec(const std::string& sql) { SqliteExec(db_, sql); }
   void Begin() { Run(begin_); }
   void Commit() { Run(commit_); }
   // In autocommit mode this is one transaction.

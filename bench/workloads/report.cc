@@ -8,23 +8,6 @@
 namespace daas::bench {
 namespace {
 
-// 12345678.9 -> "12,345,679".
-std::string Grouped(double v) {
-  std::string digits = std::to_string(static_cast<uint64_t>(v + 0.5));
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
-std::string Fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
-  return buf;
-}
-
 std::string Mib(uint64_t bytes) {
   return Fixed(static_cast<double>(bytes) / (1 << 20), 1) + " MiB";
 }
@@ -53,6 +36,22 @@ std::string JsonNumber(double v) {
 }
 
 }  // namespace
+
+std::string Grouped(double v) {
+  std::string digits = std::to_string(static_cast<uint64_t>(v + 0.5));
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
 
 void PrintReport(const Report& r, std::FILE* out) {
   const MachineInfo& m = r.machine;
@@ -219,6 +218,12 @@ bool WriteJson(const Report& r, const std::string& path) {
     return false;
   }
   return true;
+}
+
+int FinishReport(const Report& report, const std::string& json_path) {
+  PrintReport(report, stdout);
+  if (!json_path.empty() && !WriteJson(report, json_path)) return 1;
+  return report.failures.empty() ? 0 : 1;
 }
 
 }  // namespace daas::bench

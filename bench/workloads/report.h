@@ -67,7 +67,16 @@ struct Report {
 // peer, the memory figures and the targets.
 void PrintReport(const Report& report, std::FILE* out);
 
+// 12345678.9 -> "12,345,679".
+std::string Grouped(double v);
+// v with `decimals` digits after the point.
+std::string Fixed(double v, int decimals);
+
 // Writes the same content as JSON. Returns false (and prints why) if the file cannot be written.
 bool WriteJson(const Report& report, const std::string& path);
+
+// Prints the report, writes it as JSON when `json_path` is set, and returns the process exit code:
+// 0, or 1 when the JSON could not be written or a check failed.
+int FinishReport(const Report& report, const std::string& json_path);
 
 }  // namespace daas::bench

@@ -4,6 +4,7 @@
 
 #include "doc/merge_patch.h"
 #include "engine.h"
+#include "sqlite_exec.h"
 
 namespace daas::bench {
 namespace {
@@ -136,14 +137,7 @@ class SqliteEngine final : public Engine {
   }
 
  private:
-  void Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      const std::string msg = err ? err : "?";
-      sqlite3_free(err);
-      Die("sqlite: " + sql + ": " + msg);
-    }
-  }
+  void Exec(const std::string& sql) { SqliteExec(db_, sql); }
 
   // Steps a statement that returns no rows, then resets it for reuse.
   void Run(Statement* stmt) {
