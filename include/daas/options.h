@@ -23,6 +23,14 @@ struct DocumentLimits {
   uint32_t max_key_bytes = 1024;
 };
 
+// Every limit at its ceiling: validation then checks well-formedness only. Used for documents that
+// are already stored (loading checkpoints, replaying the log, `daas check`, converting to JSON),
+// which met the limits in force when written, so tightening a limit never makes a database
+// unopenable; and for conversions outside a database, which applies its own limits on write.
+inline constexpr DocumentLimits kCeilingDocumentLimits{.max_size_bytes = kMaxDocumentBytesCeiling,
+                                                       .max_depth = kMaxDocumentDepthCeiling,
+                                                       .max_key_bytes = ~uint32_t{0}};
+
 // When a commit is acknowledged relative to the disk (DESIGN.md §5). Persisted nowhere; chosen per
 // open and overridable per write.
 enum class SyncMode : uint8_t {

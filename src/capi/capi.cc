@@ -68,12 +68,6 @@ constexpr size_t kOptionsV1Size = offsetof(daas_options, max_key_bytes) + sizeof
 // rather than read or written.
 constexpr size_t kOptionsMaxSize = 4096;
 
-// Conversions outside a database check only the hard ceilings; the database enforces its own
-// limits when a document is stored (Commit validates every document).
-constexpr daas::DocumentLimits kCeilingLimits{.max_size_bytes = daas::kMaxDocumentBytesCeiling,
-                                              .max_depth = daas::kMaxDocumentDepthCeiling,
-                                              .max_key_bytes = ~uint32_t{0}};
-
 // ---- the thread's last error ----
 
 struct LastError {
@@ -209,7 +203,7 @@ Status CopyOut(std::string_view bytes, bool nul, void* buf, size_t cap, size_t* 
 daas::Result<std::string> JsonArg(const char* json, size_t len) {
   std::string_view text;
   if (Status s = Bytes(json, len, "json", &text); !s.ok()) return s;
-  return daas::JsonToDocument(text, kCeilingLimits);
+  return daas::JsonToDocument(text, daas::kCeilingDocumentLimits);
 }
 
 // Body of get / get_json.

@@ -36,13 +36,6 @@ Status ValidateCollectionName(std::string_view name) {
                                  "': use 1 to 128 letters, digits or '_', starting with a letter");
 }
 
-// Documents already stored were checked against the limits in force when they were written; loading
-// them checks only that they are well-formed, so tightening a limit never makes a database
-// unopenable.
-constexpr DocumentLimits kLoadLimits{.max_size_bytes = kMaxDocumentBytesCeiling,
-                                     .max_depth = kMaxDocumentDepthCeiling,
-                                     .max_key_bytes = ~uint32_t{0}};
-
 Status ValidateOptions(const Options& options) {
   const DocumentLimits& l = options.limits;
   if (l.max_size_bytes == 0 || l.max_size_bytes > kMaxDocumentBytesCeiling || l.max_depth == 0 ||
@@ -160,8 +153,9 @@ Status DatabaseImpl::Load() {
         const std::string name = storage::ShardFileName(ms.id, ms.file_number);
         DAAS_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(env::JoinPath(options_.dir, name)));
         core::WriterLock l(shard->mu());
-        DAAS_ASSIGN_OR_RETURN(storage::ShardFileInfo info,
-                              storage::DecodeShardFile(data, name, kLoadLimits, shard.get()));
+        DAAS_ASSIGN_OR_RETURN(
+            storage::ShardFileInfo info,
+            storage::DecodeShardFile(data, name, kCeilingDocumentLimits, shard.get()));
         if (info.record_count != ms.record_count) {
           return Status::Corruption(name + ": holds " + std::to_string(info.record_count) +
                                     " documents, MANIFEST says " + std::to_string(ms.record_count));
@@ -235,7 +229,7 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
       core::WriterLock l(shard->mu());
       if (lsn <= shard->lsn()) return Status::OK();  // already in the shard's checkpoint
       if (op.kind == storage::wal::LoggedOpKind::kPut) {
-        DAAS_RETURN_IF_ERROR(doc::ValidateDocument(op.document, kLoadLimits));
+        DAAS_RETURN_IF_ERROR(doc::ValidateDocument(op.document, kCeilingDocumentLimits));
         shard->Retire(shard->Put(op.id.slot(), op.id.salt(), op.document));
       } else {
         shard->Retire(shard->Take(op.id.slot()));

@@ -11,10 +11,7 @@ Result<std::string> JsonToDocument(std::string_view json, const DocumentLimits& 
 
 Result<std::string> DocumentToJson(std::string_view document) {
   // Any well-formed document converts, whatever limits it was stored under.
-  constexpr DocumentLimits kAny{.max_size_bytes = kMaxDocumentBytesCeiling,
-                                .max_depth = kMaxDocumentDepthCeiling,
-                                .max_key_bytes = ~uint32_t{0}};
-  if (Status s = doc::ValidateDocument(document, kAny); !s.ok()) return s;
+  if (Status s = doc::ValidateDocument(document, kCeilingDocumentLimits); !s.ok()) return s;
   std::string out;
   doc::MsgpackToJson(document, &out);
   return out;

@@ -8,16 +8,6 @@
 #include "storage/wal/wal_reader.h"
 
 namespace daas::storage {
-namespace {
-
-// Well-formedness only, as at open (see kLoadLimits in the engine): stored documents were checked
-// against the limits in force when written.
-constexpr DocumentLimits kAnyLimits{.max_size_bytes = kMaxDocumentBytesCeiling,
-                                    .max_depth = kMaxDocumentDepthCeiling,
-                                    .max_key_bytes = ~uint32_t{0}};
-
-}  // namespace
-
 Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
   CheckReport report;
   DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(env::JoinPath(dir, kManifestFileName)));
@@ -42,7 +32,7 @@ Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
       }
       Shard shard(s.id, c.id);
       core::WriterLock l(shard.mu());
-      Result<ShardFileInfo> info = DecodeShardFile(*data, name, kAnyLimits, &shard);
+      Result<ShardFileInfo> info = DecodeShardFile(*data, name, kCeilingDocumentLimits, &shard);
       if (!info.ok()) {
         report.problems.emplace_back(info.status().message());
       } else if (info->record_count != s.record_count) {
@@ -58,7 +48,7 @@ Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
       wal::ReadLog(env, dir, [&](uint64_t lsn, std::string_view payload) {
         Status s = wal::DecodeCommitRecord(payload, [&](const wal::LoggedOp& op) {
           if (op.kind != wal::LoggedOpKind::kPut) return Status::OK();
-          return doc::ValidateDocument(op.document, kAnyLimits);
+          return doc::ValidateDocument(op.document, kCeilingDocumentLimits);
         });
         ++report.log_records;
         if (!s.ok() && record_problem.ok()) {
