@@ -442,8 +442,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
 
   // 1. Check every input before touching anything: documents are well-formed and within limits,
   //    and IDs name a shard of their collection.
-  std::vector<storage::Shard*> shards;
-  shards.reserve(n);
+  std::vector<storage::Shard*> op_shards(n, nullptr);  // each op's shard; inserts' after step 2
   size_t insert_count = 0;
   for (size_t i = 0; i < n; ++i) {
     const PendingOp& op = ops[i];
@@ -454,7 +453,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
       if (shard == nullptr) {
         return Status::NotFound(OpContext(i, n, op) + ": document not found");
       }
-      shards.push_back(shard);
+      op_shards[i] = shard;
     }
     if (op.type != WriteBatch::OpType::kDelete) {
       if (Status s = doc::ValidateDocument(op.document, options_.limits); !s.ok()) {
@@ -489,7 +488,9 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     }
     i += run - 1;
   }
-  for (const Reservation& r : reserved) shards.push_back(r.shard);
+  for (size_t i = 0, k = 0; i < n; ++i) {
+    if (ops[i].type == WriteBatch::OpType::kInsert) op_shards[i] = reserved[k++].shard;
+  }
 
   // 3. Apply under the exclusive locks of every shard involved, undoing everything on failure. The
   //    log record is appended under the same locks, so LSN order is the order writes applied.
@@ -501,7 +502,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
   std::vector<std::pair<CollectionImpl*, Reservation>> freed;  // slots emptied by deletes
   Status failure;
   {
-    ShardLockSet locks(std::move(shards), ShardLockSet::Mode::kExclusive);
+    ShardLockSet locks(op_shards, ShardLockSet::Mode::kExclusive);
     size_t next_reservation = 0;
     std::string patched;
     for (size_t i = 0; i < n && failure.ok(); ++i) {
@@ -518,7 +519,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
         DAAS_CHECK(undo.back().old.empty());  // reserved slots are empty
         continue;
       }
-      storage::Shard* shard = op.collection->FindShard(op.id);
+      storage::Shard* shard = op_shards[i];
       std::string_view current;
       if (!shard->Get(op.id.slot(), op.id.salt(), &current)) {
         failure = Status::NotFound(OpContext(i, n, op) + ": document not found");
