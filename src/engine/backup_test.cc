@@ -87,11 +87,7 @@ TEST(Backup, RestoreChecksThenCopies) {
             StatusCode::kAlreadyExists);
   // A damaged backup is refused and nothing is restored.
   for (const auto& e : fs::directory_iterator(dir.path() + "/bk")) {
-    if (e.path().extension() == ".shard") {
-      std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
-      f.seekp(60);
-      f.put('\x42');
-    }
+    if (e.path().extension() == ".shard") testing::FlipBits(e.path().string(), 60, 0x42);
   }
   Status s = RestoreBackup(dir.path() + "/bk", dir.path() + "/again");
   EXPECT_EQ(s.code(), StatusCode::kCorruption);

@@ -7,24 +7,10 @@
 #include <filesystem>
 #include <string>
 
+#include "core/test_util.h"
 #include "daas/daas.hpp"
 
 namespace daas::testing {
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/daas_test_XXXXXX";
-    char* p = mkdtemp(tmpl);
-    EXPECT_NE(p, nullptr);
-    path_ = p ? p : "";
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // The document for `json`; fails the test on bad JSON.
 inline std::string Doc(std::string_view json) {

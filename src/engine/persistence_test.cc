@@ -28,17 +28,9 @@ class PersistenceTest : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  }
+  static std::string ReadFile(const std::string& path) { return testing::ReadWholeFile(path); }
   static void FlipByte(const std::string& path, size_t offset) {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(offset));
-    char c;
-    f.get(c);
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.put(static_cast<char>(c ^ 0x40));
+    testing::FlipBits(path, offset, 0x40);
   }
   testing::TempDir dir_;
 };

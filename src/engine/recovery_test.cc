@@ -129,11 +129,7 @@ TEST_F(RecoveryTest, DamagedLogRecordBeforeGoodOnesFailsOpenNamingFileAndOffset)
     db->AbandonForTesting();
   }
   const auto segs = Files("wal-");
-  {
-    std::fstream f(segs.back(), std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(32 + 20 + 3);  // inside the first record's payload
-    f.put('\x01');
-  }
+  testing::FlipBits(segs.back(), 32 + 20 + 3, 0x01);  // inside the first record's payload
   auto db = engine::DatabaseImpl::Open(opts());
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
@@ -251,10 +247,7 @@ TEST_F(RecoveryTest, CloseWithoutChangesDoesNotRewriteTheManifest) {
     auto db = Open(opts());
     ASSERT_TRUE((*db->CreateCollection("c"))->Insert(Doc("{}")).ok());
   }
-  auto read = [&] {
-    std::ifstream f(opts().dir + "/MANIFEST", std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  };
+  auto read = [&] { return testing::ReadWholeFile(opts().dir + "/MANIFEST"); };
   const std::string before = read();
   { auto db = Open(opts()); }  // open and close, changing nothing
   EXPECT_EQ(read(), before);   // same generation number: not rewritten

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/test_util.h"
 #include "env/env.h"
 
 namespace daas::env {
@@ -12,14 +13,9 @@ namespace {
 
 class PosixEnvTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/daas_env_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   Env* env() { return Env::Default(); }
-  std::string dir_;
+  daas::testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(PosixEnvTest, AtomicWriteReplacesWholeFile) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/test_util.h"
 #include "storage/manifest.h"
 #include "storage/shard_file.h"
 #include "storage/wal/commit_record.h"
@@ -22,9 +23,6 @@ namespace fs = std::filesystem;
 class CheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/daas_check_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     env::Env* env = env::Env::Default();
     Shard shard(ShardId{1}, 1);
     std::string file;
@@ -54,8 +52,9 @@ class CheckTest : public ::testing::Test {
     ASSERT_TRUE((*w)->Flush(3, true).ok());
     segment_ = env::JoinPath(dir_, wal::SegmentFileName(1));
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_, shard_file_, segment_;
+  testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
+  std::string shard_file_, segment_;
 };
 
 TEST_F(CheckTest, CleanDatabaseReportsCountsAndNoProblem) {
@@ -71,11 +70,7 @@ TEST_F(CheckTest, CleanDatabaseReportsCountsAndNoProblem) {
 }
 
 TEST_F(CheckTest, DamagedShardFileIsAProblemNamingIt) {
-  {
-    std::fstream f(shard_file_, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(50);
-    f.put('\x55');
-  }
+  testing::FlipBits(shard_file_, 50, 0x55);
   auto r = CheckDirectory(env::Env::Default(), dir_);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->problems.size(), 1u);

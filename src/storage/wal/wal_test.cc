@@ -5,6 +5,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/test_util.h"
 #include "env/fault_injection_env.h"
 #include "storage/wal/wal_format.h"
 #include "storage/wal/wal_reader.h"
@@ -17,13 +18,6 @@ namespace fs = std::filesystem;
 
 class WalTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/daas_wal_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Writes `n` records "payload-<lsn>" starting at LSN 1, syncing each.
   void WriteRecords(int n, uint64_t segment_bytes = 1 << 20) {
     auto w = WalWriter::Create(env::Env::Default(), dir_, 1, segment_bytes);
@@ -48,14 +42,10 @@ class WalTest : public ::testing::Test {
     return out;
   }
   static void Flip(const std::string& path, uint64_t offset) {
-    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(offset));
-    char c;
-    f.get(c);
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.put(static_cast<char>(c ^ 1));
+    daas::testing::FlipBits(path, offset, 1);
   }
-  std::string dir_;
+  daas::testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 TEST_F(WalTest, ReadsBackEveryRecordAcrossSegments) {
