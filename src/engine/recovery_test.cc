@@ -139,6 +139,7 @@ TEST_F(RecoveryTest, DamagedLogRecordBeforeGoodOnesFailsOpenNamingFileAndOffset)
 }
 
 TEST_F(RecoveryTest, CheckpointRemovesCoveredLogSegments) {
+  // Crash invariant W4.
   Options o = opts();
   o.wal_segment_bytes = 4096;
   o.sync = SyncMode::kOff;
@@ -156,6 +157,7 @@ TEST_F(RecoveryTest, CheckpointRemovesCoveredLogSegments) {
 }
 
 TEST_F(RecoveryTest, PowerLossKeepsEveryFullySyncedCommit) {
+  // Crash invariant W3.
   env::FaultInjectionEnv fenv(env::Env::Default());
   std::vector<DocId> acked;
   {
@@ -178,6 +180,7 @@ TEST_F(RecoveryTest, PowerLossKeepsEveryFullySyncedCommit) {
 }
 
 TEST_F(RecoveryTest, FailedLogSyncMakesDatabaseReadOnlyUntilReopen) {
+  // Crash invariant W5: sticky, never retried.
   env::FaultInjectionEnv fenv(env::Env::Default());
   DocId before;
   {
@@ -201,6 +204,7 @@ TEST_F(RecoveryTest, FailedLogSyncMakesDatabaseReadOnlyUntilReopen) {
 }
 
 TEST_F(RecoveryTest, FailedLogWriteRollsTheCommitBack) {
+  // Crash invariant W5: a record that could not be appended never becomes visible.
   env::FaultInjectionEnv fenv(env::Env::Default());
   auto db = Open(opts(), &fenv);
   Collection* c = *db->CreateCollection("c");

@@ -6,6 +6,7 @@
 //      balances always sum to the initial total;
 //   3. the one batch in flight at the kill is either wholly applied or wholly absent;
 //   4. the files the kill left pass `daas check` (storage::CheckDirectory) before recovery.
+// Together these exercise crash invariants W1 to W3 of docs/format/wal.md.
 // DAAS_CRASH_CYCLES (default 200) and DAAS_CRASH_SEED (default: random, printed) control the run;
 // e.g. DAAS_CRASH_CYCLES=5000 for a long run.
 #include <fcntl.h>

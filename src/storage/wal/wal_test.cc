@@ -117,6 +117,7 @@ TEST_F(WalTest, DamagedRecordFollowedByGoodOnesIsCorruption) {
 }
 
 TEST_F(WalTest, DamageInAnEarlierSegmentIsCorruption) {
+  // Crash invariant W1: only the last segment can end in a torn record.
   WriteRecords(200, 1024);
   const auto segs = Segments();
   ASSERT_GT(segs.size(), 2u);
@@ -139,6 +140,7 @@ TEST_F(WalTest, MissingSegmentIsCorruption) {
 }
 
 TEST_F(WalTest, ConcurrentCommittersShareSyncs) {
+  // Crash invariant W3: concurrent waiters share the leader's write and fdatasync.
   env::FaultInjectionEnv fenv(env::Env::Default());
   auto w = WalWriter::Create(&fenv, dir_, 1, 1 << 30);
   ASSERT_TRUE(w.ok());
@@ -162,6 +164,7 @@ TEST_F(WalTest, ConcurrentCommittersShareSyncs) {
 }
 
 TEST_F(WalTest, FailedSyncIsStickyAndNeverRetried) {
+  // Crash invariant W5.
   env::FaultInjectionEnv fenv(env::Env::Default());
   auto w = WalWriter::Create(&fenv, dir_, 1, 1 << 30);
   ASSERT_TRUE(w.ok());
@@ -179,6 +182,7 @@ TEST_F(WalTest, FailedSyncIsStickyAndNeverRetried) {
 }
 
 TEST_F(WalTest, PowerLossKeepsEverySyncedRecord) {
+  // Crash invariant W3: what Flush(sync) returned for survives the loss of unsynced bytes.
   env::FaultInjectionEnv fenv(env::Env::Default());
   {
     auto w = WalWriter::Create(&fenv, dir_, 1, 4096);
