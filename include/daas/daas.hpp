@@ -132,6 +132,7 @@ struct DatabaseStats {
   uint64_t log_bytes = 0;         // their size
   uint64_t checkpoint_files = 0;  // shard files named by the manifest
   uint64_t checkpoint_bytes = 0;  // their size
+  uint64_t cold_shards = 0;       // shards whose documents are not loaded yet (open is lazy)
 };
 
 // A document of a given collection, for Database::GetMany.
@@ -195,6 +196,13 @@ class Database {
   // removes the log segments they cover (docs/format/checkpoint.md). Runs by itself as the log
   // grows (Options::checkpoint_wal_bytes, checkpoint_interval_ms). A no-op for in-memory databases.
   virtual Status Checkpoint() = 0;
+
+  // Gives space back after mass deletes or updates: moves every loaded shard's live documents into
+  // fresh memory and frees the rest, checkpoints (shard files hold live documents only, so a
+  // shard's file shrinks with it), and deletes every log segment the checkpoint covers, the one
+  // being written too. Shards not loaded yet are left alone: their files hold live documents only.
+  // Readers and writers wait only while their shard is being compacted.
+  virtual Status Compact() = 0;
 
   // Writes a consistent copy of the database into `dir` (created; it must not hold a database)
   // while writes go on: a checkpoint plus the log after it, so the copy opens as the database was

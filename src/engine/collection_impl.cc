@@ -53,54 +53,94 @@ std::vector<storage::Shard*> CollectionImpl::Shards() const {
 // ---- slot allocation ----
 
 Status CollectionImpl::Reserve(size_t n, std::vector<Reservation>* out) {
-  core::MutexLock l(&alloc_mu_);
-  if (dropped()) return Status::NotFound(Describe() + " was dropped");
   while (n > 0) {
-    while (first_with_space_ < allocs_.size() && !allocs_[first_with_space_].has_space()) {
-      ++first_with_space_;
-    }
-    if (first_with_space_ == allocs_.size()) {
-      DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, db_->NewShard(id_));
-      allocs_.push_back(ShardAlloc{shard, {}, 0});
-    }
-    ShardAlloc& a = allocs_[first_with_space_];
-    while (n > 0 && a.has_space()) {
-      uint16_t slot;
-      if (!a.free.empty()) {
-        slot = a.free.back();
-        a.free.pop_back();
-      } else {
-        slot = static_cast<uint16_t>(a.next_unused++);
+    storage::Shard* to_load = nullptr;  // a cold shard with free slots, next in line
+    {
+      core::MutexLock l(&alloc_mu_);
+      if (dropped()) return Status::NotFound(Describe() + " was dropped");
+      while (n > 0) {
+        while (first_with_space_ < allocs_.size() && !allocs_[first_with_space_].has_space()) {
+          ++first_with_space_;
+        }
+        if (first_with_space_ == allocs_.size()) {
+          DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, db_->NewShard(id_));
+          allocs_.push_back(ShardAlloc{shard, {}, 0});
+        }
+        ShardAlloc& a = allocs_[first_with_space_];
+        if (a.cold) {
+          to_load = a.shard;
+          break;
+        }
+        while (n > 0 && a.has_space()) {
+          uint16_t slot;
+          if (!a.free.empty()) {
+            slot = a.free.back();
+            a.free.pop_back();
+          } else {
+            slot = static_cast<uint16_t>(a.next_unused++);
+          }
+          out->push_back(Reservation{a.shard, slot, core::RandomSalt()});
+          --n;
+        }
       }
-      out->push_back(Reservation{a.shard, slot, core::RandomSalt()});
-      --n;
     }
+    // Loading takes the shard lock, so not under alloc_mu_. A failed load marks the shard full.
+    if (to_load != nullptr) db_->LoadShard(this, to_load).IgnoreError();
   }
   return Status::OK();
+}
+
+CollectionImpl::ShardAlloc& CollectionImpl::AllocOf(const storage::Shard& shard) const {
+  auto it = std::lower_bound(allocs_.begin(), allocs_.end(), shard.id(),
+                             [](const ShardAlloc& a, ShardId id) { return a.shard->id() < id; });
+  DAAS_CHECK(it != allocs_.end() && it->shard == &shard);
+  return *it;
 }
 
 void CollectionImpl::ReleaseSlots(std::span<const Reservation> slots) {
   core::MutexLock l(&alloc_mu_);
   for (const Reservation& r : slots) {
-    auto it = std::lower_bound(allocs_.begin(), allocs_.end(), r.shard->id(),
-                               [](const ShardAlloc& a, ShardId id) { return a.shard->id() < id; });
-    DAAS_CHECK(it != allocs_.end() && it->shard == r.shard);
-    it->free.push_back(r.slot);
-    first_with_space_ = std::min(first_with_space_, static_cast<size_t>(it - allocs_.begin()));
+    ShardAlloc& a = AllocOf(*r.shard);
+    a.free.push_back(r.slot);
+    first_with_space_ = std::min(first_with_space_, static_cast<size_t>(&a - allocs_.data()));
   }
 }
 
 void CollectionImpl::AdoptShard(storage::Shard* shard) {
-  core::MutexLock l(&alloc_mu_);
-  ShardAlloc a{shard, {}, shard->slot_limit()};
-  // Open is single-threaded; the shard lock is taken only to satisfy the shard's contract.
-  core::ReaderLock shard_lock(shard->mu());
-  for (uint32_t i = shard->slot_limit(); i-- > 0;) {
-    if (shard->slot(static_cast<uint16_t>(i)).empty()) a.free.push_back(static_cast<uint16_t>(i));
+  {
+    core::MutexLock l(&alloc_mu_);
+    auto it = std::lower_bound(allocs_.begin(), allocs_.end(), shard->id(),
+                               [](const ShardAlloc& a, ShardId id) { return a.shard->id() < id; });
+    DAAS_CHECK(it == allocs_.end() || it->shard->id() != shard->id());
+    ShardAlloc a{shard, {}, storage::kSlotsPerShard, /*cold=*/true, false};
+    // A cold shard's count is its file's; a loaded one's free slots are installed below.
+    a.cold_has_space = !shard->loaded() && shard->live_count() < storage::kSlotsPerShard;
+    allocs_.insert(it, std::move(a));
+    first_with_space_ = 0;
   }
-  DAAS_CHECK(allocs_.empty() || allocs_.back().shard->id() < shard->id());
-  allocs_.push_back(std::move(a));
-  first_with_space_ = std::min(first_with_space_, allocs_.size() - 1);
+  if (shard->loaded()) {
+    core::ReaderLock shard_lock(shard->mu());
+    ShardLoaded(*shard);
+  }
+}
+
+void CollectionImpl::ShardLoaded(const storage::Shard& shard) const {
+  std::vector<uint16_t> free;
+  for (uint32_t i = shard.slot_limit(); i-- > 0;) {
+    if (shard.slot(static_cast<uint16_t>(i)).empty()) free.push_back(static_cast<uint16_t>(i));
+  }
+  core::MutexLock l(&alloc_mu_);
+  ShardAlloc& a = AllocOf(shard);
+  // Slots deleted since the load ended, if any, are in a.free already: keep them.
+  a.free.insert(a.free.begin(), free.begin(), free.end());
+  a.next_unused = shard.slot_limit();
+  a.cold = false;
+  first_with_space_ = std::min(first_with_space_, static_cast<size_t>(&a - allocs_.data()));
+}
+
+void CollectionImpl::ShardLoadFailed(const storage::Shard& shard) const {
+  core::MutexLock l(&alloc_mu_);
+  AllocOf(shard).cold_has_space = false;
 }
 
 // ---- writes: each is a one-operation commit ----
@@ -146,6 +186,9 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
     return s;
   storage::Shard* shard = FindShard(id);
   if (shard != nullptr && !dropped()) [[likely]] {
+    if (!shard->loaded()) [[unlikely]] {
+      DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
+    }
     core::ReaderLock l(shard->mu());
     std::string_view bytes;
     if (shard->Get(id.slot(), id.salt(), &bytes)) [[likely]] {
@@ -171,8 +214,15 @@ Status CollectionImpl::Get(DocId id, std::string* document) const {
 
 Result<uint64_t> CollectionImpl::Count() const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
-  // All shards at once, so a batch that inserts into two shards is counted whole or not at all.
-  ShardLockSet locks(Shards(), ShardLockSet::Mode::kShared);
+  // All shards at once, so a batch that inserts into two shards is counted whole or not at all. A
+  // cold shard's count is its file's, so counting loads nothing; one that failed to load fails it.
+  std::vector<storage::Shard*> shards = Shards();
+  for (storage::Shard* shard : shards) {
+    if (shard->load_state() == storage::Shard::LoadState::kFailed) {
+      return db_->LoadShard(this, shard);
+    }
+  }
+  ShardLockSet locks(std::move(shards), ShardLockSet::Mode::kShared);
   uint64_t n = 0;
   for (const storage::Shard* s : locks.shards()) n += s->live_count();
   return n;
@@ -181,6 +231,7 @@ Result<uint64_t> CollectionImpl::Count() const {
 Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& fn) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   for (storage::Shard* shard : Shards()) {
+    DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
     core::ReaderLock l(shard->mu());
     if (!shard->ForEach(fn)) break;
   }
@@ -191,20 +242,31 @@ Status CollectionImpl::ParallelScan(
     const std::function<void(unsigned, DocId, std::string_view)>& fn) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   const std::vector<storage::Shard*> shards = Shards();
+  // Cold shards load inside the workers, in parallel.
+  core::Mutex error_mu;
+  Status error;
   core::ThreadPool::Default().ParallelFor(shards.size(), [&](size_t k, unsigned worker) {
+    if (Status s = db_->LoadShard(this, shards[k]); !s.ok()) {
+      core::MutexLock l(&error_mu);
+      if (error.ok()) error = s;
+      return;
+    }
     core::ReaderLock l(shards[k]->mu());
     shards[k]->ForEach([&](DocId id, std::string_view bytes) {
       fn(worker, id, bytes);
       return true;
     });
   });
-  return Status::OK();
+  core::MutexLock l(&error_mu);
+  return error;
 }
 
 Result<CollectionStats> CollectionImpl::Stats() const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   CollectionStats st;
-  ShardLockSet locks(Shards(), ShardLockSet::Mode::kShared);
+  std::vector<storage::Shard*> shards = Shards();
+  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
+  ShardLockSet locks(std::move(shards), ShardLockSet::Mode::kShared);
   for (const storage::Shard* s : locks.shards()) {
     st.documents += s->live_count();
     st.document_bytes += s->live_bytes();

@@ -63,9 +63,16 @@ class CollectionImpl final : public Collection {
   Status Reserve(size_t n, std::vector<Reservation>* out) DAAS_EXCLUDES(alloc_mu_);
   // Returns slots that were reserved but not filled, or that a delete emptied. Thread-safe.
   void ReleaseSlots(std::span<const Reservation> slots) DAAS_EXCLUDES(alloc_mu_);
-  // Takes a shard loaded at open and rebuilds its free list from its slot table.
-  // Requires: the shard lock is not needed (no other thread uses the database yet).
+  // Takes a shard found at open. A loaded one's free slots are read from its slot table now, a cold
+  // one's when it is loaded (ShardLoaded); until then no slot of it is handed out. Requires: no
+  // other thread uses the database yet.
   void AdoptShard(storage::Shard* shard) DAAS_EXCLUDES(alloc_mu_);
+  // Hands the free slots of `shard`, just loaded, to the allocator. Requires the shard lock (the
+  // loader holds it exclusively). Const: the free lists are the allocator's cache of the slot
+  // tables, which is what a load fills.
+  void ShardLoaded(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
+  // A shard whose load failed takes no inserts.
+  void ShardLoadFailed(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
 
   // "collection 'users'", for error messages.
   std::string Describe() const;
@@ -75,8 +82,16 @@ class CollectionImpl final : public Collection {
     storage::Shard* shard;
     std::vector<uint16_t> free;  // emptied slots below next_unused
     uint32_t next_unused = 0;    // slots at and above this were never handed out
-    bool has_space() const { return !free.empty() || next_unused < storage::kSlotsPerShard; }
+    // Not loaded yet: free and next_unused are unknown, and `cold_has_space` says whether the file
+    // leaves slots free.
+    bool cold = false;
+    bool cold_has_space = false;
+    bool has_space() const {
+      return cold ? cold_has_space : !free.empty() || next_unused < storage::kSlotsPerShard;
+    }
   };
+  // The ShardAlloc of `shard`, which must be one of this collection's.
+  ShardAlloc& AllocOf(const storage::Shard& shard) const DAAS_REQUIRES(alloc_mu_);
 
   // Calls fn(bytes) with the document's shard read-locked when `id` names a live document of this
   // collection; otherwise NotFound (or Aborted after Close). The point-read hot path: a hit builds
@@ -96,8 +111,9 @@ class CollectionImpl final : public Collection {
   std::string name_ DAAS_GUARDED_BY(name_mu_);
 
   mutable core::Mutex alloc_mu_;  // never held while taking a shard lock
-  std::vector<ShardAlloc> allocs_ DAAS_GUARDED_BY(alloc_mu_);  // ascending shard ID
-  size_t first_with_space_ DAAS_GUARDED_BY(alloc_mu_) = 0;     // allocs_ before it are full
+  // Ascending shard ID. Mutable for ShardLoaded.
+  mutable std::vector<ShardAlloc> allocs_ DAAS_GUARDED_BY(alloc_mu_);
+  mutable size_t first_with_space_ DAAS_GUARDED_BY(alloc_mu_) = 0;  // allocs_ before it are full
 };
 
 }  // namespace daas::engine

@@ -109,6 +109,14 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options,
   }
   db->closed_.store(false, std::memory_order_release);
   if (db->wal_ != nullptr) db->background_ = std::thread([p = db.get()] { p->BackgroundLoop(); });
+  bool any_cold;
+  {
+    core::MutexLock l(&db->load_mu_);
+    any_cold = !db->cold_.empty();
+  }
+  if (any_cold && options.load_in_background) {
+    db->loader_ = std::thread([p = db.get()] { p->LoadInBackground(); });
+  }
   return db;
 }
 
@@ -132,7 +140,6 @@ Status DatabaseImpl::Load() {
   manifest_generation_ = m.generation;
   next_file_number_ = m.next_file_number;
   uint32_t max_shard_id = 0;
-  std::vector<std::pair<CollectionImpl*, storage::Shard*>> loaded;
   core::MutexLock cat(&catalog_mu_);
   next_collection_id_ = m.next_collection_id;
   for (const storage::ManifestCollection& mc : m.collections) {
@@ -150,21 +157,28 @@ Status DatabaseImpl::Load() {
       }
       auto shard = std::make_unique<storage::Shard>(ms.id, mc.id);
       if (ms.file_number != 0) {
+        // Open is lazy: only the header is read now, the documents when the shard is first used.
         const std::string name = storage::ShardFileName(ms.id, ms.file_number);
-        DAAS_ASSIGN_OR_RETURN(std::string data, env_->ReadFile(env::JoinPath(options_.dir, name)));
-        core::WriterLock l(shard->mu());
-        DAAS_ASSIGN_OR_RETURN(
-            storage::ShardFileInfo info,
-            storage::DecodeShardFile(data, name, kCeilingDocumentLimits, shard.get()));
-        if (info.record_count != ms.record_count) {
+        const std::string path = env::JoinPath(options_.dir, name);
+        DAAS_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path));
+        DAAS_ASSIGN_OR_RETURN(std::string header,
+                              env_->ReadFilePrefix(path, storage::kShardFileHeaderBytes));
+        DAAS_ASSIGN_OR_RETURN(storage::ShardFileInfo info,
+                              storage::CheckShardFileHeader(header, size, name, *shard));
+        if (info.record_count != ms.record_count || info.lsn != ms.lsn) {
           return Status::Corruption(name + ": holds " + std::to_string(info.record_count) +
-                                    " documents, MANIFEST says " + std::to_string(ms.record_count));
+                                    " documents up to log record " + std::to_string(info.lsn) +
+                                    ", MANIFEST says " + std::to_string(ms.record_count) +
+                                    " up to " + std::to_string(ms.lsn));
         }
+        shard->SetCold(ms.record_count);
+        core::MutexLock l(&load_mu_);
+        cold_[ms.id.value] = ms;
       }
       shard->set_lsn(ms.lsn);
       checkpointed_[ms.id.value] = ms;
       max_shard_id = std::max(max_shard_id, ms.id.value);
-      loaded.emplace_back(coll.get(), shards_.Add(std::move(shard)));
+      coll->AdoptShard(shards_.Add(std::move(shard)));
     }
     by_name_[mc.name] = coll.get();
     by_id[mc.id] = coll.get();
@@ -175,20 +189,9 @@ Status DatabaseImpl::Load() {
   for (auto& shard : created) {
     max_shard_id = std::max(max_shard_id, shard->id().value);
     CollectionImpl* owner = by_id.at(shard->collection_id());
-    loaded.emplace_back(owner, shards_.Add(std::move(shard)));
+    owner->AdoptShard(shards_.Add(std::move(shard)));
   }
   next_shard_id_.store(std::max(m.next_shard_id, max_shard_id + 1), std::memory_order_relaxed);
-  // Each collection takes its shards in ascending ID, now that replay has filled them.
-  std::sort(loaded.begin(), loaded.end(),
-            [](const auto& a, const auto& b) { return a.second->id() < b.second->id(); });
-  for (const auto& [coll, shard] : loaded) {
-    {
-      // Loading put a big shard's records in small blocks; compaction moves them into huge pages.
-      core::WriterLock l(shard->mu());
-      shard->MaybeCompact();
-    }
-    coll->AdoptShard(shard);
-  }
   return Status::OK();
 }
 
@@ -226,8 +229,14 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
       // A collection dropped after this record was written is gone from the manifest: skip.
       if (by_id.count(op.collection_id) == 0) return Status::OK();
       DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, find_shard(op.id, op.collection_id));
+      {
+        core::ReaderLock l(shard->mu());
+        if (lsn <= shard->lsn()) return Status::OK();  // already in the shard's checkpoint
+      }
+      // The record is newer than the shard's file, so the file's documents load now; a shard no
+      // record needs stays cold.
+      DAAS_RETURN_IF_ERROR(LoadShard(by_id.at(op.collection_id), shard));
       core::WriterLock l(shard->mu());
-      if (lsn <= shard->lsn()) return Status::OK();  // already in the shard's checkpoint
       if (op.kind == storage::wal::LoggedOpKind::kPut) {
         DAAS_RETURN_IF_ERROR(doc::ValidateDocument(op.document, kCeilingDocumentLimits));
         shard->Retire(shard->Put(op.id.slot(), op.id.salt(), op.document));
@@ -262,6 +271,96 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
   return Status::OK();
 }
 
+// ---- lazy loading ----
+
+Status DatabaseImpl::LoadShard(const CollectionImpl* coll, storage::Shard* shard) const {
+  using State = storage::Shard::LoadState;
+  for (;;) {
+    switch (shard->load_state()) {
+      case State::kLoaded:
+        return Status::OK();
+      case State::kCold:
+        if (shard->BeginLoad()) return LoadShardFile(coll, shard);
+        break;  // another thread began first: wait for it below
+      case State::kLoading: {
+        core::MutexLock l(&load_mu_);
+        while (shard->load_state() == State::kLoading) load_cv_.Wait(&load_mu_);
+        break;
+      }
+      case State::kFailed: {
+        core::MutexLock l(&load_mu_);
+        auto it = load_errors_.find(shard->id().value);
+        DAAS_CHECK(it != load_errors_.end());
+        return it->second;
+      }
+    }
+  }
+}
+
+Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* shard) const {
+  storage::ManifestShard source;
+  {
+    core::MutexLock l(&load_mu_);
+    auto it = cold_.find(shard->id().value);
+    if (it == cold_.end()) return Status::OK();  // discarded since BeginLoad (collection dropped)
+    source = it->second;
+  }
+  // No file I/O under a shard lock: read first, then fill the shard under its lock.
+  const std::string name = storage::ShardFileName(source.id, source.file_number);
+  Result<std::string> data = env_->ReadFile(env::JoinPath(options_.dir, name));
+  Status s = data.status();
+  {
+    core::WriterLock l(shard->mu());
+    if (shard->load_state() != storage::Shard::LoadState::kLoading) {
+      s = Status::OK();  // discarded meanwhile (collection dropped): nothing to store
+    } else {
+      if (s.ok()) {
+        Result<storage::ShardFileInfo> info =
+            storage::DecodeShardFile(*data, name, kCeilingDocumentLimits, shard);
+        s = info.status();
+        if (s.ok() && (info->record_count != source.record_count || info->lsn != source.lsn)) {
+          s = Status::Corruption(name + ": changed since open");
+        }
+      }
+      if (s.ok()) {
+        // Loading put a big shard's records in small blocks; compaction moves them into huge pages.
+        shard->MaybeCompact();
+        coll->ShardLoaded(*shard);
+      } else {
+        s = s.WithContext("loading shard " + std::to_string(source.id.value) + " of " +
+                          coll->Describe());
+        coll->ShardLoadFailed(*shard);
+      }
+      shard->EndLoad(s.ok());
+    }
+  }
+  {
+    core::MutexLock l(&load_mu_);
+    cold_.erase(source.id.value);
+    if (!s.ok()) load_errors_[source.id.value] = s;
+  }
+  load_cv_.SignalAll();
+  return s;
+}
+
+void DatabaseImpl::LoadInBackground() {
+  std::vector<CollectionImpl*> live;
+  {
+    core::MutexLock l(&catalog_mu_);
+    for (const auto& [name, coll] : by_name_) live.push_back(coll);
+  }
+  for (CollectionImpl* coll : live) {
+    for (storage::Shard* shard : coll->Shards()) {
+      {
+        core::MutexLock l(&bg_mu_);
+        if (bg_stop_) return;
+      }
+      // A failure is kept for the shard and returned to whoever uses it.
+      LoadShard(coll, shard).IgnoreError();
+    }
+  }
+}
+
 Status DatabaseImpl::RemoveUnreferencedFiles() {
   // Shard files of checkpoints that never reached the manifest, or were superseded, and temp files
   // of interrupted atomic writes. Only names DaaS writes are touched.
@@ -290,6 +389,8 @@ Status DatabaseImpl::Close() {
     s = Sync();
     core::MutexLock cp(&checkpoint_mu_);
     if (s.ok()) s = CheckpointLocked();
+    // Every record is in the shard files now, so the next open has no log to read.
+    if (s.ok()) DropCoveredLog();
   }
   closed_.store(true, std::memory_order_release);
   dir_lock_.reset();
@@ -395,8 +496,13 @@ Status DatabaseImpl::DropCollection(std::string_view name) {
   std::vector<storage::Shard*> shards = c->Shards();
   for (storage::Shard* s : shards) {
     core::WriterLock l(s->mu());
-    s->Clear();
+    s->Discard();
   }
+  {
+    core::MutexLock l(&load_mu_);
+    for (storage::Shard* s : shards) cold_.erase(s->id().value);
+  }
+  load_cv_.SignalAll();  // loads in progress are void now
   if (in_memory()) return Status::OK();
   std::vector<std::string> files;
   for (storage::Shard* s : shards) {
@@ -453,6 +559,8 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
       if (shard == nullptr) {
         return Status::NotFound(OpContext(i, n, op) + ": document not found");
       }
+      if (Status s = LoadShard(op.collection, shard); !s.ok())
+        return s.WithContext(OpContext(i, n, op));
       op_shards[i] = shard;
     }
     if (op.type != WriteBatch::OpType::kDelete) {
@@ -655,6 +763,7 @@ void DatabaseImpl::StopBackground() {
   }
   bg_cv_.SignalAll();
   if (background_.joinable()) background_.join();
+  if (loader_.joinable()) loader_.join();
 }
 
 // ---- reads ----
@@ -670,6 +779,7 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
                                      " names a collection of another database");
     }
     found[i] = coll->FindShard(refs[i].id);
+    if (found[i] != nullptr) DAAS_RETURN_IF_ERROR(LoadShard(coll, found[i]));
   }
   std::vector<storage::Shard*> to_lock;
   for (storage::Shard* s : found) {
@@ -779,6 +889,36 @@ Status DatabaseImpl::CheckpointLocked() {
   return Status::OK();
 }
 
+void DatabaseImpl::DropCoveredLog() {
+  if (wal_ == nullptr) return;
+  // Records a writer appends meanwhile keep the segment they land in (StartNextSegment then does
+  // nothing); RemoveSegmentsThrough never deletes a record the checkpoint did not cover.
+  if (wal_->Flush(wal_->last_lsn(), /*sync=*/true).ok() && wal_->StartNextSegment().ok()) {
+    wal_->RemoveSegmentsThrough(checkpoint_lsn_).IgnoreError();
+  }
+}
+
+Status DatabaseImpl::Compact() {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  std::vector<CollectionImpl*> live;
+  {
+    core::MutexLock l(&catalog_mu_);
+    for (const auto& [name, coll] : by_name_) live.push_back(coll);
+  }
+  for (CollectionImpl* coll : live) {
+    for (storage::Shard* shard : coll->Shards()) {
+      if (!shard->loaded()) continue;  // its file holds live documents only
+      core::WriterLock l(shard->mu());
+      shard->Compact();
+    }
+  }
+  if (in_memory()) return Status::OK();
+  core::MutexLock cp(&checkpoint_mu_);
+  DAAS_RETURN_IF_ERROR(CheckpointLocked());
+  DropCoveredLog();
+  return Status::OK();
+}
+
 Status DatabaseImpl::Backup(const std::string& dir) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   if (in_memory()) return Status::NotSupported("an in-memory database has nothing to back up");
@@ -820,6 +960,10 @@ Result<DatabaseStats> DatabaseImpl::Stats() const {
   if (in_memory()) return st;
   st.visible_lsn = wal_->last_lsn();
   st.durable_lsn = wal_->durable_lsn();
+  {
+    core::MutexLock l(&load_mu_);
+    st.cold_shards = cold_.size();
+  }
   core::MutexLock cp(&checkpoint_mu_);  // files do not come and go meanwhile
   st.checkpoint_lsn = checkpoint_lsn_;
   for (const auto& [id, entry] : checkpointed_) {

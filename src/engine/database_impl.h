@@ -1,8 +1,9 @@
 // DatabaseImpl: the catalog of collections, the shard table, the commit path and checkpoints.
 //
 // Lock order (outermost first): checkpoint_mu_ -> catalog_mu_ -> CollectionImpl::alloc_mu_ ->
-// ShardTable::mu_; shard locks -> the WalWriter's buffer mutex (a commit appends its record while
-// holding its shard locks, so LSN order is apply order; the fdatasync happens after they are
+// ShardTable::mu_; shard locks -> alloc_mu_ (a load hands its shard's free slots to the allocator);
+// load_mu_ is a leaf; shard locks -> the WalWriter's buffer mutex (a commit appends its record
+// while holding its shard locks, so LSN order is apply order; the fdatasync happens after they are
 // released). Shard locks are never held while taking any of these, and are taken several at a
 // time only in ascending ShardId order (ShardLockSet). No file I/O happens under a shard lock.
 #pragma once
@@ -59,6 +60,7 @@ class DatabaseImpl final : public Database {
   Status GetMany(std::span<const DocRef> refs,
                  std::vector<std::optional<std::string>>* out) const override;
   Status Checkpoint() override;
+  Status Compact() override;
   Status Backup(const std::string& dir) override;
   Result<DatabaseStats> Stats() const override;
   unsigned concurrency() const override;
@@ -68,6 +70,11 @@ class DatabaseImpl final : public Database {
 
   const Options& options() const { return options_; }
   const ShardTable& shard_table() const { return shards_; }
+  // Makes sure `shard`, one of `coll`'s, is loaded (Shard: lazy loading): returns at once when it
+  // is, else loads its file, or waits for the thread that is loading it. Corruption naming the
+  // file and byte offset when the file is damaged; the shard then fails every later load the same
+  // way, and the rest of the database works on. Takes no lock the caller may hold. Thread-safe.
+  Status LoadShard(const CollectionImpl* coll, storage::Shard* shard) const DAAS_EXCLUDES(load_mu_);
   // Creates and publishes an empty shard for the collection. ResourceExhausted when IDs run out.
   Result<storage::Shard*> NewShard(uint32_t collection_id);
   // Aborted after Close().
@@ -94,7 +101,15 @@ class DatabaseImpl final : public Database {
   void BackgroundLoop() DAAS_EXCLUDES(bg_mu_);
   void StopBackground() DAAS_EXCLUDES(bg_mu_);
   Status RemoveUnreferencedFiles() DAAS_REQUIRES(checkpoint_mu_);
+  // Reads and loads the file of a shard this thread moved to kLoading.
+  Status LoadShardFile(const CollectionImpl* coll, storage::Shard* shard) const
+      DAAS_EXCLUDES(load_mu_);
+  // Loads, one by one, the shards no one has touched since open (Options::load_in_background).
+  void LoadInBackground() DAAS_EXCLUDES(bg_mu_);
   Status CheckpointLocked() DAAS_REQUIRES(checkpoint_mu_);
+  // After a checkpoint: writes out the log, starts an empty segment and deletes the segments the
+  // checkpoint covered, the one that was being written too. Best effort: a failure loses nothing.
+  void DropCoveredLog() DAAS_REQUIRES(checkpoint_mu_);
   // Writes the manifest for the current catalog and checkpointed_ shard files.
   Status WriteManifest() DAAS_REQUIRES(checkpoint_mu_) DAAS_EXCLUDES(catalog_mu_);
   Result<CollectionImpl*> FindCollection(std::string_view name) const DAAS_REQUIRES(catalog_mu_);
@@ -113,6 +128,7 @@ class DatabaseImpl final : public Database {
   core::CondVar bg_cv_;
   bool bg_stop_ DAAS_GUARDED_BY(bg_mu_) = false;
   std::thread background_;
+  std::thread loader_;  // LoadInBackground
   // Starts true: only a fully successful Open makes the database usable (and checkpointable), so a
   // failed Open never writes to a directory it did not load, or that another process holds.
   std::atomic<bool> closed_{true};
@@ -131,6 +147,12 @@ class DatabaseImpl final : public Database {
   // The file holding each shard's last checkpoint (absent: never checkpointed).
   std::unordered_map<uint32_t, storage::ManifestShard> checkpointed_
       DAAS_GUARDED_BY(checkpoint_mu_);
+
+  // Shards not loaded yet: the manifest entry of each cold one, and the error of each that failed.
+  mutable core::Mutex load_mu_;
+  mutable core::CondVar load_cv_;  // signalled when a load ends
+  mutable std::unordered_map<uint32_t, storage::ManifestShard> cold_ DAAS_GUARDED_BY(load_mu_);
+  mutable std::unordered_map<uint32_t, Status> load_errors_ DAAS_GUARDED_BY(load_mu_);
 
   mutable core::Mutex catalog_mu_;
   std::map<std::string, CollectionImpl*, std::less<>> by_name_ DAAS_GUARDED_BY(catalog_mu_);

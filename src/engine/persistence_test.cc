@@ -32,6 +32,16 @@ class PersistenceTest : public ::testing::Test {
   static void FlipByte(const std::string& path, size_t offset) {
     testing::FlipBits(path, offset, 0x40);
   }
+  // The file name of the shard holding `id` (collections here are checkpointed once, file 1+).
+  std::string storage_name(DocId id) const {
+    for (const auto& e : fs::directory_iterator(opts().dir)) {
+      const std::string name = e.path().filename().string();
+      char prefix[16];
+      std::snprintf(prefix, sizeof prefix, "s%08x-", id.shard().value);
+      if (name.starts_with(prefix) && name.ends_with(".shard")) return name;
+    }
+    return "<no file>";
+  }
   testing::TempDir dir_;
 };
 
@@ -147,7 +157,7 @@ TEST_F(PersistenceTest, FailedOpenOfCorruptDatabaseLeavesFilesUntouched) {
   }
   const auto shard = Files(".shard");
   ASSERT_EQ(shard.size(), 1u);
-  FlipByte(shard[0], 60);
+  FlipByte(shard[0], 20);  // the header, which open reads
   const std::string manifest = ReadFile(opts().dir + "/MANIFEST");
   const std::string bad = ReadFile(shard[0]);
   EXPECT_FALSE(Database::Open(opts()).ok());
@@ -163,7 +173,7 @@ TEST_F(PersistenceTest, MissingDirectoryWithoutCreateIsNotFound) {
   EXPECT_EQ(db.status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(PersistenceTest, CorruptShardFileFailsOpenNamingFileAndOffset) {
+TEST_F(PersistenceTest, CorruptShardHeaderOrTruncatedShardFileFailsOpenNamingFile) {
   {
     auto db = testing::OpenOrDie(opts());
     Collection* a = *db->CreateCollection("a");
@@ -172,13 +182,69 @@ TEST_F(PersistenceTest, CorruptShardFileFailsOpenNamingFileAndOffset) {
   }
   const auto files = Files(".shard");
   ASSERT_EQ(files.size(), 1u);
-  FlipByte(files[0], 200);
-  auto db = Database::Open(opts());
-  ASSERT_FALSE(db.ok());
-  EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
   const std::string name = fs::path(files[0]).filename().string();
-  EXPECT_NE(db.status().message().find(name), std::string_view::npos) << db.status().message();
-  EXPECT_NE(db.status().message().find("at byte"), std::string_view::npos);
+  const std::string good = ReadFile(files[0]);
+  for (size_t damage : {size_t{12}, size_t{20}, size_t{40}, good.size() - 1}) {
+    SCOPED_TRACE(damage);
+    if (damage == good.size() - 1) {
+      fs::resize_file(files[0], damage);  // a truncated file: the header's body size disagrees
+    } else {
+      FlipByte(files[0], damage);
+    }
+    auto db = Database::Open(opts());
+    ASSERT_FALSE(db.ok());
+    EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(db.status().message().find(name), std::string_view::npos) << db.status().message();
+    EXPECT_NE(db.status().message().find("at byte"), std::string_view::npos);
+    std::ofstream(files[0], std::ios::binary | std::ios::trunc) << good;
+  }
+  EXPECT_TRUE(Database::Open(opts()).ok());
+}
+
+// Open reads only headers; a damaged body is found when the shard is first used, and fails every
+// use of that shard, naming the file and offset, while the rest of the database works on and
+// nothing on disk changes.
+TEST_F(PersistenceTest, CorruptShardBodyFailsEveryUseOfThatShardOnly) {
+  DocId in_a, in_b;
+  {
+    auto db = testing::OpenOrDie(opts());
+    Collection* a = *db->CreateCollection("a");
+    for (int i = 0; i < 100; ++i) in_a = *a->Insert(Doc(R"({"k":"some value"})"));
+    in_b = *(*db->CreateCollection("b"))->Insert(Doc(R"({"k":2})"));
+    ASSERT_TRUE(db->Close().ok());
+  }
+  const std::string file = opts().dir + "/" + storage_name(in_a);
+  FlipByte(file, 200);
+  const std::string bad = ReadFile(file);
+  const std::string manifest = ReadFile(opts().dir + "/MANIFEST");
+  {
+    auto db = testing::OpenOrDie(opts());
+    Collection* a = *db->GetCollection("a");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::string out;
+      Status s = a->Get(in_a, &out);
+      EXPECT_EQ(s.code(), StatusCode::kCorruption);
+      EXPECT_NE(s.message().find(storage_name(in_a) + " at byte"), std::string_view::npos)
+          << s.ToString();
+      EXPECT_EQ(a->Count().status().code(), StatusCode::kCorruption);
+      EXPECT_EQ(a->Scan([](DocId, std::string_view) { return true; }).code(),
+                StatusCode::kCorruption);
+      EXPECT_EQ(a->Delete(in_a).code(), StatusCode::kCorruption);
+    }
+    EXPECT_EQ(GetJson(*db->GetCollection("b"), in_b), R"({"k":2})");
+    EXPECT_TRUE((*db->GetCollection("b"))->Insert(Doc(R"({"k":3})")).ok());
+    // Inserts into the damaged collection go to a new shard.
+    DocId fresh = *a->Insert(Doc(R"({"k":4})"));
+    EXPECT_NE(fresh.shard(), in_a.shard());
+    EXPECT_TRUE(db->Close().ok());
+  }
+  EXPECT_EQ(ReadFile(file), bad);
+  EXPECT_NE(ReadFile(opts().dir + "/MANIFEST"), manifest);  // it names the new shards' files
+  // Opening again finds the damage again, and nothing else.
+  auto db = testing::OpenOrDie(opts());
+  std::string out;
+  EXPECT_EQ((*db->GetCollection("a"))->Get(in_a, &out).code(), StatusCode::kCorruption);
+  EXPECT_EQ(GetJson(*db->GetCollection("b"), in_b), R"({"k":2})");
 }
 
 TEST_F(PersistenceTest, CorruptManifestFailsOpen) {
@@ -205,6 +271,56 @@ TEST_F(PersistenceTest, LeftoverFilesOfInterruptedCheckpointAreRemovedAtOpen) {
   EXPECT_TRUE(Files(".shard").empty());
   EXPECT_TRUE(Files("MANIFEST.tmp").empty());
   EXPECT_EQ(Files("unrelated.txt").size(), 1u);
+}
+
+// Disk bytes of the database: shard files, manifest and log.
+uint64_t DirBytes(const std::string& dir) {
+  uint64_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.is_regular_file()) n += e.file_size();
+  }
+  return n;
+}
+
+TEST_F(PersistenceTest, CompactAfterDeletingNinetyPercentGivesSpaceBack) {
+  Options o = opts();
+  o.sync = SyncMode::kOff;
+  auto db = testing::OpenOrDie(o);
+  Collection* c = *db->CreateCollection("c");
+  const std::string filler(100, 'x');
+  std::vector<std::string> docs;
+  for (int i = 0; i < 200000; ++i) {
+    docs.push_back(Doc("{\"i\":" + std::to_string(i) + ",\"f\":\"" + filler + "\"}"));
+  }
+  const std::vector<DocId> ids =
+      *c->InsertMany(std::vector<std::string_view>(docs.begin(), docs.end()));
+  ASSERT_TRUE(db->Compact().ok());
+  const uint64_t disk_full = DirBytes(o.dir);
+  const uint64_t memory_full = c->Stats()->memory_bytes;
+
+  WriteBatch batch;
+  for (int i = 0; i < 200000; ++i) {
+    if (i % 10 != 0) batch.Delete(c, ids[i]);
+  }
+  ASSERT_TRUE(db->Write(batch, nullptr).ok());
+  ASSERT_TRUE(db->Compact().ok());
+  const uint64_t disk_compact = DirBytes(o.dir);
+  const uint64_t memory_compact = c->Stats()->memory_bytes;
+  // Disk follows the live documents. Memory keeps each shard's 1 MiB slot table (IDs name slots,
+  // so a slot table cannot shrink below its highest live slot), so it falls less.
+  EXPECT_LT(disk_compact, disk_full * 12 / 100) << disk_compact << " of " << disk_full;
+  EXPECT_LT(memory_compact, memory_full * 35 / 100) << memory_compact << " of " << memory_full;
+
+  for (int i = 0; i < 200000; i += 10) {
+    ASSERT_EQ(GetJson(c, ids[i]), "{\"i\":" + std::to_string(i) + ",\"f\":\"" + filler + "\"}");
+  }
+  ASSERT_TRUE(db->Close().ok());
+  db = testing::OpenOrDie(o);
+  c = *db->GetCollection("c");
+  EXPECT_EQ(*c->Count(), 20000u);
+  EXPECT_EQ(GetJson(c, ids[199990]), "{\"i\":199990,\"f\":\"" + filler + "\"}");
+  std::string out;
+  EXPECT_EQ(c->Get(ids[199991], &out).code(), StatusCode::kNotFound);
 }
 
 TEST_F(PersistenceTest, DestructorCheckpointsWithoutExplicitClose) {

@@ -11,6 +11,12 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   return out;
 }
 
+Result<std::string> Env::ReadFilePrefix(const std::string& path, size_t max_bytes) {
+  Result<std::string> all = ReadFile(path);
+  if (all.ok() && all->size() > max_bytes) all->resize(max_bytes);
+  return all;
+}
+
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents) {
   const std::string tmp = path + ".tmp";
   DAAS_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));

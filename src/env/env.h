@@ -45,6 +45,9 @@ class Env {
   // Cuts `path` to `size` bytes and fdatasyncs it (used to drop a torn log tail).
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // The first `max_bytes` bytes of `path` (fewer if the file is shorter). The default reads the
+  // whole file; implementations read only the prefix.
+  virtual Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes);
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   virtual Status CreateDirIfMissing(const std::string& path) = 0;

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "core/status_macros.h"
@@ -91,6 +93,10 @@ class PosixEnv final : public Env {
   }
 
   Result<std::string> ReadFile(const std::string& path) override {
+    return ReadFilePrefix(path, SIZE_MAX);
+  }
+
+  Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return PosixError("open", path, errno);
     struct stat st;
@@ -100,7 +106,7 @@ class PosixEnv final : public Env {
       return s;
     }
     std::string out;
-    out.resize(static_cast<size_t>(st.st_size));
+    out.resize(std::min(static_cast<size_t>(st.st_size), max_bytes));
     size_t got = 0;
     while (got < out.size()) {
       ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));

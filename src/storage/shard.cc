@@ -251,7 +251,34 @@ void Shard::Clear() {
   slot_table_bytes_ = 0;
   block_bytes_ = 0;
   own_bytes_ = 0;
+  cold_count_ = 0;
   MarkDirty();
+}
+
+void Shard::Discard() {
+  Clear();
+  load_state_.store(LoadState::kLoaded, std::memory_order_release);
+}
+
+void Shard::SetCold(uint32_t count) {
+  DAAS_CHECK(slot_limit_ == 0 && live_count_ == 0);
+  cold_count_ = count;
+  load_state_.store(LoadState::kCold, std::memory_order_release);
+}
+
+bool Shard::BeginLoad() {
+  LoadState expected = LoadState::kCold;
+  return load_state_.compare_exchange_strong(expected, LoadState::kLoading,
+                                             std::memory_order_acq_rel);
+}
+
+void Shard::EndLoad(bool ok) {
+  DAAS_CHECK(load_state_.load(std::memory_order_relaxed) == LoadState::kLoading);
+  cold_count_ = 0;
+  if (!ok) Clear();
+  // A loaded shard is what its file says: nothing to write at the next checkpoint.
+  ClearDirty();
+  load_state_.store(ok ? LoadState::kLoaded : LoadState::kFailed, std::memory_order_release);
 }
 
 }  // namespace daas::storage

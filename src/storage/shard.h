@@ -40,11 +40,19 @@ struct Slot {
   bool empty() const { return salt == 0; }
 };
 
-// Thread-safety: every method except id(), collection_id() and mu() requires mu() held: shared for
-// const methods, exclusive for the rest. Callers that lock several shards lock them in ShardId
-// order.
+// Lazy loading (DESIGN.md §5, "open is lazy"): a shard the manifest names starts cold. It knows
+// only how many documents its file holds (live_count()) until the engine loads the file into it:
+//   kCold --BeginLoad--> kLoading --EndLoad--> kLoaded | kFailed,   and Clear() --> kLoaded.
+// Only a kLoaded shard's slots and records may be read or written; the engine checks loaded()
+// before taking the lock on every path that touches them.
+//
+// Thread-safety: every method except id(), collection_id(), mu(), load_state(), loaded() and
+// BeginLoad() requires mu() held: shared for const methods, exclusive for the rest. Callers that
+// lock several shards lock them in ShardId order.
 class Shard {
  public:
+  enum class LoadState : uint8_t { kLoaded, kCold, kLoading, kFailed };
+
   // The record grammar of the file comment.
   static constexpr uint32_t kRecordHeaderBytes = 4;
   static constexpr uint32_t kOwnAllocationBit = 1u << 31;
@@ -82,7 +90,8 @@ class Shard {
   }
   // Slots [0, slot_limit()) may be occupied; all above are empty.
   uint32_t slot_limit() const { return slot_limit_; }
-  uint32_t live_count() const { return live_count_; }
+  // Documents in the shard; for a cold shard, in its file.
+  uint32_t live_count() const { return live_count_ + cold_count_; }
   // Calls fn(DocId, bytes) for each document in slot order until fn returns false. Returns false
   // when fn stopped the walk.
   template <typename Fn>
@@ -121,8 +130,31 @@ class Shard {
   // the shard became big (see the file comment). Invalidates every record pointer obtained before.
   // Requires: no record awaits Retire.
   void MaybeCompact();
-  // Empties the shard and frees its memory (collection dropped).
+  // Moves live records into fresh blocks now, whatever the garbage, and frees the old blocks.
+  // Invalidates every record pointer obtained before. Requires: no record awaits Retire.
+  void Compact();
+  // Empties the shard and frees its memory. Leaves the load state alone.
   void Clear();
+  // Clear(), for good (the collection was dropped): a cold or loading shard counts as loaded, and
+  // empty, afterwards, so a load in progress stores nothing.
+  void Discard();
+
+  // --- lazy loading (see the class comment) ---
+
+  // Lock-free; acquire, so a thread that sees kLoaded sees everything the load stored.
+  LoadState load_state() const { return load_state_.load(std::memory_order_acquire); }
+  bool loaded() const { return load_state() == LoadState::kLoaded; }
+  // Marks an empty shard cold, its file holding `count` documents. Requires the exclusive lock or
+  // a shard no other thread can see yet.
+  void SetCold(uint32_t count);
+  // kCold -> kLoading. True for the one caller that made the move, which must then EndLoad. That
+  // caller reads the file without the lock, then takes it exclusively, checks that the state is
+  // still kLoading (Discard() may have come first), fills the shard and ends the load. Lock-free.
+  bool BeginLoad();
+  // kLoading -> kLoaded when `ok`, else kFailed with the shard emptied. Requires the exclusive
+  // lock and state kLoading.
+  void EndLoad(bool ok);
+
   // The log position of the last commit applied to this shard (0: none since the log began).
   uint64_t lsn() const { return lsn_; }
   void set_lsn(uint64_t lsn) { lsn_ = lsn; }
@@ -154,11 +186,12 @@ class Shard {
   uint64_t ExpectedFillBytes() const;
   // Makes slots [0, limit) addressable; limit <= kSlotsPerShard.
   void GrowSlots(uint32_t limit);
-  void Compact();
 
   const ShardId id_;
   const uint32_t collection_id_;
   mutable core::SharedMutex mu_;
+  std::atomic<LoadState> load_state_{LoadState::kLoaded};
+  uint32_t cold_count_ = 0;  // documents in the file while not loaded
 
   Slot* slots_ = nullptr;    // slot_capacity_ slots, in heap_slots_ or big_region_
   uint32_t slot_limit_ = 0;  // <= slot_capacity_; grows like a vector's size did

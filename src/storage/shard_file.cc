@@ -1,9 +1,11 @@
 #include "storage/shard_file.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/coding.h"
 #include "core/hash.h"
+#include "core/status_macros.h"
 #include "doc/msgpack_reader.h"
 
 namespace daas::storage {
@@ -56,47 +58,59 @@ std::string EncodeShardFile(const Shard& shard, uint64_t lsn) {
   return out;
 }
 
-Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
-                                      const DocumentLimits& limits, Shard* shard) {
-  if (bytes.size() < kShardFileHeaderBytes + 8) {
-    return Corrupt(name, bytes.size(), "file is shorter than a header and trailer");
+Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t file_size,
+                                           std::string_view name, const Shard& shard) {
+  if (file_size < kShardFileHeaderBytes + 8 || header.size() < kShardFileHeaderBytes) {
+    return Corrupt(name, std::min<uint64_t>(file_size, header.size()),
+                   "file is shorter than a header and trailer");
   }
-  if (std::string_view(bytes.data(), 8) != std::string_view(kMagic, 8)) {
+  if (std::string_view(header.data(), 8) != std::string_view(kMagic, 8)) {
     return Corrupt(name, 0, "not a DaaS shard file (bad magic)");
   }
-  core::ByteReader r(bytes);
+  core::ByteReader r(header);
   r.ReadBytes(8);
   const uint32_t version = r.Read<uint32_t>();
   const uint32_t shard_id = r.Read<uint32_t>();
   const uint32_t collection_id = r.Read<uint32_t>();
-  const uint32_t record_count = r.Read<uint32_t>();
-  const uint64_t lsn = r.Read<uint64_t>();
+  ShardFileInfo info;
+  info.record_count = r.Read<uint32_t>();
+  info.lsn = r.Read<uint64_t>();
   const uint64_t body_size = r.Read<uint64_t>();
   const uint64_t header_checksum = r.Read<uint64_t>();
-  if (header_checksum != core::Checksum64(bytes.substr(0, 40), kHeaderSeed)) {
+  if (header_checksum != core::Checksum64(header.substr(0, 40), kHeaderSeed)) {
     return Corrupt(name, 40, "header checksum mismatch");
   }
   if (version != kVersion) {
     return Corrupt(name, 8, "unsupported shard file version " + std::to_string(version));
   }
-  if (shard_id != shard->id().value || collection_id != shard->collection_id()) {
+  if (shard_id != shard.id().value || collection_id != shard.collection_id()) {
     return Corrupt(name, 12,
                    "file belongs to shard " + std::to_string(shard_id) + " of collection " +
                        std::to_string(collection_id) + ", expected shard " +
-                       std::to_string(shard->id().value) + " of collection " +
-                       std::to_string(shard->collection_id()));
+                       std::to_string(shard.id().value) + " of collection " +
+                       std::to_string(shard.collection_id()));
   }
-  if (body_size != bytes.size() - kShardFileHeaderBytes - 8) {
+  if (body_size != file_size - kShardFileHeaderBytes - 8) {
     return Corrupt(name, 32,
                    "body size " + std::to_string(body_size) + " does not match file size " +
-                       std::to_string(bytes.size()));
+                       std::to_string(file_size));
   }
+  return info;
+}
+
+Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
+                                      const DocumentLimits& limits, Shard* shard) {
+  DAAS_ASSIGN_OR_RETURN(const ShardFileInfo info,
+                        CheckShardFileHeader(bytes, bytes.size(), name, *shard));
+  const uint32_t record_count = info.record_count;
+  const uint64_t lsn = info.lsn;
+  const uint64_t body_size = bytes.size() - kShardFileHeaderBytes - 8;
   const std::string_view body = bytes.substr(kShardFileHeaderBytes, body_size);
   const uint64_t body_checksum = core::GetLittle<uint64_t>(bytes.data() + bytes.size() - 8);
   if (body_checksum != core::Checksum64(body, kBodySeed)) {
     return Corrupt(name, bytes.size() - 8, "body checksum mismatch");
   }
-  if (shard->live_count() != 0 || shard->slot_limit() != 0) {
+  if (shard->slot_limit() != 0) {  // holds no record (a cold shard knows only its count)
     return Status::Internal("DecodeShardFile into a shard that is not empty");
   }
 

@@ -34,9 +34,17 @@ struct ShardFileInfo {
   uint64_t lsn = 0;
 };
 
-// Loads `bytes`, read from file `name`, into `shard`, which must be empty. Checks the grammar, both
-// checksums, that the file belongs to `shard` (id and collection), and every document against
-// `limits`. Errors: Corruption "<name> at byte N: <what>". Requires the shard lock exclusively.
+// Checks the first kShardFileHeaderBytes of a shard file of `file_size` bytes, as DecodeShardFile
+// does before reading the body: magic, header checksum, version, that the file belongs to `shard`,
+// and the body size against the file size. What open checks of a file it loads lazily (the body
+// checksum and the records are checked when it is loaded). Errors: Corruption as DecodeShardFile.
+Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t file_size,
+                                           std::string_view name, const Shard& shard);
+
+// Loads `bytes`, read from file `name`, into `shard`, which must hold no record (it may be cold).
+// Checks the grammar, both checksums, that the file belongs to `shard` (id and collection), and
+// every document against `limits`. Errors: Corruption "<name> at byte N: <what>". Requires the
+// shard lock exclusively.
 Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
                                       const DocumentLimits& limits, Shard* shard);
 

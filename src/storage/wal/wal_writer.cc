@@ -118,6 +118,22 @@ Status WalWriter::WriteOut(std::string_view bytes, uint64_t first_lsn, bool sync
   return Status::OK();
 }
 
+Status WalWriter::StartNextSegment() {
+  core::MutexLock io(&io_mu_);
+  uint64_t next;
+  {
+    core::MutexLock l(&mu_);
+    if (!error_.ok()) return error_;
+    // Records appended since the caller's Flush: they stay in this segment, which stays.
+    if (written_lsn_ != last_lsn_) return Status::OK();
+    next = last_lsn_ + 1;
+  }
+  if (next == file_first_lsn_) return Status::OK();  // the current segment is empty already
+  DAAS_RETURN_IF_ERROR(file_->Sync());
+  DAAS_RETURN_IF_ERROR(file_->Close());
+  return StartSegment(next);
+}
+
 uint64_t WalWriter::last_lsn() const {
   core::MutexLock l(&mu_);
   return last_lsn_;

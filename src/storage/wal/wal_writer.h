@@ -48,6 +48,11 @@ class WalWriter {
 
   // Deletes the segments all of whose records have LSN <= `lsn`; never the one being written.
   Status RemoveSegmentsThrough(uint64_t lsn) DAAS_EXCLUDES(mu_, io_mu_);
+  // Ends the segment being written and starts an empty one for the next LSN, so that a checkpoint
+  // covering every record can delete every segment before it: a clean close leaves a log that
+  // the next open reads in no time. Does nothing when records were appended since the caller's
+  // Flush (a concurrent writer).
+  Status StartNextSegment() DAAS_EXCLUDES(mu_, io_mu_);
 
  private:
   WalWriter(env::Env* env, std::string dir, uint64_t next_lsn, uint64_t segment_bytes);
