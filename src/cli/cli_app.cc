@@ -218,6 +218,13 @@ void DefineCli(CLI::App& app, Invocation& v) {
       "Example:\n  daas backup /backups/2026-11-22 --dir ./data");
   backup->add_option("BACKUP_DIR", args.target, "directory for the copy")->required();
 
+  AddCommand(app, commands, Command::kCompact, "Give the space of deleted documents back",
+             "Rewrites the memory of loaded shards with live documents only, checkpoints, and\n"
+             "deletes every write-ahead log segment the checkpoint covers, so that disk use\n"
+             "follows the live data after mass deletes. Prints the bytes of shard files and\n"
+             "log before and after.\n\n"
+             "Example:\n  daas compact --dir ./data");
+
   CLI::App* restore = AddCommand(
       app, commands, Command::kRestore, "Copy a backup into the database directory",
       "Checks every file of BACKUP_DIR (as `daas check` does), then copies it into DIR, which\n"

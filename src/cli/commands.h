@@ -33,6 +33,7 @@ enum class Command {
   kCheck,    // verify every file without opening the database (CheckCommand, not RunCommand)
   kBackup,   // write a consistent copy of the open database into `target`
   kRestore,  // copy the backup in `target` into the database directory (not RunCommand)
+  kCompact,  // give space back (Database::Compact) and print the disk use before and after
 };
 
 inline constexpr size_t kDefaultImportBatchSize = 10'000;

@@ -62,11 +62,11 @@ matches() {
 
 # ---- help and version ----
 ok "help" --help
-for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore compact; do
   [[ "$OUT" == *"  $cmd "* ]] && pass || fail "help lists $cmd"
 done
 [[ "$OUT" == *"--dir"* && "$OUT" == *"Exit status"* ]] && pass || fail "help names --dir and exit codes"
-for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore compact; do
   ok "$cmd --help" "$cmd" --help
   [[ "$OUT" == *"Example"* && "$OUT" == *"daas $cmd"* ]] && pass || fail "$cmd --help has an example"
 done
@@ -191,6 +191,12 @@ matches "import summary" "$OUT" "^imported 20000 documents into 'big' in [0-9]+\
 same "no progress line when stderr is not a terminal" "$ERR" ""
 ok "count imported" count big --dir "$D"
 same "imported count" "$OUT" 20000
+
+# ---- compact (the space it gives back is tested in the engine's tests) ----
+ok "compact" --dir "$D" compact
+matches "compact output" "$OUT" '^compacted: shard files and log [0-9]+ -> [0-9]+ bytes$'
+ok "count after compact" count big --dir "$D"
+same "count unchanged by compact" "$OUT" 20000
 
 # ---- import: a JSON array, from a file and from stdin ----
 printf '[\n  {"k":1,"s":"a,]}"},\n  {"k":2,"nested":{"x":[1,2,{"y":null}]}},\n  {"k":3}\n]\n' >"$TMP/arr.json"
