@@ -234,6 +234,9 @@ struct RecoveryResult {
   uint64_t dir_bytes = 0;
   double open_seconds = 0, first_get_seconds = 0;            // WAL pages cached
   double cold_open_seconds = 0, cold_first_get_seconds = 0;  // evicted with POSIX_FADV_DONTNEED
+  // The same database after a clean Close (checkpointed, empty log): lazy open.
+  double clean_open_seconds = 0, clean_first_get_seconds = 0;
+  double clean_cold_open_seconds = 0, clean_cold_first_get_seconds = 0;
   bool checked = false;
 };
 
@@ -267,6 +270,18 @@ void TimedOpen(const std::string& dir, DocId id, const std::string& expected, ui
   Check(n.status(), "recovery Count");
   *ok = *ok && bytes == expected && *n == want_count;
   Check((*db)->Close(), "recovery Close");
+}
+
+// Drops the page cache's copy of every file under `dir`.
+void Evict(const std::string& dir) {
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ::fdatasync(fd);  // dirty pages are not dropped
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::close(fd);
+  }
 }
 
 RecoveryResult Recovery(const Dataset& data, const std::string& tmp) {
@@ -330,15 +345,15 @@ RecoveryResult Recovery(const Dataset& data, const std::string& tmp) {
   TimedOpen(dir, *last, data.documents.back(), data.documents.size(), &r.open_seconds,
             &r.first_get_seconds, &r.checked);
 
-  for (const auto& e : fs::recursive_directory_iterator(copy)) {
-    if (!e.is_regular_file()) continue;
-    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    ::close(fd);
-  }
+  Evict(copy);
   TimedOpen(copy, *last, data.documents.back(), data.documents.size(), &r.cold_open_seconds,
             &r.cold_first_get_seconds, &r.checked);
+  // `dir` was closed cleanly by the first TimedOpen: every document is in shard files.
+  TimedOpen(dir, *last, data.documents.back(), data.documents.size(), &r.clean_open_seconds,
+            &r.clean_first_get_seconds, &r.checked);
+  Evict(dir);
+  TimedOpen(dir, *last, data.documents.back(), data.documents.size(), &r.clean_cold_open_seconds,
+            &r.clean_cold_first_get_seconds, &r.checked);
   fs::remove_all(dir);
   fs::remove_all(copy);
   return r;
@@ -570,6 +585,13 @@ int Main(int argc, char** argv) {
       rec.cold_open_seconds);
   fig("recovery_cold_first_get_seconds", "recovery: Open start to first Get, evicted",
       Fixed(rec.cold_first_get_seconds * 1e3, 1) + " ms", rec.cold_first_get_seconds);
+  fig("clean_open_seconds", "lazy open after a clean Close: Database::Open, page cache",
+      Fixed(rec.clean_open_seconds * 1e3, 2) + " ms", rec.clean_open_seconds);
+  fig("clean_first_get_seconds", "lazy open after a clean Close: Open start to first Get",
+      Fixed(rec.clean_first_get_seconds * 1e3, 2) + " ms", rec.clean_first_get_seconds);
+  fig("clean_cold_first_get_seconds",
+      "lazy open after a clean Close: Open start to first Get, files evicted",
+      Fixed(rec.clean_cold_first_get_seconds * 1e3, 2) + " ms", rec.clean_cold_first_get_seconds);
   fig("daas_close_seconds", "DaaS kFull: Close (checkpoint) after the batched load",
       Fixed(daas_close_seconds, 3) + " s", daas_close_seconds);
   for (const auto& [who, du] : disk) {
@@ -631,8 +653,11 @@ int Main(int argc, char** argv) {
   }
   report.targets.push_back({"recovery: WAL replay MB/s in Open (page cache) >= 500", 500,
                             static_cast<double>(rec.wal_bytes) / mb / rec.open_seconds, false});
-  report.targets.push_back({"recovery: Open start to first Get (page cache), ms <= 20", 20,
-                            rec.first_get_seconds * 1e3, true});
+  report.targets.push_back({"Open start to first Get after a clean Close (page cache), ms <= 20",
+                            20, rec.clean_first_get_seconds * 1e3, true});
+  report.targets.push_back(
+      {"Open start to first Get after a crash, whole load in the log (page cache), ms <= 20", 20,
+       rec.first_get_seconds * 1e3, true});
   report.targets.push_back({"disk use after batched load and Close / raw MessagePack <= 1.5", 1.5,
                             static_cast<double>(daas_disk.allocated) / data.document_bytes, true});
 
