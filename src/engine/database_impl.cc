@@ -237,13 +237,13 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
       // record needs stays cold.
       DAAS_RETURN_IF_ERROR(LoadShard(by_id.at(op.collection_id), shard));
       core::WriterLock l(shard->mu());
+      // The document was checked by check_documents below.
       if (op.kind == storage::wal::LoggedOpKind::kPut) {
-        DAAS_RETURN_IF_ERROR(doc::ValidateDocument(op.document, kCeilingDocumentLimits));
         shard->Retire(shard->Put(op.id.slot(), op.id.salt(), op.document));
       } else {
         shard->Retire(shard->Take(op.id.slot()));
       }
-      touched.push_back(shard);
+      if (touched.empty() || touched.back() != shard) touched.push_back(shard);
       return Status::OK();
     });
     if (!s.ok()) return s.WithContext("log record " + std::to_string(lsn));
@@ -257,8 +257,40 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
     max_lsn = lsn;
     return Status::OK();
   };
+  // Records are read into `pending` and applied a batch at a time: checking their documents (the
+  // costly part of replay) runs on every core first, then they apply in LSN order. Payloads stay
+  // valid until ReadLog's segment end.
+  std::vector<std::pair<uint64_t, std::string_view>> pending;
+  auto apply_pending = [&]() -> Status {
+    constexpr size_t kChunk = 64;
+    const size_t chunks = (pending.size() + kChunk - 1) / kChunk;
+    std::vector<Status> errors(chunks);
+    core::ThreadPool::Default().ParallelFor(chunks, [&](size_t chunk, unsigned) {
+      for (size_t k = chunk * kChunk; k < std::min(pending.size(), (chunk + 1) * kChunk); ++k) {
+        const auto& [lsn, payload] = pending[k];
+        Status s = storage::wal::DecodeCommitRecord(payload, [](const storage::wal::LoggedOp& op) {
+          if (op.kind != storage::wal::LoggedOpKind::kPut) return Status::OK();
+          return doc::ValidateDocument(op.document, kCeilingDocumentLimits);
+        });
+        if (!s.ok()) {
+          errors[chunk] = s.WithContext("log record " + std::to_string(lsn));
+          return;
+        }
+      }
+    });
+    for (const Status& e : errors) DAAS_RETURN_IF_ERROR(e);
+    for (const auto& [lsn, payload] : pending) DAAS_RETURN_IF_ERROR(apply(lsn, payload));
+    pending.clear();
+    return Status::OK();
+  };
   DAAS_ASSIGN_OR_RETURN(storage::wal::LogReadResult r,
-                        storage::wal::ReadLog(env_, options_.dir, apply));
+                        storage::wal::ReadLog(
+                            env_, options_.dir,
+                            [&](uint64_t lsn, std::string_view payload) {
+                              pending.emplace_back(lsn, payload);
+                              return pending.size() < 8192 ? Status::OK() : apply_pending();
+                            },
+                            apply_pending));
   DAAS_RETURN_IF_ERROR(storage::wal::CutTornTail(env_, options_.dir, r));
   uint64_t next_lsn = std::max<uint64_t>(r.next_lsn, max_lsn + 1);
   for (const auto& [id, entry] : checkpointed_) next_lsn = std::max(next_lsn, entry.lsn + 1);
@@ -307,7 +339,8 @@ Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* s
   }
   // No file I/O under a shard lock: read first, then fill the shard under its lock.
   const std::string name = storage::ShardFileName(source.id, source.file_number);
-  Result<std::string> data = env_->ReadFile(env::JoinPath(options_.dir, name));
+  Result<std::unique_ptr<env::FileContents>> data =
+      env_->MapFile(env::JoinPath(options_.dir, name));
   Status s = data.status();
   {
     core::WriterLock l(shard->mu());
@@ -316,7 +349,7 @@ Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* s
     } else {
       if (s.ok()) {
         Result<storage::ShardFileInfo> info =
-            storage::DecodeShardFile(*data, name, kCeilingDocumentLimits, shard);
+            storage::DecodeShardFile((*data)->data(), name, kCeilingDocumentLimits, shard);
         s = info.status();
         if (s.ok() && (info->record_count != source.record_count || info->lsn != source.lsn)) {
           s = Status::Corruption(name + ": changed since open");

@@ -17,6 +17,24 @@ Result<std::string> Env::ReadFilePrefix(const std::string& path, size_t max_byte
   return all;
 }
 
+namespace {
+
+class StringContents final : public FileContents {
+ public:
+  explicit StringContents(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string_view data() const override { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FileContents>> Env::MapFile(const std::string& path) {
+  DAAS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  return std::unique_ptr<FileContents>(new StringContents(std::move(bytes)));
+}
+
 Status WriteFileAtomically(Env* env, const std::string& path, std::string_view contents) {
   const std::string tmp = path + ".tmp";
   DAAS_ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));

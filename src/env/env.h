@@ -25,6 +25,15 @@ class WritableFile {
   virtual Status Close() = 0;
 };
 
+// A whole file's bytes in memory, read-only, valid while the object lives. PosixEnv maps the file
+// (no copy); the file must not shrink meanwhile, which holds for the files of a database this
+// process has open (the directory lock keeps others out).
+class FileContents {
+ public:
+  virtual ~FileContents() = default;
+  virtual std::string_view data() const = 0;
+};
+
 // Held while a database directory is open; released by destruction. Keeps a second process (or a
 // second Database in this one) from opening the same directory.
 class FileLock {
@@ -48,6 +57,8 @@ class Env {
   // The first `max_bytes` bytes of `path` (fewer if the file is shorter). The default reads the
   // whole file; implementations read only the prefix.
   virtual Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes);
+  // The whole of `path` (FileContents). The default holds a ReadFile copy.
+  virtual Result<std::unique_ptr<FileContents>> MapFile(const std::string& path);
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   virtual Status CreateDirIfMissing(const std::string& path) = 0;

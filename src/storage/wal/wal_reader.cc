@@ -96,7 +96,8 @@ Result<SegmentEnd> ScanSegment(std::string_view seg, const std::string& name,
 }
 
 Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
-                              const std::function<Status(uint64_t, std::string_view)>& fn) {
+                              const std::function<Status(uint64_t, std::string_view)>& fn,
+                              const std::function<Status()>& segment_end) {
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
   std::vector<std::pair<uint64_t, std::string>> segments;
   for (const std::string& name : names) {
@@ -109,7 +110,9 @@ Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
   uint64_t expected = 0;  // next LSN; 0 until the first segment fixes it
   for (size_t i = 0; i < segments.size(); ++i) {
     const auto& [first_lsn, name] = segments[i];
-    DAAS_ASSIGN_OR_RETURN(std::string data, env->ReadFile(env::JoinPath(dir, name)));
+    DAAS_ASSIGN_OR_RETURN(std::unique_ptr<env::FileContents> file,
+                          env->MapFile(env::JoinPath(dir, name)));
+    const std::string_view data = file->data();
     ++result.segments;
     const uint64_t before = expected;
     DAAS_ASSIGN_OR_RETURN(SegmentEnd end,
@@ -120,6 +123,7 @@ Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
                                         result.record_bytes += kRecordHeaderBytes + payload.size();
                                         return Status::OK();
                                       }));
+    if (segment_end) DAAS_RETURN_IF_ERROR(segment_end());
     if (end.torn) {
       result.torn_segment = name;
       result.torn_offset = end.good_bytes;

@@ -27,9 +27,12 @@ struct LogReadResult {
 };
 
 // Calls fn(lsn, payload) for every good record of the log in `dir`, in LSN order, stopping at the
-// first non-OK status fn returns. Reads only; see CutTornTail.
+// first non-OK status fn returns. A payload stays valid until segment_end, if given, is called
+// after the last record of its segment: a caller may hold payloads until then (to work on several
+// at once), and segment_end's error stops the read like fn's. Reads only; see CutTornTail.
 Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
-                              const std::function<Status(uint64_t lsn, std::string_view)>& fn);
+                              const std::function<Status(uint64_t lsn, std::string_view)>& fn,
+                              const std::function<Status()>& segment_end = {});
 
 // Where one segment's good records end.
 struct SegmentEnd {
