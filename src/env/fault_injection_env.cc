@@ -1,5 +1,7 @@
 #include "env/fault_injection_env.h"
 
+#include <algorithm>
+
 #include "core/status_macros.h"
 
 namespace daas::env {
@@ -18,13 +20,21 @@ class FaultWritableFile final : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
-    DAAS_RETURN_IF_ERROR(env_->BeforeWrite());
+    uint64_t keep = 0;
+    if (Status fault = env_->BeforeAppend(path_, data.size(), &keep); !fault.ok()) {
+      // A short write: the prefix really reaches the file, as it would have before the error.
+      if (keep > 0) {
+        DAAS_RETURN_IF_ERROR(base_->Append(data.substr(0, keep)));
+        env_->Wrote(path_, keep);
+      }
+      return fault;
+    }
     DAAS_RETURN_IF_ERROR(base_->Append(data));
     env_->Wrote(path_, data.size());
     return Status::OK();
   }
   Status Sync() override {
-    DAAS_RETURN_IF_ERROR(env_->BeforeSync());
+    DAAS_RETURN_IF_ERROR(env_->BeforeSync(path_));
     DAAS_RETURN_IF_ERROR(base_->Sync());
     env_->Synced(path_);
     return Status::OK();
@@ -41,6 +51,20 @@ void FaultInjectionEnv::FailWritesAfter(int after, bool no_space) {
   core::MutexLock l(&mu_);
   writes_left_ = after;
   no_space_ = no_space;
+  short_pending_ = false;
+}
+
+void FaultInjectionEnv::ShortWriteAfter(int after, uint64_t keep_bytes, bool no_space) {
+  core::MutexLock l(&mu_);
+  writes_left_ = after;
+  no_space_ = no_space;
+  short_pending_ = true;
+  short_keep_bytes_ = keep_bytes;
+}
+
+void FaultInjectionEnv::FaultOnlyPathsContaining(std::string part) {
+  core::MutexLock l(&mu_);
+  path_part_ = std::move(part);
 }
 
 void FaultInjectionEnv::FailSyncsAfter(int after) {
@@ -52,6 +76,8 @@ void FaultInjectionEnv::ClearFaults() {
   core::MutexLock l(&mu_);
   writes_left_ = -1;
   syncs_left_ = -1;
+  short_pending_ = false;
+  path_part_.clear();
 }
 
 uint64_t FaultInjectionEnv::sync_count() const {
@@ -59,21 +85,53 @@ uint64_t FaultInjectionEnv::sync_count() const {
   return sync_count_;
 }
 
-Status FaultInjectionEnv::BeforeWrite() {
+uint64_t FaultInjectionEnv::short_write_count() const {
   core::MutexLock l(&mu_);
-  if (writes_left_ < 0) return Status::OK();
+  return short_writes_;
+}
+
+bool FaultInjectionEnv::Selected(const std::string& path, const std::string& other) const {
+  return path_part_.empty() || path.find(path_part_) != std::string::npos ||
+         (!other.empty() && other.find(path_part_) != std::string::npos);
+}
+
+Status FaultInjectionEnv::NextWriteFault(const std::string& path, const std::string& other,
+                                         bool* short_write) {
+  *short_write = false;
+  if (writes_left_ < 0 || !Selected(path, other)) return Status::OK();
   if (writes_left_ > 0) {
     --writes_left_;
     return Status::OK();
   }
+  // Only the first failing write can be the short one; the disk stays broken after it.
+  *short_write = short_pending_;
+  short_pending_ = false;
   return no_space_ ? Status::ResourceExhausted("injected fault: no space left on device")
                    : Status::IOError("injected fault: write failed");
 }
 
-Status FaultInjectionEnv::BeforeSync() {
+Status FaultInjectionEnv::BeforeWrite(const std::string& path, const std::string& other) {
+  core::MutexLock l(&mu_);
+  bool short_write;
+  return NextWriteFault(path, other, &short_write);
+}
+
+Status FaultInjectionEnv::BeforeAppend(const std::string& path, uint64_t n, uint64_t* keep) {
+  core::MutexLock l(&mu_);
+  bool short_write;
+  Status fault = NextWriteFault(path, std::string(), &short_write);
+  *keep = 0;
+  if (fault.ok() || !short_write) return fault;
+  ++short_writes_;
+  if (n > 0) *keep = short_keep_bytes_ == kHalf ? n / 2 : std::min(short_keep_bytes_, n - 1);
+  return fault.WithContext("short write: " + std::to_string(*keep) + " of " + std::to_string(n) +
+                           " bytes of '" + path + "' written");
+}
+
+Status FaultInjectionEnv::BeforeSync(const std::string& path) {
   core::MutexLock l(&mu_);
   ++sync_count_;
-  if (syncs_left_ < 0) return Status::OK();
+  if (syncs_left_ < 0 || !Selected(path, std::string())) return Status::OK();
   if (syncs_left_ > 0) {
     --syncs_left_;
     return Status::OK();
@@ -93,7 +151,7 @@ void FaultInjectionEnv::Synced(const std::string& path) {
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path) {
-  DAAS_RETURN_IF_ERROR(BeforeWrite());
+  DAAS_RETURN_IF_ERROR(BeforeWrite(path));
   DAAS_ASSIGN_OR_RETURN(auto base, base_->NewWritableFile(path));
   {
     core::MutexLock l(&mu_);
@@ -103,7 +161,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
 }
 
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
-  DAAS_RETURN_IF_ERROR(BeforeWrite());
+  DAAS_RETURN_IF_ERROR(BeforeWrite(path));
   DAAS_RETURN_IF_ERROR(base_->TruncateFile(path, size));
   core::MutexLock l(&mu_);
   auto it = files_.find(path);
@@ -112,7 +170,7 @@ Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  DAAS_RETURN_IF_ERROR(BeforeWrite());
+  DAAS_RETURN_IF_ERROR(BeforeWrite(from, to));
   DAAS_RETURN_IF_ERROR(base_->RenameFile(from, to));
   core::MutexLock l(&mu_);
   auto it = files_.find(from);
@@ -135,7 +193,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& path) {
-  DAAS_RETURN_IF_ERROR(BeforeSync());
+  DAAS_RETURN_IF_ERROR(BeforeSync(path));
   DAAS_RETURN_IF_ERROR(base_->SyncDir(path));
   core::MutexLock l(&mu_);
   for (auto& [name, f] : files_) {
