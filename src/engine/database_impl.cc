@@ -466,6 +466,7 @@ Result<CollectionImpl*> DatabaseImpl::FindCollection(std::string_view name) cons
 Result<Collection*> DatabaseImpl::CreateCollection(std::string_view name) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DAAS_RETURN_IF_ERROR(ValidateCollectionName(name));
+  DAAS_RETURN_IF_ERROR(StickyError());
   core::MutexLock cp(&checkpoint_mu_);
   CollectionImpl* created;
   {
@@ -478,7 +479,13 @@ Result<Collection*> DatabaseImpl::CreateCollection(std::string_view name) {
     by_name_.emplace(std::string(name), created);
     collections_.push_back(std::move(coll));
   }
-  if (!in_memory()) DAAS_RETURN_IF_ERROR(WriteManifest());
+  if (Status s = CommitCatalogChange(); !s.ok()) {
+    // The manifest still has the catalog without it: take it back out.
+    core::MutexLock l(&catalog_mu_);
+    by_name_.erase(by_name_.find(name));
+    created->MarkDropped();
+    return s;
+  }
   return created;
 }
 
@@ -499,10 +506,12 @@ std::vector<std::string> DatabaseImpl::ListCollections() const {
 Status DatabaseImpl::RenameCollection(std::string_view from, std::string_view to) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DAAS_RETURN_IF_ERROR(ValidateCollectionName(to));
+  DAAS_RETURN_IF_ERROR(StickyError());
   core::MutexLock cp(&checkpoint_mu_);
+  CollectionImpl* c;
   {
     core::MutexLock l(&catalog_mu_);
-    DAAS_ASSIGN_OR_RETURN(CollectionImpl * c, FindCollection(from));
+    DAAS_ASSIGN_OR_RETURN(c, FindCollection(from));
     if (from == to) return Status::OK();
     if (by_name_.count(to) != 0) {
       return Status::AlreadyExists("collection '" + std::string(to) + "' already exists");
@@ -511,11 +520,19 @@ Status DatabaseImpl::RenameCollection(std::string_view from, std::string_view to
     by_name_.emplace(std::string(to), c);
     c->set_name(std::string(to));
   }
-  return in_memory() ? Status::OK() : WriteManifest();
+  if (Status s = CommitCatalogChange(); !s.ok()) {
+    core::MutexLock l(&catalog_mu_);
+    by_name_.erase(by_name_.find(to));
+    by_name_.emplace(std::string(from), c);
+    c->set_name(std::string(from));
+    return s;
+  }
+  return Status::OK();
 }
 
 Status DatabaseImpl::DropCollection(std::string_view name) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
+  DAAS_RETURN_IF_ERROR(StickyError());
   core::MutexLock cp(&checkpoint_mu_);
   CollectionImpl* c;
   {
@@ -546,7 +563,9 @@ Status DatabaseImpl::DropCollection(std::string_view name) {
     }
     checkpointed_.erase(it);
   }
-  DAAS_RETURN_IF_ERROR(WriteManifest());
+  // On failure the collection is gone in this process, which is read-only from then on, and back
+  // at the next open: the old manifest and its files are all still there.
+  DAAS_RETURN_IF_ERROR(CommitCatalogChange());
   for (const std::string& f : files) {
     // The manifest no longer names the file; if removal fails, the next open removes it.
     env_->RemoveFile(env::JoinPath(options_.dir, f)).IgnoreError();
@@ -840,6 +859,15 @@ Status DatabaseImpl::Checkpoint() {
 
 Status DatabaseImpl::CheckpointLocked() {
   DAAS_RETURN_IF_ERROR(StickyError());
+  if (wal_ != nullptr) {
+    // A log write that failed a moment ago may not be sticky here yet (its committer sets it after
+    // the flush returns); its commit is applied in memory but was never acknowledged, so no
+    // checkpoint may save it.
+    if (Status s = wal_->status(); !s.ok()) {
+      SetStickyError(s);
+      return s;
+    }
+  }
   // Every record up to `covered` was applied before its LSN was handed out, so the shard files
   // written below include it (and unchanged shards' files already did): after the manifest
   // commits, those log records are no longer needed.
@@ -1016,6 +1044,13 @@ Result<DatabaseStats> DatabaseImpl::Stats() const {
     st.log_bytes += size;
   }
   return st;
+}
+
+Status DatabaseImpl::CommitCatalogChange() {
+  if (in_memory()) return Status::OK();
+  Status s = WriteManifest();
+  if (!s.ok()) SetStickyError(s);
+  return s;
 }
 
 Status DatabaseImpl::WriteManifest() {

@@ -110,6 +110,8 @@ class DatabaseImpl final : public Database {
   // After a checkpoint: writes out the log, starts an empty segment and deletes the segments the
   // checkpoint covered, the one that was being written too. Best effort: a failure loses nothing.
   void DropCoveredLog() DAAS_REQUIRES(checkpoint_mu_);
+  // WriteManifest for a catalog change (create, rename, drop); a failure is sticky. OK in memory.
+  Status CommitCatalogChange() DAAS_REQUIRES(checkpoint_mu_) DAAS_EXCLUDES(catalog_mu_);
   // Writes the manifest for the current catalog and checkpointed_ shard files.
   Status WriteManifest() DAAS_REQUIRES(checkpoint_mu_) DAAS_EXCLUDES(catalog_mu_);
   Result<CollectionImpl*> FindCollection(std::string_view name) const DAAS_REQUIRES(catalog_mu_);
