@@ -5,9 +5,9 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build ccache clang clang-format clang-tidy libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkgconf clang clang-format clang-tidy libclang-rt-14-dev
   # libraries the engine links
-  libsimdjson-dev libmsgpack-cxx-dev libsodium-dev libcli11-dev libfmt-dev libxxhash-dev
+  libsimdjson-dev libmsgpack-cxx-dev libsodium-dev libcli11-dev libfmt-dev libxxhash-dev libre2-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev liblmdb-dev librocksdb-dev
 )
