@@ -121,6 +121,15 @@ class Collection {
   virtual Status ParallelScan(
       const std::function<void(unsigned worker, DocId, std::string_view)>& fn) const = 0;
 
+  // Calls fn(id, document) for each document on which `filter` is true, in ID order, until fn
+  // returns false. `filter` is an expression (docs/expressions.md), e.g.
+  // `age > 50 && country = "FR"`: parsed and compiled once per call, then evaluated on each
+  // document's bytes; @now and the date macros are the time of the call. Errors: InvalidArgument
+  // naming the byte of the filter that does not parse, and what was expected; ResourceExhausted
+  // when evaluating a document exceeds the expression limits. Same callback contract as Scan.
+  virtual Status Find(std::string_view filter,
+                      const std::function<bool(DocId, std::string_view)>& fn) const = 0;
+
   virtual Result<CollectionStats> Stats() const = 0;
 };
 

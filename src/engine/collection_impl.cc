@@ -7,6 +7,8 @@
 #include "core/thread_pool.h"
 #include "engine/database_impl.h"
 #include "engine/shard_lock_set.h"
+#include "expr/evaluator.h"
+#include "expr/program.h"
 
 namespace daas::engine {
 
@@ -258,6 +260,23 @@ Status CollectionImpl::ParallelScan(
     });
   });
   core::MutexLock l(&error_mu);
+  return error;
+}
+
+Status CollectionImpl::Find(std::string_view filter,
+                            const std::function<bool(DocId, std::string_view)>& fn) const {
+  DAAS_RETURN_IF_ERROR(CheckUsable());
+  DAAS_ASSIGN_OR_RETURN(expr::Program program, expr::CompileExpression(filter));
+  expr::Evaluator evaluator(program, {.bindings = nullptr, .now_micros = expr::SystemNowMicros()});
+  Status error;
+  DAAS_RETURN_IF_ERROR(Scan([&](DocId id, std::string_view document) {
+    Result<bool> match = evaluator.Matches(document);
+    if (!match.ok()) {
+      error = match.status().WithContext(Describe() + ", document '" + id.ToString() + "'");
+      return false;
+    }
+    return !*match || fn(id, document);
+  }));
   return error;
 }
 

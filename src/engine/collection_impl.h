@@ -42,6 +42,8 @@ class CollectionImpl final : public Collection {
   Status Scan(const std::function<bool(DocId, std::string_view)>& fn) const override;
   Status ParallelScan(
       const std::function<void(unsigned, DocId, std::string_view)>& fn) const override;
+  Status Find(std::string_view filter,
+              const std::function<bool(DocId, std::string_view)>& fn) const override;
   Result<CollectionStats> Stats() const override;
 
   uint32_t id() const { return id_; }
