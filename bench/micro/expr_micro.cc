@@ -15,8 +15,12 @@
 #include <string_view>
 #include <vector>
 
+#include <sqlite3.h>
+
 #include "core/thread_pool.h"
 #include "dataset.h"
+#include "doc/json.h"
+#include "doc/msgpack_reader.h"
 #include "expr/evaluator.h"
 #include "expr/program.h"
 #include "machine_info.h"
@@ -153,6 +157,85 @@ void BM_ExprScanMixed(benchmark::State& state) {
   Scan(state, R"((tags ?= "vip" || email ~ "example-cloud") && balance * 2 > 50000 && active)");
 }
 BENCHMARK(BM_ExprScanMixed)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---- Peers: SQLite 3 in memory, the same documents, one connection (SQLite runs a query on one
+// thread). Two layouts: the documents as JSON text queried with json_extract (what a document
+// store on SQLite does), and age and country as typed columns (SQLite with a schema, the fastest
+// it gets; no index, so both scan).
+
+struct SqlitePeer {
+  sqlite3* db = nullptr;
+};
+
+void Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::fprintf(stderr, "expr_micro: sqlite: %s: %s\n", sql, err ? err : "?");
+    std::exit(1);
+  }
+}
+
+const SqlitePeer& Peer() {
+  static const SqlitePeer* peer = [] {
+    auto* p = new SqlitePeer;
+    if (sqlite3_open(":memory:", &p->db) != SQLITE_OK) std::exit(1);
+    Exec(p->db, "CREATE TABLE docs(id INTEGER PRIMARY KEY, doc TEXT)");
+    Exec(p->db, "CREATE TABLE typed(id INTEGER PRIMARY KEY, age INTEGER, country TEXT)");
+    Exec(p->db, "BEGIN");
+    sqlite3_stmt* json_insert = nullptr;
+    sqlite3_stmt* typed_insert = nullptr;
+    sqlite3_prepare_v2(p->db, "INSERT INTO docs(doc) VALUES (?)", -1, &json_insert, nullptr);
+    sqlite3_prepare_v2(p->db, "INSERT INTO typed(age, country) VALUES (?, ?)", -1, &typed_insert,
+                       nullptr);
+    std::string json;
+    for (std::string_view d : ScanCorpus().docs) {
+      json.clear();
+      doc::MsgpackToJson(d, &json);
+      sqlite3_bind_text(json_insert, 1, json.data(), static_cast<int>(json.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_step(json_insert);
+      sqlite3_reset(json_insert);
+      const auto age = doc::FindField(d, "age");
+      const auto country = doc::FindField(d, "country");
+      sqlite3_bind_int64(typed_insert, 1, age ? age->int_value : 0);
+      sqlite3_bind_text(typed_insert, 2, country ? country->bytes.data() : "",
+                        country ? static_cast<int>(country->bytes.size()) : 0, SQLITE_TRANSIENT);
+      sqlite3_step(typed_insert);
+      sqlite3_reset(typed_insert);
+    }
+    sqlite3_finalize(json_insert);
+    sqlite3_finalize(typed_insert);
+    Exec(p->db, "COMMIT");
+    return p;
+  }();
+  return *peer;
+}
+
+void SqliteCount(benchmark::State& state, const char* sql) {
+  sqlite3* db = Peer().db;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) std::exit(1);
+  for (auto _ : state) {
+    if (sqlite3_step(stmt) != SQLITE_ROW) std::exit(1);
+    state.counters["matches"] = static_cast<double>(sqlite3_column_int64(stmt, 0));
+    sqlite3_reset(stmt);
+  }
+  sqlite3_finalize(stmt);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kScanDocuments));
+  state.SetLabel("SQLite 3, in memory, 1 thread");
+}
+
+void BM_SqliteJsonExtractAgeCountry(benchmark::State& state) {
+  SqliteCount(state,
+              "SELECT count(*) FROM docs WHERE json_extract(doc, '$.age') > 50 AND "
+              "json_extract(doc, '$.country') = 'FR'");
+}
+BENCHMARK(BM_SqliteJsonExtractAgeCountry)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_SqliteTypedColumnsAgeCountry(benchmark::State& state) {
+  SqliteCount(state, "SELECT count(*) FROM typed WHERE age > 50 AND country = 'FR'");
+}
+BENCHMARK(BM_SqliteTypedColumnsAgeCountry)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace daas::bench
