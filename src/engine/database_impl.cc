@@ -8,6 +8,7 @@
 #include "doc/merge_patch.h"
 #include "doc/msgpack_reader.h"
 #include "engine/shard_lock_set.h"
+#include "storage/check.h"
 #include "storage/shard_file.h"
 #include "storage/wal/commit_record.h"
 #include "storage/wal/wal_format.h"
@@ -127,6 +128,8 @@ Status DatabaseImpl::Load() {
   std::unordered_map<uint32_t, CollectionImpl*> by_id;
   std::vector<std::unique_ptr<storage::Shard>> created;  // by replay, not in the manifest
   if (!has_manifest) {
+    // Never start a new database over the files of one whose manifest was lost.
+    DAAS_RETURN_IF_ERROR(storage::CheckNoDataWithoutManifest(env_, options_.dir));
     if (!options_.create_if_missing) {
       return Status::NotFound("no database in '" + options_.dir + "' (no MANIFEST)");
     }

@@ -259,6 +259,36 @@ TEST_F(PersistenceTest, CorruptManifestFailsOpen) {
   EXPECT_NE(db.status().message().find("MANIFEST"), std::string_view::npos);
 }
 
+TEST_F(PersistenceTest, MissingManifestWithDataFailsOpenAndDeletesNothing) {
+  DocId id;
+  {
+    Options o = opts();
+    o.sync = SyncMode::kOff;
+    auto db = testing::OpenOrDie(o);
+    id = *(*db->CreateCollection("a"))->Insert(Doc(R"({"k":1})"));
+    ASSERT_TRUE(db->Checkpoint().ok());
+    ASSERT_TRUE((*db->GetCollection("a"))->Insert(Doc(R"({"k":2})")).ok());
+    ASSERT_TRUE(db->Sync().ok());
+    db.reset();
+  }
+  const std::string manifest = ReadFile(opts().dir + "/MANIFEST");
+  fs::remove(opts().dir + "/MANIFEST");
+  const size_t shards = Files(".shard").size(), logs = Files(".log").size();
+  ASSERT_EQ(shards, 1u);
+  auto db = Database::Open(opts());
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(db.status().message().find("MANIFEST is missing"), std::string_view::npos)
+      << db.status().ToString();
+  EXPECT_EQ(Files(".shard").size(), shards);
+  EXPECT_EQ(Files(".log").size(), logs);
+  // With the manifest back, everything is there.
+  std::ofstream(opts().dir + "/MANIFEST", std::ios::binary) << manifest;
+  auto again = testing::OpenOrDie(opts());
+  EXPECT_EQ(GetJson(*again->GetCollection("a"), id), R"({"k":1})");
+  EXPECT_EQ(*(*again->GetCollection("a"))->Count(), 2u);
+}
+
 TEST_F(PersistenceTest, LeftoverFilesOfInterruptedCheckpointAreRemovedAtOpen) {
   {
     auto db = testing::OpenOrDie(opts());

@@ -5,13 +5,32 @@
 #include "storage/manifest.h"
 #include "storage/shard_file.h"
 #include "storage/wal/commit_record.h"
+#include "storage/wal/wal_format.h"
 #include "storage/wal/wal_reader.h"
 
 namespace daas::storage {
+Status CheckNoDataWithoutManifest(env::Env* env, const std::string& dir) {
+  DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
+  size_t shard_files = 0, segments = 0;
+  for (const std::string& name : names) {
+    uint64_t first;
+    if (name.ends_with(".shard")) ++shard_files;
+    if (wal::ParseSegmentFileName(name, &first)) ++segments;
+  }
+  if (shard_files == 0 && segments == 0) return Status::OK();
+  return Status::Corruption("MANIFEST is missing from '" + dir + "', which holds " +
+                            std::to_string(shard_files) + " shard file(s) and " +
+                            std::to_string(segments) +
+                            " log segment(s): restore the directory from a backup");
+}
+
 Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
   CheckReport report;
   DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(env::JoinPath(dir, kManifestFileName)));
-  if (!exists) return Status::NotFound("no database in '" + dir + "' (no MANIFEST)");
+  if (!exists) {
+    DAAS_RETURN_IF_ERROR(CheckNoDataWithoutManifest(env, dir));
+    return Status::NotFound("no database in '" + dir + "' (no MANIFEST)");
+  }
   DAAS_ASSIGN_OR_RETURN(std::string bytes, env->ReadFile(env::JoinPath(dir, kManifestFileName)));
   Result<Manifest> manifest = DecodeManifest(bytes);
   if (!manifest.ok()) {

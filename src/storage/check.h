@@ -33,4 +33,9 @@ struct CheckReport {
 // CheckReport::problems.
 Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir);
 
+// For a directory without a MANIFEST: Corruption naming what is there when it still holds shard
+// files or log segments (the manifest was lost, and a new database started there would discard
+// them), OK when it holds none.
+Status CheckNoDataWithoutManifest(env::Env* env, const std::string& dir);
+
 }  // namespace daas::storage
