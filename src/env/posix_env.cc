@@ -85,6 +85,24 @@ class MappedContents final : public FileContents {
   size_t size_;
 };
 
+// A file opened read-only, and its size at opening. The caller closes fd.
+struct OpenFile {
+  int fd;
+  size_t size;
+};
+
+Result<OpenFile> OpenForReading(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return PosixError("open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = PosixError("stat", path, errno);
+    ::close(fd);
+    return s;
+  }
+  return OpenFile{fd, static_cast<size_t>(st.st_size)};
+}
+
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
@@ -107,28 +125,20 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<FileContents>> MapFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status s = PosixError("stat", path, errno);
-      ::close(fd);
-      return s;
-    }
-    const size_t size = static_cast<size_t>(st.st_size);
+    DAAS_ASSIGN_OR_RETURN(const OpenFile f, OpenForReading(path));
     void* addr = nullptr;
-    if (size != 0) {
+    if (f.size != 0) {
       // Read ahead: the callers read every byte, front to back.
-      addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      addr = ::mmap(nullptr, f.size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f.fd, 0);
       if (addr == MAP_FAILED) {
         Status s = PosixError("mmap", path, errno);
-        ::close(fd);
+        ::close(f.fd);
         return s;
       }
-      ::madvise(addr, size, MADV_SEQUENTIAL);
+      ::madvise(addr, f.size, MADV_SEQUENTIAL);
     }
-    ::close(fd);  // the mapping stays valid
-    return std::unique_ptr<FileContents>(new MappedContents(addr, size));
+    ::close(f.fd);  // the mapping stays valid
+    return std::unique_ptr<FileContents>(new MappedContents(addr, f.size));
   }
 
   Result<std::string> ReadFile(const std::string& path) override {
@@ -136,16 +146,10 @@ class PosixEnv final : public Env {
   }
 
   Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status s = PosixError("stat", path, errno);
-      ::close(fd);
-      return s;
-    }
+    DAAS_ASSIGN_OR_RETURN(const OpenFile f, OpenForReading(path));
+    const int fd = f.fd;
     std::string out;
-    out.resize(std::min(static_cast<size_t>(st.st_size), max_bytes));
+    out.resize(std::min(f.size, max_bytes));
     size_t got = 0;
     while (got < out.size()) {
       ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
