@@ -133,7 +133,7 @@ Status DatabaseImpl::Load() {
     if (!options_.create_if_missing) {
       return Status::NotFound("no database in '" + options_.dir + "' (no MANIFEST)");
     }
-    DAAS_RETURN_IF_ERROR(WriteManifest());
+    DAAS_RETURN_IF_ERROR(WriteManifest(0));
     DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
     return RecoverLog(by_id, &created);
   }
@@ -141,6 +141,7 @@ Status DatabaseImpl::Load() {
   DAAS_ASSIGN_OR_RETURN(storage::Manifest m, storage::DecodeManifest(bytes));
 
   manifest_generation_ = m.generation;
+  manifest_covered_lsn_ = m.covered_lsn;
   next_file_number_ = m.next_file_number;
   uint32_t max_shard_id = 0;
   core::MutexLock cat(&catalog_mu_);
@@ -294,6 +295,7 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
                               return pending.size() < 8192 ? Status::OK() : apply_pending();
                             },
                             apply_pending));
+  DAAS_RETURN_IF_ERROR(storage::wal::CheckLogReachesBack(manifest_covered_lsn_, r));
   DAAS_RETURN_IF_ERROR(storage::wal::CutTornTail(env_, options_.dir, r));
   uint64_t next_lsn = std::max<uint64_t>(r.next_lsn, max_lsn + 1);
   for (const auto& [id, entry] : checkpointed_) next_lsn = std::max(next_lsn, entry.lsn + 1);
@@ -924,9 +926,8 @@ Status DatabaseImpl::CheckpointLocked() {
       changed = true;
     }
   }
-  if (!changed) {
-    // Nothing to write (catalog changes write the manifest themselves); the log up to `covered` is
-    // still in the shard files, so its segments can go.
+  if (!changed && covered == manifest_covered_lsn_) {
+    // Nothing to write (catalog changes write the manifest themselves).
     checkpoint_lsn_ = covered;
     last_checkpoint_ = std::chrono::steady_clock::now();
     checkpoint_log_mark_ = log_mark;
@@ -934,7 +935,7 @@ Status DatabaseImpl::CheckpointLocked() {
     return Status::OK();
   }
   Status s = wrote ? env_->SyncDir(options_.dir) : Status::OK();
-  if (s.ok()) s = WriteManifest();
+  if (s.ok()) s = WriteManifest(covered);
   if (!s.ok()) {
     SetStickyError(s);
     return s;
@@ -958,7 +959,7 @@ void DatabaseImpl::DropCoveredLog() {
   // Records a writer appends meanwhile keep the segment they land in (StartNextSegment then does
   // nothing); RemoveSegmentsThrough never deletes a record the checkpoint did not cover.
   if (wal_->Flush(wal_->last_lsn(), /*sync=*/true).ok() && wal_->StartNextSegment().ok()) {
-    wal_->RemoveSegmentsThrough(checkpoint_lsn_).IgnoreError();
+    wal_->RemoveSegmentsThrough(manifest_covered_lsn_).IgnoreError();
   }
 }
 
@@ -1051,14 +1052,15 @@ Result<DatabaseStats> DatabaseImpl::Stats() const {
 
 Status DatabaseImpl::CommitCatalogChange() {
   if (in_memory()) return Status::OK();
-  Status s = WriteManifest();
+  Status s = WriteManifest(manifest_covered_lsn_);
   if (!s.ok()) SetStickyError(s);
   return s;
 }
 
-Status DatabaseImpl::WriteManifest() {
+Status DatabaseImpl::WriteManifest(uint64_t covered_lsn) {
   storage::Manifest m;
   m.generation = ++manifest_generation_;
+  m.covered_lsn = covered_lsn;
   m.next_shard_id = next_shard_id_.load(std::memory_order_relaxed);
   m.next_file_number = next_file_number_;
   std::vector<CollectionImpl*> live;
@@ -1078,8 +1080,10 @@ Status DatabaseImpl::WriteManifest() {
     }
     m.collections.push_back(std::move(mc));
   }
-  return env::WriteFileAtomically(env_, env::JoinPath(options_.dir, storage::kManifestFileName),
-                                  storage::EncodeManifest(m));
+  DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(
+      env_, env::JoinPath(options_.dir, storage::kManifestFileName), storage::EncodeManifest(m)));
+  manifest_covered_lsn_ = covered_lsn;
+  return Status::OK();
 }
 
 }  // namespace daas::engine

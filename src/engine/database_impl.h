@@ -112,8 +112,10 @@ class DatabaseImpl final : public Database {
   void DropCoveredLog() DAAS_REQUIRES(checkpoint_mu_);
   // WriteManifest for a catalog change (create, rename, drop); a failure is sticky. OK in memory.
   Status CommitCatalogChange() DAAS_REQUIRES(checkpoint_mu_) DAAS_EXCLUDES(catalog_mu_);
-  // Writes the manifest for the current catalog and checkpointed_ shard files.
-  Status WriteManifest() DAAS_REQUIRES(checkpoint_mu_) DAAS_EXCLUDES(catalog_mu_);
+  // Writes the manifest for the current catalog and checkpointed_ shard files, saying that every
+  // log record up to `covered_lsn` is in those files.
+  Status WriteManifest(uint64_t covered_lsn) DAAS_REQUIRES(checkpoint_mu_)
+      DAAS_EXCLUDES(catalog_mu_);
   Result<CollectionImpl*> FindCollection(std::string_view name) const DAAS_REQUIRES(catalog_mu_);
 
   const Options options_;
@@ -145,6 +147,9 @@ class DatabaseImpl final : public Database {
   // Log bytes appended and time at the last checkpoint, for its triggers.
   uint64_t checkpoint_log_mark_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;
   uint64_t checkpoint_lsn_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;  // `covered` of the last one
+  // covered_lsn of the manifest on disk: log segments are deleted only up to it, so the log always
+  // reaches back to it (recovery checks that, to notice deleted segments).
+  uint64_t manifest_covered_lsn_ DAAS_GUARDED_BY(checkpoint_mu_) = 0;
   std::chrono::steady_clock::time_point last_checkpoint_ DAAS_GUARDED_BY(checkpoint_mu_);
   // The file holding each shard's last checkpoint (absent: never checkpointed).
   std::unordered_map<uint32_t, storage::ManifestShard> checkpointed_

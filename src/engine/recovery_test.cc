@@ -9,6 +9,7 @@
 #include "engine/database_impl.h"
 #include "engine/engine_test_util.h"
 #include "env/fault_injection_env.h"
+#include "storage/check.h"
 
 namespace daas {
 namespace {
@@ -68,6 +69,41 @@ TEST_F(RecoveryTest, AbandonedDatabaseReopensWithEveryAcknowledgedWrite) {
   DocId fresh = *c->Insert(Doc(R"({"new":1})"));
   for (const auto& [id, json] : expect) {
     if (id != deleted) EXPECT_FALSE(id.shard() == fresh.shard() && id.slot() == fresh.slot());
+  }
+}
+
+// The manifest records the log position its shard files cover, so deleting the oldest log
+// segments (which hold records no shard file has) is Corruption at open and in CheckDirectory, not
+// a silently shorter database.
+TEST_F(RecoveryTest, DeletedLogSegmentsAreCorruptionNotLoss) {
+  Options o = opts();
+  o.wal_segment_bytes = 256;  // a few records per segment
+  {
+    auto db = Open(o);
+    Collection* c = *db->CreateCollection("c");
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(c->Insert(Doc(R"({"before":1})")).ok());
+    ASSERT_TRUE(db->Checkpoint().ok());
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(c->Insert(Doc(R"({"after":1})")).ok());
+    db->AbandonForTesting();
+  }
+  const std::vector<std::string> segments = Files("wal-");
+  ASSERT_GE(segments.size(), 3u);
+  for (bool all : {false, true}) {
+    SCOPED_TRACE(all);
+    const std::string saved = testing::ReadWholeFile(segments[0]);
+    fs::remove(segments[0]);
+    if (all) {
+      for (const std::string& s : segments) fs::remove(s);
+    }
+    auto db = engine::DatabaseImpl::Open(o);
+    ASSERT_FALSE(db.ok());
+    EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(db.status().message().find("are missing"), std::string_view::npos)
+        << db.status().ToString();
+    auto report = storage::CheckDirectory(env::Env::Default(), o.dir);
+    ASSERT_TRUE(report.ok());
+    EXPECT_FALSE(report->ok());
+    if (!all) std::ofstream(segments[0], std::ios::binary) << saved;
   }
 }
 

@@ -78,6 +78,9 @@ Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
   if (!log.ok()) {
     report.problems.emplace_back(log.status().message());
   } else {
+    if (Status s = wal::CheckLogReachesBack(manifest->covered_lsn, *log); !s.ok()) {
+      report.problems.emplace_back(s.message());
+    }
     report.log_segments = log->segments;
     report.log_bytes = log->record_bytes;
     report.last_lsn = log->last_lsn;

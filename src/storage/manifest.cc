@@ -9,7 +9,7 @@ namespace daas::storage {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'A', 'A', 'S', 'M', 'A', 'N', 'I'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;                           // 1: without covered_lsn (still read)
 constexpr uint64_t kManifestSeed = 0x4d414e4946455354ull;  // "MANIFEST"
 constexpr size_t kFixedHeader = 16;
 
@@ -35,6 +35,7 @@ std::string EncodeManifest(const Manifest& m) {
   core::AppendLittle<uint32_t>(&out, m.next_collection_id);
   core::AppendLittle<uint32_t>(&out, m.next_shard_id);
   core::AppendLittle<uint64_t>(&out, m.next_file_number);
+  core::AppendLittle<uint64_t>(&out, m.covered_lsn);
   core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(m.collections.size()));
   for (const ManifestCollection& c : m.collections) {
     core::AppendLittle<uint32_t>(&out, c.id);
@@ -70,7 +71,9 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (checksum != core::Checksum64(bytes.substr(0, bytes.size() - 8), kManifestSeed)) {
     return Corrupt(bytes.size() - 8, "checksum mismatch");
   }
-  if (version != kVersion) return Corrupt(8, "unsupported version " + std::to_string(version));
+  if (version != 1 && version != kVersion) {
+    return Corrupt(8, "unsupported version " + std::to_string(version));
+  }
 
   core::ByteReader b(bytes.substr(kFixedHeader, body_size));
   Manifest m;
@@ -78,6 +81,7 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   m.next_collection_id = b.Read<uint32_t>();
   m.next_shard_id = b.Read<uint32_t>();
   m.next_file_number = b.Read<uint64_t>();
+  if (version >= 2) m.covered_lsn = b.Read<uint64_t>();
   const uint32_t collection_count = b.Read<uint32_t>();
   for (uint32_t i = 0; i < collection_count && b.ok(); ++i) {
     ManifestCollection c;

@@ -40,6 +40,9 @@ struct ManifestCollection {
 
 struct Manifest {
   uint64_t generation = 0;  // +1 on every manifest written
+  // Every log record up to this LSN is in the shard files the manifest names, so the log must
+  // reach back to covered_lsn + 1 (version 2; a version 1 manifest reads as 0: unknown).
+  uint64_t covered_lsn = 0;
   uint32_t next_collection_id = 1;
   uint32_t next_shard_id = 1;
   uint64_t next_file_number = 1;

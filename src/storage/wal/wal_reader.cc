@@ -107,6 +107,7 @@ Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
   std::sort(segments.begin(), segments.end());
 
   LogReadResult result;
+  if (!segments.empty()) result.first_lsn = segments.front().first;
   uint64_t expected = 0;  // next LSN; 0 until the first segment fixes it
   for (size_t i = 0; i < segments.size(); ++i) {
     const auto& [first_lsn, name] = segments[i];
@@ -133,6 +134,19 @@ Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
   }
   result.next_lsn = expected;
   return result;
+}
+
+Status CheckLogReachesBack(uint64_t covered_lsn, const LogReadResult& result) {
+  if (covered_lsn == 0 || (result.segments != 0 && result.first_lsn <= covered_lsn + 1)) {
+    return Status::OK();
+  }
+  return Status::Corruption("log records from " + std::to_string(covered_lsn + 1) +
+                            " on are missing: MANIFEST has records up to " +
+                            std::to_string(covered_lsn) + " in shard files, and " +
+                            (result.segments == 0 ? std::string("no log segment is left")
+                                                  : "the first log segment begins at record " +
+                                                        std::to_string(result.first_lsn)) +
+                            " (log segments were deleted?); restore the directory from a backup");
 }
 
 Status CutTornTail(env::Env* env, const std::string& dir, const LogReadResult& result) {

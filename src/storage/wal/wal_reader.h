@@ -20,6 +20,7 @@ struct LogReadResult {
   uint64_t last_lsn = 0;      // of the last good record; 0 when the log holds none
   uint64_t next_lsn = 0;      // the LSN the next record must have; 0 when there is no segment
   uint64_t segments = 0;      // segment files read
+  uint64_t first_lsn = 0;     // the LSN the first segment's name gives; 0 when there is none
   uint64_t record_bytes = 0;  // bytes of good records, framing included
   std::string torn_segment;   // file name of the segment with a torn tail, if any
   uint64_t torn_offset = 0;   // where its good bytes end
@@ -46,6 +47,12 @@ struct SegmentEnd {
 Result<SegmentEnd> ScanSegment(std::string_view bytes, const std::string& name,
                                uint64_t name_first_lsn, bool last, uint64_t* expected,
                                const std::function<Status(uint64_t lsn, std::string_view)>& fn);
+
+// Corruption when the log read into `result` no longer reaches back to record covered_lsn + 1
+// (the MANIFEST's covered_lsn; 0 means unknown and passes): segments are deleted only up to
+// covered_lsn and a database always keeps one, so a later start, or no segment, means deleted
+// segments took records no shard file holds.
+Status CheckLogReachesBack(uint64_t covered_lsn, const LogReadResult& result);
 
 // Drops the torn tail ReadLog found, so later segments never follow a damaged one (invariant W1).
 Status CutTornTail(env::Env* env, const std::string& dir, const LogReadResult& result);
