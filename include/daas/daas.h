@@ -277,6 +277,15 @@ typedef int (*daas_doc_fn)(void* ctx, const daas_id* id, const uint8_t* doc, siz
  * Thread-safe. */
 DAAS_EXPORT int daas_collection_scan(daas_collection* coll, daas_doc_fn fn, void* ctx);
 
+/* As daas_collection_scan, but calls fn only for documents on which `filter` (UTF-8, filter_len
+ * bytes, not NUL-terminated) is true: an expression such as `age > 50 && country = "FR"`
+ * (docs/expressions.md). The filter is compiled once per call.
+ * Errors: DAAS_INVALID_ARGUMENT (coll or fn NULL, filter NULL with filter_len > 0, or a filter
+ * that does not parse: the message names the byte and what was expected), DAAS_NOT_FOUND
+ * (dropped), DAAS_RESOURCE_EXHAUSTED (an expression limit). Thread-safe. */
+DAAS_EXPORT int daas_collection_find(daas_collection* coll, const char* filter, size_t filter_len,
+                                     daas_doc_fn fn, void* ctx);
+
 /* ---- Batches: several writes, across collections of one database, applied atomically ---- */
 
 /* Creates an empty batch in *out (NULL on failure). Release with daas_batch_free.

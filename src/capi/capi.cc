@@ -577,6 +577,24 @@ extern "C" int daas_collection_scan(daas_collection* coll, daas_doc_fn fn, void*
   });
 }
 
+extern "C" int daas_collection_find(daas_collection* coll, const char* filter, size_t filter_len,
+                                    daas_doc_fn fn, void* ctx) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    if (fn == nullptr) return NullArg("fn");
+    if (filter == nullptr && filter_len > 0) return NullArg("filter");
+    const std::string_view text(filter == nullptr ? "" : filter, filter_len);
+    CAPI_RETURN_IF_ERROR(
+        AsCollection(coll)->Find(text, [&](daas::DocId id, std::string_view bytes) {
+          daas_id cid;
+          FromDocId(id, &cid);
+          return fn(ctx, &cid, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()) == 0;
+        }));
+    ClearError();  // as in daas_collection_scan
+    return Status::OK();
+  });
+}
+
 // ==== batches ====
 
 extern "C" int daas_batch_new(daas_batch** out) {

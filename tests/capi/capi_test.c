@@ -412,6 +412,22 @@ static void TestDocuments(void) {
   CHECK_RC(daas_collection_scan(c, NULL, NULL), DAAS_INVALID_ARGUMENT);
   CHECK_RC(daas_collection_scan(NULL, CountDoc, &st), DAAS_INVALID_ARGUMENT);
 
+  /* Find: a filter expression. */
+  ScanState found = {0, 0, 0, 1};
+  CHECK_OK(daas_collection_find(c, S("a = 3 && c.d = 1"), CountDoc, &found));
+  CHECK(found.calls == 1 && found.ids_ok);
+  ScanState all = {0, 0, 0, 1};
+  CHECK_OK(daas_collection_find(c, S("true"), CountDoc, &all));
+  CHECK(all.calls == 2);
+  ScanState none = {0, 0, 0, 1};
+  CHECK_OK(daas_collection_find(c, S("a > 100"), CountDoc, &none));
+  CHECK(none.calls == 0);
+  CHECK_RC(daas_collection_find(c, S("a >"), CountDoc, &none), DAAS_INVALID_ARGUMENT);
+  CHECK(strstr(daas_last_error_message(), "at byte 3") != NULL);
+  CHECK_RC(daas_collection_find(c, NULL, 1, CountDoc, &none), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_find(c, S("true"), NULL, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_collection_find(NULL, S("true"), CountDoc, &none), DAAS_INVALID_ARGUMENT);
+
   /* Delete: then the ID finds nothing, for every operation. */
   CHECK_OK(daas_collection_delete(c, &id1));
   CHECK_RC(daas_collection_get(c, &id1, buf, sizeof buf, &len), DAAS_NOT_FOUND);
