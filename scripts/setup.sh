@@ -11,6 +11,9 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libsqlite3-dev liblmdb-dev librocksdb-dev
 )
+# Node.js and npm, for the TypeScript compiler the tests use (tests/types): Debian's, unless the
+# machine already has a node and npm of its own.
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,3 +31,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${missing[@]}" >/dev/null
 fi
 echo "setup: all ${#packages[@]} packages present"
+
+# TypeScript compiler for the test that type-checks generated declarations (tests/types/). Skipped
+# when node_modules already matches the committed lock file (its hash is recorded after install).
+types_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/types"
+lock_hash=$(sha256sum "$types_dir/package-lock.json" | cut -d' ' -f1)
+stamp="$types_dir/node_modules/.daas-lock-sha256"
+if [ -x "$types_dir/node_modules/.bin/tsc" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ]; then
+  echo "setup: tests/types node_modules up to date"
+else
+  echo "setup: npm ci --prefix tests/types"
+  npm ci --prefix "$types_dir" --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" >"$stamp"
+fi

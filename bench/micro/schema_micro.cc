@@ -1,0 +1,119 @@
+// Google Benchmark micro benchmarks of the schema layer (src/schema): validating a typical
+// 10-field document (strings with length and format rules, numbers with bounds, an enum, a
+// datetime, an array, a nested object and one check constraint) with a reused Validator, the
+// one-shot Validate, and applying defaults.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "daas/options.h"
+#include "doc/json.h"
+#include "machine_info.h"
+#include "schema/schema.h"
+#include "schema/validate.h"
+
+namespace daas::bench {
+namespace {
+
+constexpr const char* kSchema = R"({"collections": {"users": {"fields": {
+  "name": {"type": "string", "required": true, "minLength": 1, "maxLength": 80},
+  "email": {"type": "string", "format": "email", "required": true},
+  "age": {"type": "int", "min": 0, "max": 150},
+  "balance": {"type": "float", "check": "balance >= 0"},
+  "role": {"type": "string", "enum": ["admin", "user", "guest"], "default": "user"},
+  "active": "bool",
+  "joined": {"type": "datetime", "default": {"$expr": "@now"}},
+  "tags": {"type": "array", "items": {"type": "string", "maxLength": 16}, "maxLength": 8},
+  "address": {"type": "object", "fields": {"city": {"type": "string", "required": true},
+                                            "zip": "string"}},
+  "country": {"type": "string", "pattern": "^[A-Z]{2}$"}}}}})";
+
+constexpr const char* kDocument = R"({"name": "Ada Lovelace", "email": "ada@example.com",
+  "age": 36, "balance": 1250.5, "role": "admin", "active": true,
+  "joined": "2024-05-01 10:00:00.000Z", "tags": ["math", "poetry", "engines"],
+  "address": {"city": "London", "zip": "W1"}, "country": "GB"})";
+
+template <typename T>
+T Must(Result<T> r, const char* what) {
+  if (!r.ok()) {
+    std::fprintf(stderr, "schema_micro: %s: %s\n", what, r.status().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+
+const schema::Schema& TheSchema() {
+  static const schema::Schema* s =
+      new schema::Schema(Must(schema::ParseSchemaFile(kSchema), "schema"));
+  return *s;
+}
+
+const std::string& TheDocument() {
+  static const std::string* d =
+      new std::string(Must(doc::JsonToMsgpack(kDocument, DocumentLimits()), "document"));
+  return *d;
+}
+
+void BM_SchemaValidate10Fields(benchmark::State& state) {
+  const schema::CollectionSchema& users = TheSchema().collections[0];
+  const std::string& d = TheDocument();
+  schema::Validator validator(users, {1715780730250000});
+  std::vector<schema::Violation> out;
+  for (auto _ : state) {
+    out.clear();
+    auto n = validator.Validate(d, schema::ValidationMode::kCreate, "", &out);
+    if (!n.ok() || *n != 0) state.SkipWithError("document should be valid");
+    benchmark::DoNotOptimize(n);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * d.size()));
+}
+BENCHMARK(BM_SchemaValidate10Fields);
+
+void BM_SchemaValidateOneShot(benchmark::State& state) {
+  const schema::CollectionSchema& users = TheSchema().collections[0];
+  const std::string& d = TheDocument();
+  for (auto _ : state) {
+    auto v = schema::Validate(users, d, schema::ValidationMode::kCreate, "", {1715780730250000});
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_SchemaValidateOneShot);
+
+void BM_SchemaApplyDefaults(benchmark::State& state) {
+  const schema::CollectionSchema& users = TheSchema().collections[0];
+  const std::string d = Must(
+      doc::JsonToMsgpack(R"({"name": "Ada", "email": "a@b.co"})", DocumentLimits()), "document");
+  for (auto _ : state) {
+    auto r = schema::ApplyDefaults(users, d, {1715780730250000});
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_SchemaApplyDefaults);
+
+void BM_SchemaParseFile(benchmark::State& state) {
+  for (auto _ : state) {
+    auto s = schema::ParseSchemaFile(kSchema);
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_SchemaParseFile);
+
+}  // namespace
+}  // namespace daas::bench
+
+int main(int argc, char** argv) {
+  const daas::bench::MachineInfo m = daas::bench::CollectMachineInfo();
+  benchmark::AddCustomContext("cpu_model", m.cpu_model);
+  benchmark::AddCustomContext("kernel", m.kernel);
+  benchmark::AddCustomContext("compiler", m.compiler);
+  benchmark::AddCustomContext("daas_build_type", m.build_type);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,75 @@
+// Schema versions and migrations (docs/schema.md, "Versions and migrations"): the list of changes
+// between two versions of a collection's schema, and the rewrite of one document from the old
+// version to the new. The engine drives these over live data; this layer only knows one document
+// at a time.
+//
+// Invariant: MigrateDocument depends only on the two schemas, the document and the context, so
+// migrating the same document twice gives the same bytes, and a preview (PreviewMigration) reports
+// exactly what the real migration would then reject.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daas/status.h"
+#include "schema/schema.h"
+#include "schema/validate.h"
+
+namespace daas::schema {
+
+enum class ChangeKind : uint8_t {
+  kAddField,     // `field` is new (filled from its default or convert, if any)
+  kRemoveField,  // `field` is gone: its values are dropped
+  kRenameField,  // `from` is now called `field` (the new field's renamedFrom)
+  kChangeType,   // `field`'s type changed (and/or it has a convert expression)
+  kTighten,      // a constraint got stricter: documents may now violate it
+  kLoosen,       // a constraint got looser or was removed: every valid document stays valid
+};
+
+const char* ChangeKindName(ChangeKind kind);  // "add_field", "remove_field", ...
+
+struct Change {
+  ChangeKind kind = ChangeKind::kAddField;
+  std::string field;  // top-level field name; empty for a collection-level change
+  std::string from;   // kRenameField: the old name
+  // What changed, for people: "type int -> string (convert: ...)", "min 0 -> 18", "required".
+  std::string description;
+};
+
+struct SchemaDiff {
+  uint32_t from_version = 0;
+  uint32_t to_version = 0;
+  std::vector<Change> changes;
+  // Whether stored documents must be rewritten (adds with a default or convert, removes, renames,
+  // type changes); false when only constraints changed, where a preview is all that is needed.
+  bool rewrites_documents = false;
+};
+
+// The changes from `from` to `to` (the same collection), top-level fields in `to`'s order, then
+// removals, then collection-level changes. Nested object fields are compared as a whole
+// (reported as kTighten/kLoosen of the object field). Errors: InvalidArgument when to.version is
+// not greater than from.version, or a renamedFrom names no field of `from` or a field `to` still
+// has. Thread-safe.
+Result<SchemaDiff> DiffSchemas(const CollectionSchema& from, const CollectionSchema& to);
+
+// `document` (valid under `from`) rewritten for `to` per `diff`: removed fields dropped, renamed
+// keys renamed in place, fields with a convert expression set to its value on the old document
+// (a null result leaves a missing field missing), then ApplyDefaults(to). Keys neither schema
+// declares are kept. Requires: diff came from DiffSchemas(from, to); `document` passed
+// doc::ValidateDocument. Errors: ResourceExhausted from an expression's evaluation budget.
+// Thread-safe.
+Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSchema& from,
+                                    const CollectionSchema& to, std::string_view document,
+                                    const ValidationContext& context);
+
+// The violations the migrated document would have under `to`: the pre-migration report ("would
+// this document violate the new schema"). Errors as MigrateDocument. Thread-safe.
+Result<std::vector<Violation>> PreviewMigration(const SchemaDiff& diff,
+                                                const CollectionSchema& from,
+                                                const CollectionSchema& to,
+                                                std::string_view document,
+                                                const ValidationContext& context);
+
+}  // namespace daas::schema

@@ -1,0 +1,129 @@
+#include "schema/migrate.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "expr/datetime.h"
+#include "schema/schema_test_util.h"
+
+namespace daas::schema {
+namespace {
+
+using testing::Doc;
+using testing::Json;
+using testing::One;
+
+const int64_t kNow = *expr::ParseDatetime("2024-05-15 13:45:30.250Z");
+
+const char* kV1 = R"({"version": 1, "fields": {
+    "name": {"type": "string", "required": true},
+    "age": {"type": "string"},
+    "nick": "string",
+    "legacy": "int",
+    "score": {"type": "int", "min": 0}}})";
+
+const char* kV2 = R"j({"version": 2, "fields": {
+    "name": {"type": "string", "required": true, "maxLength": 5},
+    "age": {"type": "int", "convert": "len(age)"},
+    "handle": {"type": "string", "renamedFrom": "nick"},
+    "score": {"type": "int", "min": 10},
+    "status": {"type": "string", "default": "active"},
+    "joined": {"type": "datetime", "default": {"$expr": "@now"}}},
+    "checks": ["score < 100"]})j";
+
+std::vector<std::string> Summary(const SchemaDiff& d) {
+  std::vector<std::string> out;
+  for (const Change& c : d.changes) {
+    out.push_back(std::string(ChangeKindName(c.kind)) + " " + c.field + ": " + c.description);
+  }
+  return out;
+}
+
+TEST(DiffSchemas, ListsEveryKindOfChange) {
+  auto d = DiffSchemas(One(kV1), One(kV2));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->from_version, 1u);
+  EXPECT_EQ(d->to_version, 2u);
+  EXPECT_TRUE(d->rewrites_documents);
+  EXPECT_EQ(Summary(*d), (std::vector<std::string>{
+                             "tighten name: maxLength none -> 5",
+                             "change_type age: type string -> int (convert: len(age))",
+                             "rename_field handle: renamed from 'nick'",
+                             "tighten score: min 0 -> 10",
+                             "add_field status: new string with a default",
+                             "add_field joined: new datetime with a default",
+                             "remove_field legacy: removed",
+                             "tighten : check 'score < 100' added",
+                         }));
+}
+
+TEST(DiffSchemas, LoosensAndConstraintOnlyChanges) {
+  auto d = DiffSchemas(One(R"({"version": 1, "fields": {"a": {"type": "int", "max": 5,
+      "required": true}}})"),
+                       One(R"({"version": 2, "fields": {"a": {"type": "int", "max": 9}}})"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d->rewrites_documents);
+  EXPECT_EQ(Summary(*d),
+            (std::vector<std::string>{"loosen a: no longer required", "loosen a: max 5 -> 9"}));
+}
+
+TEST(DiffSchemas, RejectsBadVersionsAndRenames) {
+  EXPECT_FALSE(DiffSchemas(One(kV2), One(kV1)).ok());
+  EXPECT_FALSE(DiffSchemas(One(kV1), One(kV1)).ok());
+  auto d = DiffSchemas(One(kV1), One(R"({"version": 2, "fields": {"b": {"type": "int",
+      "renamedFrom": "zz"}}})"));
+  EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(MigrateDocument, RewritesPerTheDiff) {
+  const CollectionSchema v1 = One(kV1), v2 = One(kV2);
+  auto d = DiffSchemas(v1, v2);
+  ASSERT_TRUE(d.ok());
+  auto m =
+      MigrateDocument(*d, v1, v2, Doc(R"({"name": "Ada", "age": "xxx", "nick": "al", "legacy": 1,
+                                   "score": 50})"),
+                      {kNow});
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(Json(*m), R"({"name":"Ada","age":3,"handle":"al","score":50,"status":"active",)"
+                      R"("joined":"2024-05-15 13:45:30.250Z"})");
+  auto p = PreviewMigration(*d, v1, v2, Doc(R"({"name": "Ada", "score": 50})"), {kNow});
+  ASSERT_TRUE(p.ok());
+  // len(null) is 0: the converted age is added.
+  EXPECT_TRUE(p->empty()) << (p->empty() ? "" : p->at(0).path + " " + p->at(0).message);
+}
+
+TEST(PreviewMigration, ReportsDocumentsTheNewVersionRejects) {
+  const CollectionSchema v1 = One(kV1), v2 = One(kV2);
+  auto d = DiffSchemas(v1, v2);
+  ASSERT_TRUE(d.ok());
+  auto p = PreviewMigration(*d, v1, v2, Doc(R"({"name": "Adalovelace", "score": 5})"), {kNow});
+  ASSERT_TRUE(p.ok());
+  std::vector<std::string> codes;
+  for (const Violation& v : *p) codes.push_back(v.path + ":" + ViolationCodeName(v.code));
+  EXPECT_EQ(codes,
+            (std::vector<std::string>{"name:validation_max_length", "score:validation_min"}));
+}
+
+TEST(MigrateDocument, KeepsUndeclaredKeysAndIsDeterministic) {
+  const CollectionSchema v1 = One(R"({"version": 1, "fields": {"a": "int"},
+      "additionalFields": true})");
+  const CollectionSchema v2 = One(R"({"version": 2, "fields": {"a": "int", "b": {"type": "int",
+      "convert": "a * 2"}}, "additionalFields": true})");
+  auto d = DiffSchemas(v1, v2);
+  ASSERT_TRUE(d.ok());
+  const std::string doc = Doc(R"({"a": 2, "x": "kept"})");
+  auto m1 = MigrateDocument(*d, v1, v2, doc, {kNow});
+  auto m2 = MigrateDocument(*d, v1, v2, doc, {kNow});
+  ASSERT_TRUE(m1.ok() && m2.ok());
+  EXPECT_EQ(*m1, *m2);
+  EXPECT_EQ(Json(*m1), R"({"a":2,"x":"kept","b":4})");
+  // A null conversion leaves the field missing.
+  auto m3 = MigrateDocument(*d, v1, v2, Doc(R"({"x": 1})"), {kNow});
+  ASSERT_TRUE(m3.ok());
+  EXPECT_EQ(Json(*m3), R"({"x":1})");
+}
+
+}  // namespace
+}  // namespace daas::schema

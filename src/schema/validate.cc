@@ -1,0 +1,663 @@
+#include "schema/validate.h"
+
+#include <re2/re2.h>
+
+#include <cmath>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "core/status_macros.h"
+#include "daas/doc_id.h"
+#include "doc/json.h"
+#include "doc/msgpack_reader.h"
+#include "doc/msgpack_writer.h"
+#include "expr/datetime.h"
+#include "expr/evaluator.h"
+#include "expr/program.h"
+#include "expr/semantics.h"
+#include "expr/value.h"
+#include "schema/schema_internal.h"
+
+namespace daas::schema {
+
+const char* ViolationCodeName(ViolationCode code) {
+  switch (code) {
+    case ViolationCode::kRequired:
+      return "validation_required";
+    case ViolationCode::kNull:
+      return "validation_null";
+    case ViolationCode::kType:
+      return "validation_type";
+    case ViolationCode::kUnknownField:
+      return "validation_unknown_field";
+    case ViolationCode::kMin:
+      return "validation_min";
+    case ViolationCode::kMax:
+      return "validation_max";
+    case ViolationCode::kMinLength:
+      return "validation_min_length";
+    case ViolationCode::kMaxLength:
+      return "validation_max_length";
+    case ViolationCode::kPattern:
+      return "validation_pattern";
+    case ViolationCode::kEnum:
+      return "validation_enum";
+    case ViolationCode::kFormat:
+      return "validation_format";
+    case ViolationCode::kReadonly:
+      return "validation_readonly";
+    case ViolationCode::kCheck:
+      return "validation_check";
+    case ViolationCode::kUnique:
+      return "validation_unique";
+    case ViolationCode::kRef:
+      return "validation_ref";
+  }
+  return "validation_unknown";
+}
+
+namespace {
+
+// Containers larger than this are described ("array of 1000 elements") rather than printed, so
+// reporting a violation never renders megabytes only to cut them to 64 bytes.
+constexpr size_t kMaxRenderBytes = 1024;
+
+// Cuts `s` to at most `n` bytes without splitting a UTF-8 sequence.
+size_t Utf8Cut(std::string_view s, size_t n) {
+  if (s.size() <= n) return s.size();
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
+uint64_t CodePoints(std::string_view s) {
+  uint64_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+bool IsTopLevelSystemField(std::string_view key) {
+  return key == "id" || key == "created" || key == "updated";
+}
+
+std::string NumberText(double d) {
+  char buf[64];
+  if (std::trunc(d) == d && std::fabs(d) < 1e18) {
+    std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(d));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.17g", d);
+  }
+  return buf;
+}
+
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+    } else if (!IsHex(s[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsEmail(std::string_view s) {
+  const size_t at = s.find('@');
+  if (at == std::string_view::npos || at == 0 || at > 64 || s.size() > 254) return false;
+  const std::string_view local = s.substr(0, at);
+  const std::string_view domain = s.substr(at + 1);
+  for (char c : local) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '@' || c == '"' || c == '(' || c == ')' || c == ',' ||
+        c == ':' || c == ';' || c == '<' || c == '>' || c == '[' || c == ']' || c == '\\') {
+      return false;
+    }
+  }
+  if (local.front() == '.' || local.back() == '.') return false;
+  // Domain: two or more labels of letters, digits and '-', not starting or ending with '-'.
+  if (domain.empty() || domain.find('.') == std::string_view::npos) return false;
+  size_t label = 0;
+  for (size_t i = 0; i <= domain.size(); ++i) {
+    if (i == domain.size() || domain[i] == '.') {
+      if (label == 0 || label > 63 || domain[i - 1] == '-' || domain[i - label] == '-') {
+        return false;
+      }
+      label = 0;
+    } else {
+      const auto u = static_cast<unsigned char>(domain[i]);
+      if (!(std::isalnum(u) || u == '-' || u >= 0x80)) return false;
+      ++label;
+    }
+  }
+  return true;
+}
+
+bool IsUrl(std::string_view s) {
+  const size_t colon = s.find("://");
+  if (colon == std::string_view::npos || colon == 0) return false;
+  if (!std::isalpha(static_cast<unsigned char>(s[0]))) return false;
+  for (size_t i = 0; i < colon; ++i) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (!(std::isalnum(u) || u == '+' || u == '-' || u == '.')) return false;
+  }
+  const std::string_view rest = s.substr(colon + 3);
+  const size_t host_end = rest.find_first_of("/?#");
+  const std::string_view host = rest.substr(0, host_end);
+  if (host.empty() || host.front() == ':' || host.front() == '@') return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace internal {
+
+std::string ValueText(const doc::Value& value) {
+  std::string json;
+  if (value.type == doc::Type::kString) {
+    std::string bytes;
+    doc::Writer w(&bytes);
+    w.String(value.bytes.substr(0, Utf8Cut(value.bytes, kMaxValueTextBytes)));
+    doc::MsgpackToJson(bytes, &json);
+  } else if (value.raw.size() > kMaxRenderBytes && value.type == doc::Type::kArray) {
+    json = "array of " + std::to_string(value.count) + " elements";
+  } else if (value.raw.size() > kMaxRenderBytes && value.type == doc::Type::kMap) {
+    json = "object of " + std::to_string(value.count) + " keys";
+  } else if (value.raw.size() > kMaxRenderBytes) {
+    json = std::string(doc::TypeName(value.type)) + " of " + std::to_string(value.raw.size()) +
+           " bytes";
+  } else {
+    doc::MsgpackToJson(value.raw, &json);
+  }
+  if (json.size() > kMaxValueTextBytes) {
+    json.resize(Utf8Cut(json, kMaxValueTextBytes));
+    json += "...";
+  }
+  return json;
+}
+
+}  // namespace internal
+
+// The per-Validator cache of check evaluators: built on first use, reused for every document.
+struct Validator::State {
+  std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>> evaluators;
+  std::string path;  // the walk's path buffer, reused so deep paths allocate once
+};
+
+namespace {
+
+// One walk over a document. `path` is a reused buffer holding the dotted path of the value being
+// checked; violations copy it.
+class Walker {
+ public:
+  Walker(const ValidationContext& context,
+         std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>>* ev,
+         std::string* path, std::vector<Violation>* out)
+      : context_(context), evaluators_(ev), path_(*path), out_(out) {}
+
+  const Status& status() const { return status_; }
+
+  void Add(ViolationCode code, std::string message) {
+    Violation v;
+    v.code = code;
+    v.path = path_;
+    v.message = std::move(message);
+    out_->push_back(std::move(v));
+  }
+
+  // Appends ".name" (or "name" at the root) to the path; PopTo restores it.
+  size_t Push(std::string_view name) {
+    const size_t mark = path_.size();
+    if (!path_.empty()) path_.push_back('.');
+    path_.append(name);
+    return mark;
+  }
+  size_t PushIndex(size_t i) {
+    char buf[24];
+    const int n = std::snprintf(buf, sizeof(buf), "%zu", i);
+    return Push(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  void PopTo(size_t mark) { path_.resize(mark); }
+
+  // Whether the check holds on `map` (a check that cannot run, without evaluators, holds).
+  bool Holds(const Check& check, const doc::Value& map) {
+    if (evaluators_ == nullptr || !check.expr.program) return true;
+    std::unique_ptr<expr::Evaluator>& ev = (*evaluators_)[check.expr.program.get()];
+    if (!ev) {
+      ev = std::make_unique<expr::Evaluator>(*check.expr.program,
+                                             expr::EvalContext{nullptr, context_.now_micros});
+    }
+    auto r = ev->Matches(map.raw);
+    if (!r.ok()) {
+      if (status_.ok()) status_ = r.status();
+      return true;
+    }
+    return *r;
+  }
+
+  std::string CheckMessage(const Check& check) {
+    if (!check.message.empty()) return check.message;
+    std::string m = "check ";
+    if (!check.name.empty()) m += "'" + check.name + "' ";
+    m += "(" + check.expr.text + ") is not true";
+    return m;
+  }
+
+  void Object(const ObjectSchema& o, const doc::Value& map, const doc::Value* previous, bool top) {
+    // Which declared fields are present: on the stack for ordinary schemas.
+    constexpr size_t kInline = 64;
+    bool inline_seen[kInline] = {};
+    std::unique_ptr<bool[]> heap_seen;
+    bool* seen = inline_seen;
+    if (o.fields.size() > kInline) {
+      heap_seen = std::make_unique<bool[]>(o.fields.size());
+      seen = heap_seen.get();
+    }
+    doc::MapIterator it(map);
+    std::string_view key;
+    doc::Value value;
+    while (it.Next(&key, &value)) {
+      size_t index = o.fields.size();
+      for (size_t i = 0; i < o.fields.size(); ++i) {
+        if (o.fields[i].name.size() == key.size() && o.fields[i].name == key) {
+          index = i;
+          break;
+        }
+      }
+      if (index == o.fields.size()) {
+        if (o.additional_fields || (top && IsTopLevelSystemField(key))) continue;
+        const size_t mark = Push(key);
+        Add(ViolationCode::kUnknownField,
+            "unknown field (the schema does not declare it and additionalFields is false), "
+            "found " +
+                internal::ValueText(value));
+        PopTo(mark);
+        continue;
+      }
+      const Field& f = o.fields[index];
+      seen[index] = true;
+      const size_t mark = Push(f.name);
+      std::optional<doc::Value> prev;
+      if (previous != nullptr) prev = doc::FindField(previous->raw, f.name);
+      const size_t before = out_->size();
+      Value(f, value, prev ? &*prev : nullptr);
+      if (f.readonly && previous != nullptr && (!prev || prev->raw != value.raw)) {
+        Add(ViolationCode::kReadonly,
+            "is readonly and cannot change after create, found " + internal::ValueText(value));
+      }
+      if (f.check && out_->size() == before && value.type != doc::Type::kNil &&
+          !Holds(*f.check, map)) {
+        Add(ViolationCode::kCheck,
+            CheckMessage(*f.check) + ", found " + internal::ValueText(value));
+      }
+      PopTo(mark);
+    }
+    for (size_t i = 0; i < o.fields.size(); ++i) {
+      if (seen[i]) continue;
+      const Field& f = o.fields[i];
+      const size_t mark = Push(f.name);
+      if (f.required) Add(ViolationCode::kRequired, "is required");
+      if (f.readonly && previous != nullptr && doc::FindField(previous->raw, f.name)) {
+        Add(ViolationCode::kReadonly, "is readonly and cannot be removed after create");
+      }
+      PopTo(mark);
+    }
+    for (const Check& c : o.checks) {
+      if (!Holds(c, map)) Add(ViolationCode::kCheck, CheckMessage(c));
+    }
+  }
+
+  void Type(const Field& f, const doc::Value& v) {
+    std::string m = std::string("expected ") + FieldKindName(f.kind);
+    if (f.kind == FieldKind::kRef) m += " (a document ID of '" + f.ref_collection + "')";
+    if (f.kind == FieldKind::kId) m += " (a document ID)";
+    if (f.kind == FieldKind::kDatetime) m += " (a timestamp or a date string)";
+    Add(ViolationCode::kType,
+        m + ", found " + doc::TypeName(v.type) + " " + internal::ValueText(v));
+  }
+
+  void Bounds(const Field& f, const doc::Value& v) {
+    const expr::Value x = expr::FromDocValue(v);
+    if (f.min && (expr::CompareNumbers(x, expr::Value::Double(*f.min)) == expr::Ordering::kLess ||
+                  std::isnan(v.double_value))) {
+      Add(ViolationCode::kMin,
+          "must be >= " + NumberText(*f.min) + " (min), found " + internal::ValueText(v));
+    }
+    if (f.max &&
+        (expr::CompareNumbers(x, expr::Value::Double(*f.max)) == expr::Ordering::kGreater ||
+         std::isnan(v.double_value))) {
+      Add(ViolationCode::kMax,
+          "must be <= " + NumberText(*f.max) + " (max), found " + internal::ValueText(v));
+    }
+  }
+
+  void Length(const Field& f, uint64_t n, const doc::Value& v, const char* unit) {
+    if (f.min_length && n < *f.min_length) {
+      Add(ViolationCode::kMinLength, "must have at least " + std::to_string(*f.min_length) + " " +
+                                         unit + " (minLength), found " + std::to_string(n) + ": " +
+                                         internal::ValueText(v));
+    }
+    if (f.max_length && n > *f.max_length) {
+      Add(ViolationCode::kMaxLength, "must have at most " + std::to_string(*f.max_length) + " " +
+                                         unit + " (maxLength), found " + std::to_string(n) + ": " +
+                                         internal::ValueText(v));
+    }
+  }
+
+  void Enum(const Field& f, const doc::Value& v) {
+    if (f.enum_values.empty()) return;
+    const expr::Value x = expr::FromDocValue(v);
+    for (const std::string& e : f.enum_values) {
+      if (expr::Equal(x, expr::DecodeValue(e))) return;
+    }
+    std::string allowed;
+    for (const std::string& e : f.enum_values) {
+      if (!allowed.empty()) allowed += ", ";
+      if (allowed.size() > 200) {
+        allowed += "...";
+        break;
+      }
+      doc::MsgpackToJson(e, &allowed);
+    }
+    Add(ViolationCode::kEnum,
+        "must be one of [" + allowed + "] (enum), found " + internal::ValueText(v));
+  }
+
+  void Value(const Field& f, const doc::Value& v, const doc::Value* previous) {
+    if (v.type == doc::Type::kNil) {
+      if (!f.nullable) Add(ViolationCode::kNull, "must not be null");
+      return;
+    }
+    switch (f.kind) {
+      case FieldKind::kString: {
+        if (v.type != doc::Type::kString) return Type(f, v);
+        if (f.min_length || f.max_length) Length(f, CodePoints(v.bytes), v, "characters");
+        if (f.pattern_re && !RE2::PartialMatch(v.bytes, *f.pattern_re)) {
+          Add(ViolationCode::kPattern,
+              "must match the pattern " + f.pattern + ", found " + internal::ValueText(v));
+        }
+        bool format_ok = true;
+        switch (f.format) {
+          case StringFormat::kNone:
+            break;
+          case StringFormat::kEmail:
+            format_ok = IsEmail(v.bytes);
+            break;
+          case StringFormat::kUrl:
+            format_ok = IsUrl(v.bytes);
+            break;
+          case StringFormat::kUuid:
+            format_ok = IsUuid(v.bytes);
+            break;
+        }
+        if (!format_ok) {
+          Add(ViolationCode::kFormat, std::string("must be a valid ") + StringFormatName(f.format) +
+                                          " (format), found " + internal::ValueText(v));
+        }
+        Enum(f, v);
+        return;
+      }
+      case FieldKind::kInt: {
+        const bool ok =
+            v.type == doc::Type::kInt || v.type == doc::Type::kUint ||
+            (v.type == doc::Type::kDouble && std::trunc(v.double_value) == v.double_value &&
+             v.double_value >= -9223372036854775808.0 && v.double_value < 9223372036854775808.0);
+        if (!ok) return Type(f, v);
+        Bounds(f, v);
+        Enum(f, v);
+        return;
+      }
+      case FieldKind::kFloat: {
+        const bool ok =
+            v.type == doc::Type::kInt || v.type == doc::Type::kUint || v.type == doc::Type::kDouble;
+        if (!ok) return Type(f, v);
+        Bounds(f, v);
+        Enum(f, v);
+        return;
+      }
+      case FieldKind::kBool:
+        if (v.type != doc::Type::kBool) return Type(f, v);
+        return;
+      case FieldKind::kDatetime: {
+        if (v.type == doc::Type::kString && expr::ParseDatetime(v.bytes)) return;
+        if (v.type == doc::Type::kExt && expr::FromDocValue(v).type == expr::ValueType::kDatetime) {
+          return;
+        }
+        return Type(f, v);
+      }
+      case FieldKind::kId:
+      case FieldKind::kRef: {
+        if (v.type != doc::Type::kString || v.bytes.size() != DocId::kTextSize) return Type(f, v);
+        auto id = DocId::Parse(v.bytes);
+        if (!id.ok() || id->is_null()) return Type(f, v);
+        return;
+      }
+      case FieldKind::kArray: {
+        if (v.type != doc::Type::kArray) return Type(f, v);
+        if (f.min_length || f.max_length) Length(f, v.count, v, "elements");
+        if (f.items.empty()) return;
+        doc::ArrayIterator it(v);
+        doc::Value e;
+        for (size_t i = 0; it.Next(&e); ++i) {
+          const size_t mark = PushIndex(i);
+          Value(f.items[0], e, nullptr);  // readonly does not reach into arrays
+          PopTo(mark);
+        }
+        return;
+      }
+      case FieldKind::kObject: {
+        if (v.type != doc::Type::kMap) return Type(f, v);
+        if (!f.object) return;
+        const bool prev_map = previous != nullptr && previous->type == doc::Type::kMap;
+        Object(*f.object, v, prev_map ? previous : nullptr, false);
+        return;
+      }
+      case FieldKind::kJson:
+        return;
+    }
+  }
+
+ private:
+  const ValidationContext& context_;
+  std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>>* evaluators_;
+  std::string& path_;
+  std::vector<Violation>* out_;
+  Status status_;
+};
+
+}  // namespace
+
+namespace internal {
+
+void ValidateLiteral(const Field& field, const doc::Value& value, const std::string& path,
+                     std::vector<Violation>* out) {
+  ValidationContext context;
+  std::string buffer = path;
+  Walker walker(context, nullptr, &buffer, out);
+  walker.Value(field, value, nullptr);
+}
+
+}  // namespace internal
+
+Validator::Validator(const CollectionSchema& schema, const ValidationContext& context)
+    : schema_(schema), context_(context), state_(std::make_unique<State>()) {}
+
+Validator::~Validator() = default;
+
+Result<size_t> Validator::Validate(std::string_view document, ValidationMode mode,
+                                   std::string_view previous, std::vector<Violation>* out) {
+  const size_t before = out->size();
+  state_->path.clear();
+  Walker walker(context_, &state_->evaluators, &state_->path, out);
+  const doc::Value root = doc::ReadValue(document);
+  if (root.type != doc::Type::kMap) {
+    walker.Add(ViolationCode::kType,
+               std::string("expected a document (a map), found ") + doc::TypeName(root.type));
+    return out->size() - before;
+  }
+  doc::Value prev_root;
+  const doc::Value* prev = nullptr;
+  if (mode == ValidationMode::kUpdate && !previous.empty()) {
+    prev_root = doc::ReadValue(previous);
+    if (prev_root.type == doc::Type::kMap) prev = &prev_root;
+  }
+  walker.Object(schema_.root, root, prev, true);
+  if (!walker.status().ok()) return walker.status();
+  return out->size() - before;
+}
+
+Result<std::vector<Violation>> Validate(const CollectionSchema& schema, std::string_view document,
+                                        ValidationMode mode, std::string_view previous,
+                                        const ValidationContext& context) {
+  Validator validator(schema, context);
+  std::vector<Violation> out;
+  DAAS_RETURN_IF_ERROR(validator.Validate(document, mode, previous, &out).status());
+  return out;
+}
+
+std::string ViolationsToJson(const std::vector<Violation>& violations) {
+  std::string bytes;
+  doc::Writer w(&bytes);
+  std::vector<const Violation*> first;
+  for (const Violation& v : violations) {
+    bool dup = false;
+    for (const Violation* f : first) dup = dup || f->path == v.path;
+    if (!dup) first.push_back(&v);
+  }
+  w.MapHeader(static_cast<uint32_t>(first.size()));
+  for (const Violation* v : first) {
+    w.String(v->path.empty() ? "@document" : v->path);
+    w.MapHeader(2);
+    w.String("code");
+    w.String(ViolationCodeName(v->code));
+    w.String("message");
+    w.String(v->message);
+  }
+  std::string json;
+  doc::MsgpackToJson(bytes, &json);
+  return json;
+}
+
+Status ViolationStatus(std::string_view collection, std::string_view document_id,
+                       const std::vector<Violation>& violations) {
+  std::string m = "collection '" + std::string(collection) + "'";
+  if (!document_id.empty()) m += ", document '" + std::string(document_id) + "'";
+  m += ": " + std::to_string(violations.size()) +
+       (violations.size() == 1 ? " violation: " : " violations: ");
+  for (size_t i = 0; i < violations.size(); ++i) {
+    const Violation& v = violations[i];
+    if (i > 0) m += "; ";
+    m += (v.path.empty() ? std::string("@document") : v.path) + ": " + ViolationCodeName(v.code) +
+         ": " + v.message;
+  }
+  return Status::SchemaViolation(m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults.
+
+namespace internal {
+
+void WriteExprValue(const Field& field, const expr::Value& v, doc::Writer* w) {
+  switch (v.type) {
+    case expr::ValueType::kNull:
+      return w->Nil();
+    case expr::ValueType::kBool:
+      return w->Bool(v.boolean);
+    case expr::ValueType::kInt:
+      return w->Int(v.int_value);
+    case expr::ValueType::kUint:
+      return w->Uint(v.uint_value);
+    case expr::ValueType::kDouble:
+      if (field.kind == FieldKind::kInt && std::trunc(v.double_value) == v.double_value &&
+          std::fabs(v.double_value) < 9.2e18) {
+        return w->Int(static_cast<int64_t>(v.double_value));
+      }
+      return w->Double(v.double_value);
+    case expr::ValueType::kString:
+      return w->String(v.bytes);
+    case expr::ValueType::kDatetime: {
+      char buf[expr::kDatetimeTextMax];
+      const size_t n = expr::FormatDatetime(v.int_value, buf);
+      return w->String(std::string_view(buf, n));
+    }
+    case expr::ValueType::kBinary:
+      return w->Binary(v.bytes);
+    case expr::ValueType::kArray:
+    case expr::ValueType::kMap:
+      return w->Raw(v.bytes);
+    case expr::ValueType::kExt:
+      return w->Ext(v.ext_type, v.bytes);
+  }
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::WriteExprValue;
+
+bool HasDefault(const Field& f) { return f.default_literal || f.default_expr; }
+
+// Whether any field in `o`, at any depth through objects, has a default.
+bool AnyDefault(const ObjectSchema& o) {
+  for (const Field& f : o.fields) {
+    if (HasDefault(f)) return true;
+    if (f.kind == FieldKind::kObject && f.object && AnyDefault(*f.object)) return true;
+  }
+  return false;
+}
+
+Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
+                         const ValidationContext& context, doc::Writer* w) {
+  std::vector<const Field*> missing;
+  for (const Field& f : o.fields) {
+    if (HasDefault(f) && !doc::FindField(map.raw, f.name)) missing.push_back(&f);
+  }
+  w->MapHeader(map.count + static_cast<uint32_t>(missing.size()));
+  doc::MapIterator it(map);
+  std::string_view key;
+  doc::Value value;
+  while (it.Next(&key, &value)) {
+    w->String(key);
+    const Field* f = o.Find(key);
+    if (f != nullptr && f->kind == FieldKind::kObject && f->object &&
+        value.type == doc::Type::kMap && AnyDefault(*f->object)) {
+      DAAS_RETURN_IF_ERROR(WriteWithDefaults(*f->object, value, context, w));
+    } else {
+      w->Raw(value.raw);
+    }
+  }
+  for (const Field* f : missing) {
+    w->String(f->name);
+    if (f->default_literal) {
+      w->Raw(*f->default_literal);
+      continue;
+    }
+    expr::Evaluator ev(*f->default_expr->program, expr::EvalContext{nullptr, context.now_micros});
+    DAAS_ASSIGN_OR_RETURN(const expr::Value v, ev.Evaluate(map.raw));
+    WriteExprValue(*f, v, w);
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,
+                                  const ValidationContext& context) {
+  const doc::Value root = doc::ReadValue(document);
+  if (root.type != doc::Type::kMap || !AnyDefault(schema.root)) return std::string(document);
+  std::string out;
+  out.reserve(document.size() + 64);
+  doc::Writer w(&out);
+  DAAS_RETURN_IF_ERROR(WriteWithDefaults(schema.root, root, context, &w));
+  return out;
+}
+
+}  // namespace daas::schema

@@ -1,0 +1,357 @@
+#include "schema/validate.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "daas/doc_id.h"
+#include "doc/msgpack_writer.h"
+#include "expr/datetime.h"
+#include "schema/schema_test_util.h"
+
+namespace daas::schema {
+namespace {
+
+using testing::Doc;
+using testing::Json;
+using testing::One;
+
+const int64_t kNow = *expr::ParseDatetime("2024-05-15 13:45:30.250Z");
+
+std::string IdText(uint64_t salt = 42) { return DocId(salt, ShardId{7}, 3).ToString(); }
+
+// "path:code" for each violation, in order.
+std::vector<std::string> Codes(const CollectionSchema& c, std::string_view json,
+                               ValidationMode mode = ValidationMode::kCreate,
+                               std::string_view previous_json = "") {
+  const std::string previous = previous_json.empty() ? std::string() : Doc(previous_json);
+  auto r = Validate(c, Doc(json), mode, previous, ValidationContext{kNow});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> out;
+  if (!r.ok()) return out;
+  for (const Violation& v : *r) out.push_back(v.path + ":" + ViolationCodeName(v.code));
+  return out;
+}
+
+std::vector<Violation> Violations(const CollectionSchema& c, std::string_view json) {
+  auto r = Validate(c, Doc(json), ValidationMode::kCreate, "", ValidationContext{kNow});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : std::vector<Violation>();
+}
+
+using V = std::vector<std::string>;
+
+TEST(Validate, AcceptsAValidDocument) {
+  const CollectionSchema c = One(R"({"fields": {"name": {"type": "string", "required": true},
+      "age": "int"}})");
+  EXPECT_EQ(Codes(c, R"({"name": "Ada", "age": 36})"), V{});
+  EXPECT_EQ(Codes(c, R"({"name": "Ada"})"), V{});
+}
+
+TEST(Validate, ReportsEveryViolationTogether) {
+  const CollectionSchema c = One(R"({"fields": {"name": {"type": "string", "required": true},
+      "age": {"type": "int", "min": 18}, "email": {"type": "string", "format": "email"}}})");
+  EXPECT_EQ(Codes(c, R"({"age": 12, "email": "nope", "x": 1})"),
+            (V{"age:validation_min", "email:validation_format", "x:validation_unknown_field",
+               "name:validation_required"}));
+}
+
+TEST(Validate, TypesStringIntFloatBool) {
+  const CollectionSchema c =
+      One(R"({"fields": {"s": "string", "i": "int", "f": "float", "b": "bool"}})");
+  EXPECT_EQ(Codes(c, R"({"s": "x", "i": -5, "f": 1.5, "b": true})"), V{});
+  EXPECT_EQ(
+      Codes(c, R"({"s": 1, "i": "1", "f": "1.5", "b": 1})"),
+      (V{"s:validation_type", "i:validation_type", "f:validation_type", "b:validation_type"}));
+  // int rejects fractions but takes integral floats; float takes integers.
+  EXPECT_EQ(Codes(c, R"({"i": 1.5})"), V{"i:validation_type"});
+  EXPECT_EQ(Codes(c, R"({"i": 2.0, "f": 3})"), V{});
+  EXPECT_EQ(Codes(c, R"({"i": 18446744073709551615})"), V{});
+  EXPECT_EQ(Codes(c, R"({"i": 1e300})"), V{"i:validation_type"});
+  EXPECT_EQ(Codes(c, R"({"f": 100000000000000000000000})"), V{"f:validation_type"});
+}
+
+TEST(Validate, TypesDatetime) {
+  const CollectionSchema c = One(R"({"fields": {"d": "datetime"}})");
+  EXPECT_EQ(Codes(c, R"({"d": "2024-05-01"})"), V{});
+  EXPECT_EQ(Codes(c, R"({"d": "2024-05-01 10:00:00.000Z"})"), V{});
+  EXPECT_EQ(Codes(c, R"({"d": "2024-05-01T12:00:00+02:00"})"), V{});
+  EXPECT_EQ(Codes(c, R"({"d": "2024-02-30"})"), V{"d:validation_type"});
+  EXPECT_EQ(Codes(c, R"({"d": 1714557600})"), V{"d:validation_type"});
+  // A MessagePack timestamp (ext -1, 32-bit seconds).
+  std::string bytes;
+  doc::Writer w(&bytes);
+  w.MapHeader(1);
+  w.String("d");
+  w.Ext(-1, std::string("\x66\x32\x10\x00", 4));
+  auto r = Validate(c, bytes, ValidationMode::kCreate, "", {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST(Validate, TypesIdAndRef) {
+  const CollectionSchema c = One(R"({"fields": {"k": "id",
+      "r": {"type": "ref", "collection": "c"}}})");
+  const std::string id = IdText();
+  EXPECT_EQ(Codes(c, R"({"k": ")" + id + R"(", "r": ")" + id + R"("})"), V{});
+  EXPECT_EQ(Codes(c, R"({"k": "short", "r": 5})"), (V{"k:validation_type", "r:validation_type"}));
+  const std::string null_id = DocId().ToString();
+  EXPECT_EQ(Codes(c, R"({"r": ")" + null_id + R"("})"), V{"r:validation_type"});
+  auto v = Violations(c, R"({"r": 5})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, "expected ref (a document ID of 'c'), found integer 5");
+}
+
+TEST(Validate, JsonAcceptsAnything) {
+  const CollectionSchema c = One(R"({"fields": {"j": "json"}})");
+  for (const char* d :
+       {R"({"j": 1})", R"({"j": [1, {"a": null}]})", R"({"j": {"x": "y"}})", R"({"j": "s"})"}) {
+    EXPECT_EQ(Codes(c, d), V{}) << d;
+  }
+  EXPECT_EQ(Codes(c, R"({"j": null})"), V{"j:validation_null"});
+}
+
+TEST(Validate, RequiredAndNullable) {
+  const CollectionSchema c = One(R"({"fields": {"a": {"type": "int", "required": true},
+      "b": {"type": "int", "nullable": true}, "c": "int",
+      "d": {"type": "int", "required": true, "nullable": true}}})");
+  EXPECT_EQ(Codes(c, R"({"a": 1, "d": null})"), V{});
+  EXPECT_EQ(Codes(c, R"({"a": null, "b": null, "c": null, "d": 1})"),
+            (V{"a:validation_null", "c:validation_null"}));
+  EXPECT_EQ(Codes(c, R"({})"), (V{"a:validation_required", "d:validation_required"}));
+}
+
+TEST(Validate, MinMax) {
+  const CollectionSchema c = One(R"({"fields": {"i": {"type": "int", "min": 1, "max": 10},
+      "f": {"type": "float", "min": 0.5, "max": 1.5}}})");
+  EXPECT_EQ(Codes(c, R"({"i": 1, "f": 0.5})"), V{});
+  EXPECT_EQ(Codes(c, R"({"i": 10, "f": 1.5})"), V{});
+  EXPECT_EQ(Codes(c, R"({"i": 0, "f": 0.4})"), (V{"i:validation_min", "f:validation_min"}));
+  EXPECT_EQ(Codes(c, R"({"i": 11, "f": 2})"), (V{"i:validation_max", "f:validation_max"}));
+  auto v = Violations(c, R"({"i": 0})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, "must be >= 1 (min), found 0");
+}
+
+TEST(Validate, LengthsCountCodePointsAndElements) {
+  const CollectionSchema c = One(R"({"fields": {"s": {"type": "string", "minLength": 2,
+      "maxLength": 3}, "a": {"type": "array", "items": "int", "minLength": 1, "maxLength": 2}}})");
+  EXPECT_EQ(Codes(c, R"({"s": "été", "a": [1]})"), V{});  // 3 code points, 5 bytes
+  EXPECT_EQ(Codes(c, R"({"s": "x", "a": []})"),
+            (V{"s:validation_min_length", "a:validation_min_length"}));
+  EXPECT_EQ(Codes(c, R"({"s": "abcd", "a": [1, 2, 3]})"),
+            (V{"s:validation_max_length", "a:validation_max_length"}));
+}
+
+TEST(Validate, PatternEnumFormat) {
+  const CollectionSchema c = One(R"({"fields": {
+      "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+      "role": {"type": "string", "enum": ["admin", "user"]},
+      "level": {"type": "int", "enum": [1, 2, 3]},
+      "email": {"type": "string", "format": "email"},
+      "site": {"type": "string", "format": "url"},
+      "uid": {"type": "string", "format": "uuid"}}})");
+  EXPECT_EQ(Codes(c, R"({"code": "ABC", "role": "user", "level": 2.0, "email": "a.b@example.com",
+      "site": "https://example.com/x?y=1", "uid": "123e4567-e89b-12d3-a456-426614174000"})"),
+            V{});
+  EXPECT_EQ(Codes(c, R"({"code": "abcd", "role": "root", "level": 4, "email": "a@b",
+      "site": "example.com", "uid": "123e4567e89b12d3a456426614174000"})"),
+            (V{"code:validation_pattern", "role:validation_enum", "level:validation_enum",
+               "email:validation_format", "site:validation_format", "uid:validation_format"}));
+  for (const char* bad : {"@x.com", "a b@x.com", "a@x..com", "a@-x.com", "a@x.com-", "a@@x.com"}) {
+    EXPECT_EQ(Codes(c, R"({"email": ")" + std::string(bad) + R"("})"), V{"email:validation_format"})
+        << bad;
+  }
+  auto v = Violations(c, R"({"role": "root"})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, R"(must be one of ["admin", "user"] (enum), found "root")");
+}
+
+TEST(Validate, UnknownFieldsAreRejectedUnlessAllowed) {
+  const CollectionSchema strict = One(R"({"fields": {"a": "int"}})");
+  EXPECT_EQ(Codes(strict, R"({"a": 1, "b": 2})"), V{"b:validation_unknown_field"});
+  // System fields are the engine's.
+  EXPECT_EQ(Codes(strict, R"({"id": "x", "created": 1, "updated": 2})"), V{});
+  const CollectionSchema open = One(R"({"fields": {"a": "int"}, "additionalFields": true})");
+  EXPECT_EQ(Codes(open, R"({"a": 1, "b": 2})"), V{});
+  EXPECT_EQ(Codes(open, R"({"a": "x", "b": 2})"), V{"a:validation_type"});
+}
+
+TEST(Validate, NestedObjectsAndArraysOfObjects) {
+  const CollectionSchema c = One(R"({"fields": {
+      "address": {"type": "object", "required": true, "fields": {
+          "city": {"type": "string", "required": true},
+          "geo": {"type": "object", "fields": {"lat": {"type": "float", "min": -90, "max": 90}}}}},
+      "items": {"type": "array", "items": {"type": "object", "fields": {
+          "price": {"type": "float", "min": 0}, "qty": {"type": "int", "required": true}}}}}})");
+  EXPECT_EQ(Codes(c, R"({"address": {"city": "Paris", "geo": {"lat": 48.8}},
+      "items": [{"price": 1, "qty": 1}]})"),
+            V{});
+  EXPECT_EQ(Codes(c, R"({"address": {"geo": {"lat": 100}, "zip": 1},
+      "items": [{"price": 1, "qty": 1}, {"qty": 2}, {"price": -1}, 5]})"),
+            (V{"address.geo.lat:validation_max", "address.zip:validation_unknown_field",
+               "address.city:validation_required", "items.2.price:validation_min",
+               "items.2.qty:validation_required", "items.3:validation_type"}));
+  EXPECT_EQ(Codes(c, R"({"address": "Paris"})"), V{"address:validation_type"});
+}
+
+TEST(Validate, FieldLevelChecks) {
+  const CollectionSchema c = One(R"({"fields": {
+      "balance": {"type": "float", "check": "balance >= 0"},
+      "nick": {"type": "string", "check": {"expr": "len(nick) <= 3", "name": "short",
+                                           "message": "nick is too long"}}}})");
+  EXPECT_EQ(Codes(c, R"({"balance": 0, "nick": "abc"})"), V{});
+  EXPECT_EQ(Codes(c, R"({})"), V{});  // a field check runs only when the field is present
+  auto v = Violations(c, R"({"balance": -1, "nick": "abcd"})");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].path, "balance");
+  EXPECT_EQ(v[0].code, ViolationCode::kCheck);
+  EXPECT_EQ(v[0].message, "check (balance >= 0) is not true, found -1");
+  EXPECT_EQ(v[1].message, "nick is too long, found \"abcd\"");
+  // A type violation is not also reported as a failed check.
+  EXPECT_EQ(Codes(c, R"({"balance": "x"})"), V{"balance:validation_type"});
+}
+
+TEST(Validate, CollectionAndObjectLevelChecks) {
+  const CollectionSchema c = One(R"({"fields": {"start": "datetime", "end": "datetime",
+      "range": {"type": "object", "fields": {"lo": "int", "hi": "int"}, "checks": ["hi > lo"]}},
+      "checks": [{"expr": "end > start", "name": "ordered"}, "end < @now"]})");
+  EXPECT_EQ(Codes(c, R"({"start": "2024-01-01", "end": "2024-02-01",
+      "range": {"lo": 1, "hi": 2}})"),
+            V{});
+  auto v = Violations(c, R"({"start": "2024-12-01", "end": "2024-11-01",
+      "range": {"lo": 3, "hi": 2}})");
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].path, "range");
+  EXPECT_EQ(v[0].message, "check (hi > lo) is not true");
+  EXPECT_EQ(v[1].path, "");
+  EXPECT_EQ(v[1].message, "check 'ordered' (end > start) is not true");
+  EXPECT_EQ(v[2].message, "check (end < @now) is not true");
+}
+
+TEST(Validate, ReadonlyOnUpdate) {
+  const CollectionSchema c = One(R"({"fields": {"owner": {"type": "string", "readonly": true},
+      "o": {"type": "object", "fields": {"k": {"type": "int", "readonly": true}, "v": "int"}},
+      "n": "int"}})");
+  const char* before = R"({"owner": "ada", "o": {"k": 1, "v": 1}, "n": 1})";
+  EXPECT_EQ(Codes(c, R"({"owner": "ada", "o": {"k": 1, "v": 2}, "n": 2})", ValidationMode::kUpdate,
+                  before),
+            V{});
+  EXPECT_EQ(Codes(c, R"({"owner": "bob", "o": {"k": 2}})", ValidationMode::kUpdate, before),
+            (V{"owner:validation_readonly", "o.k:validation_readonly"}));
+  EXPECT_EQ(Codes(c, R"({"n": 1})", ValidationMode::kUpdate, before),
+            V{"owner:validation_readonly"});
+  // On create (or an update of a document that lacked it) the field may be set.
+  EXPECT_EQ(Codes(c, R"({"owner": "bob"})"), V{});
+  EXPECT_EQ(Codes(c, R"({"owner": "bob"})", ValidationMode::kUpdate, R"({"n": 1})"),
+            V{"owner:validation_readonly"});
+}
+
+TEST(Validate, TruncatesOffendingValues) {
+  const CollectionSchema c = One(R"({"fields": {"s": {"type": "string", "maxLength": 3},
+      "a": {"type": "array", "items": "int", "maxLength": 1}}})");
+  const std::string long_text(500, 'x');
+  auto v = Violations(c, R"({"s": ")" + long_text + R"("})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_LT(v[0].message.size(), 200u);
+  EXPECT_NE(v[0].message.find("xxx..."), std::string::npos) << v[0].message;
+  std::string big = "[";
+  for (int i = 0; i < 2000; ++i) big += (i ? ",1" : "1");
+  big += "]";
+  v = Violations(c, R"({"a": )" + big + "}");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NE(v[0].message.find("array of 2000 elements"), std::string::npos) << v[0].message;
+  // UTF-8 is never cut inside a character.
+  std::string accents;
+  for (int i = 0; i < 100; ++i) accents += "é";
+  v = Violations(c, R"({"s": ")" + accents + R"("})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_NE(v[0].message.find("éé..."), std::string::npos) << v[0].message;
+}
+
+TEST(Validate, ANonMapIsOneViolation) {
+  const CollectionSchema c = One(R"({"fields": {"a": "int"}})");
+  auto r = Validate(c, std::string("\x01", 1), ValidationMode::kCreate, "", {});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].code, ViolationCode::kType);
+}
+
+TEST(Validate, ValidatorIsReusable) {
+  const CollectionSchema c = One(R"({"fields": {"a": {"type": "int", "check": "a > 0"}}})");
+  Validator validator(c, ValidationContext{kNow});
+  std::vector<Violation> out;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(validator.Validate(Doc(R"({"a": 1})"), ValidationMode::kCreate, "", &out).ok());
+    auto n = validator.Validate(Doc(R"({"a": -1})"), ValidationMode::kCreate, "", &out);
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 1u);
+  }
+  EXPECT_EQ(out.size(), 3u);
+}
+
+TEST(Violations, RenderPocketBaseDataAndStatus) {
+  const CollectionSchema c = One(R"({"fields": {"name": {"type": "string", "required": true},
+      "age": {"type": "int", "min": 18}}, "checks": ["age < 100"]})");
+  auto v = Violations(c, R"({"age": 12.5})");
+  ASSERT_EQ(v.size(), 2u);
+  v = Violations(c, R"({"age": 12})");
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(ViolationsToJson(v),
+            R"({"age":{"code":"validation_min","message":"must be >= 18 (min), found 12"},)"
+            R"("name":{"code":"validation_required","message":"is required"}})");
+  const Status s = ViolationStatus("users", IdText(), v);
+  EXPECT_EQ(s.code(), StatusCode::kSchemaViolation);
+  EXPECT_EQ(s.message(), "collection 'users', document '" + IdText() +
+                             "': 2 violations: age: validation_min: must be >= 18 (min), found "
+                             "12; name: validation_required: is required");
+  v = Violations(c, R"({"name": "x", "age": 200})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(
+      ViolationsToJson(v),
+      R"({"@document":{"code":"validation_check","message":"check (age < 100) is not true"}})");
+}
+
+TEST(ViolationCode, NamesAreStable) {
+  EXPECT_STREQ(ViolationCodeName(ViolationCode::kRequired), "validation_required");
+  EXPECT_STREQ(ViolationCodeName(ViolationCode::kType), "validation_type");
+  EXPECT_STREQ(ViolationCodeName(ViolationCode::kCheck), "validation_check");
+  EXPECT_STREQ(ViolationCodeName(ViolationCode::kUnique), "validation_unique");
+  EXPECT_STREQ(ViolationCodeName(ViolationCode::kRef), "validation_ref");
+  EXPECT_STREQ(ViolationCodeName(ViolationCode::kUnknownField), "validation_unknown_field");
+}
+
+TEST(ApplyDefaults, FillsMissingFieldsWithLiteralsAndExpressions) {
+  const CollectionSchema c = One(R"({"fields": {
+      "name": "string",
+      "role": {"type": "string", "default": "user"},
+      "tags": {"type": "array", "items": "string", "default": ["new"]},
+      "joined": {"type": "datetime", "default": {"$expr": "@now"}},
+      "year": {"type": "int", "default": {"$expr": "@year"}},
+      "half": {"type": "int", "default": {"$expr": "4 / 2"}},
+      "nick": {"type": "string", "nullable": true, "default": null},
+      "o": {"type": "object", "fields": {"x": {"type": "int", "default": 7}}}}})");
+  auto r = ApplyDefaults(c, Doc(R"({"name": "Ada", "role": "admin", "o": {}})"), {kNow});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Json(*r), R"({"name":"Ada","role":"admin","o":{"x":7},"tags":["new"],)"
+                      R"("joined":"2024-05-15 13:45:30.250Z","year":2024,"half":2,"nick":null})");
+  auto v = Validate(c, *r, ValidationMode::kCreate, "", {kNow});
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->empty());
+  // Present fields, even null, are kept.
+  r = ApplyDefaults(c, Doc(R"({"role": null})"), {kNow});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Json(*r).rfind(R"({"role":null,"tags")", 0), 0u) << Json(*r);
+}
+
+TEST(ApplyDefaults, LeavesDocumentsAloneWithoutDefaults) {
+  const CollectionSchema c = One(R"({"fields": {"a": "int"}})");
+  const std::string d = Doc(R"({"b": 1})");
+  auto r = ApplyDefaults(c, d, {kNow});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, d);
+}
+
+}  // namespace
+}  // namespace daas::schema
