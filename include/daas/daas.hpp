@@ -131,6 +131,21 @@ class Collection {
                       const std::function<bool(DocId, std::string_view)>& fn) const = 0;
 
   virtual Result<CollectionStats> Stats() const = 0;
+
+  // Gives the collection a schema (docs/schema.md): `schema_json` is one collection's definition,
+  // e.g. {"version": 1, "fields": {"age": {"type": "int", "min": 0}}}. From then on every insert,
+  // replace and patch is checked against it at commit, an insert gets the schema's defaults first,
+  // and a write that breaks it fails with SchemaViolation naming the collection, the document and
+  // every violation (a batch applies nothing). Setting a schema first checks every stored document
+  // against it, holding off writers to this collection (readers go on): if any breaks it, nothing
+  // changes and the error lists the first ones. A later schema must have a higher version. Changes
+  // that rewrite stored documents (a new field with a default, a rename, a conversion) are not
+  // supported yet. An empty `schema_json` removes the schema. The schema is durable once this
+  // returns. Errors: InvalidArgument (a bad definition, naming its JSON path, or a version not
+  // above the current one), SchemaViolation, NotSupported, NotFound (dropped), IOError.
+  virtual Status SetSchema(std::string_view schema_json) = 0;
+  // The schema's canonical JSON, or "" when the collection has none.
+  virtual std::string GetSchema() const = 0;
 };
 
 struct DatabaseStats {

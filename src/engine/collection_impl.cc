@@ -280,6 +280,28 @@ Status CollectionImpl::Find(std::string_view filter,
   return error;
 }
 
+Status CollectionImpl::SetSchema(std::string_view schema_json) {
+  return db_->SetSchema(this, schema_json);
+}
+
+std::string CollectionImpl::GetSchema() const {
+  core::MutexLock l(&schema_mu_);
+  return schema_json_;
+}
+
+CollectionImpl::SchemaSnapshot CollectionImpl::schema() const {
+  core::MutexLock l(&schema_mu_);
+  return {schema_, schema_generation_};
+}
+
+void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema,
+                                   std::string json) {
+  core::MutexLock l(&schema_mu_);
+  schema_ = std::move(schema);
+  schema_json_ = std::move(json);
+  ++schema_generation_;
+}
+
 Result<CollectionStats> CollectionImpl::Stats() const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   CollectionStats st;

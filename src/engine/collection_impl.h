@@ -6,12 +6,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/mutex.h"
 #include "daas/daas.hpp"
+#include "schema/schema.h"
 #include "storage/shard.h"
 
 namespace daas::engine {
@@ -45,6 +47,20 @@ class CollectionImpl final : public Collection {
   Status Find(std::string_view filter,
               const std::function<bool(DocId, std::string_view)>& fn) const override;
   Result<CollectionStats> Stats() const override;
+  Status SetSchema(std::string_view schema_json) override;
+  std::string GetSchema() const override DAAS_EXCLUDES(schema_mu_);
+
+  // The schema writes are checked against, and its generation (+1 on every change). A commit
+  // checks under its shard locks that the generation it validated with is still current.
+  struct SchemaSnapshot {
+    std::shared_ptr<const schema::CollectionSchema> schema;  // null: schemaless
+    uint64_t generation = 0;
+  };
+  SchemaSnapshot schema() const DAAS_EXCLUDES(schema_mu_);
+  // Installs `schema` (null: none) with its canonical JSON. Callers: DatabaseImpl::SetSchema and
+  // Load.
+  void InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema, std::string json)
+      DAAS_EXCLUDES(schema_mu_);
 
   uint32_t id() const { return id_; }
   DatabaseImpl* db() const { return db_; }
@@ -108,6 +124,11 @@ class CollectionImpl final : public Collection {
   DatabaseImpl* const db_;
   const uint32_t id_;
   std::atomic<bool> dropped_{false};
+
+  mutable core::Mutex schema_mu_;
+  std::shared_ptr<const schema::CollectionSchema> schema_ DAAS_GUARDED_BY(schema_mu_);
+  std::string schema_json_ DAAS_GUARDED_BY(schema_mu_);
+  uint64_t schema_generation_ DAAS_GUARDED_BY(schema_mu_) = 0;
 
   mutable core::Mutex name_mu_;
   std::string name_ DAAS_GUARDED_BY(name_mu_);

@@ -1,6 +1,7 @@
 #include "engine/database_impl.h"
 
 #include <algorithm>
+#include <deque>
 #include <unordered_set>
 
 #include "core/status_macros.h"
@@ -8,6 +9,9 @@
 #include "doc/merge_patch.h"
 #include "doc/msgpack_reader.h"
 #include "engine/shard_lock_set.h"
+#include "expr/evaluator.h"
+#include "schema/migrate.h"
+#include "schema/validate.h"
 #include "storage/check.h"
 #include "storage/shard_file.h"
 #include "storage/wal/commit_record.h"
@@ -74,6 +78,64 @@ std::string OpContext(size_t index, size_t count, const PendingOp& op) {
   if (!op.id.is_null()) out += ", document '" + op.id.ToString() + "'";
   return out;
 }
+
+// The schemas a commit checks its writes against: one snapshot and Validator per collection,
+// taken at the collection's first operation, and confirmed still current under the shard locks.
+class SchemaChecks {
+ public:
+  const schema::ValidationContext context{expr::SystemNowMicros()};
+
+  // The validator for `coll`'s schema, or null when it has none.
+  schema::Validator* For(CollectionImpl* coll) {
+    Entry& e = EntryOf(coll);
+    return e.validator.get();
+  }
+  const schema::CollectionSchema* Schema(CollectionImpl* coll) {
+    return EntryOf(coll).snapshot.schema.get();
+  }
+  // SchemaViolation naming the collection, the document (when it has an ID yet) and every
+  // violation of `document` (replacing `previous` when not empty).
+  Status Check(schema::Validator* v, CollectionImpl* coll, DocId id, std::string_view document,
+               std::string_view previous) {
+    violations_.clear();
+    const auto mode =
+        previous.empty() ? schema::ValidationMode::kCreate : schema::ValidationMode::kUpdate;
+    DAAS_ASSIGN_OR_RETURN(size_t found, v->Validate(document, mode, previous, &violations_));
+    if (found == 0) return Status::OK();
+    return schema::ViolationStatus(coll->name(), id.is_null() ? std::string() : id.ToString(),
+                                   violations_);
+  }
+  // Conflict when a collection's schema changed since its snapshot. Call under the shard locks.
+  Status StillCurrent() const {
+    for (const Entry& e : entries_) {
+      if (e.coll->schema().generation != e.snapshot.generation) {
+        return Status::Conflict("the schema of " + e.coll->Describe() +
+                                " changed during the write; retry it");
+      }
+    }
+    return Status::OK();
+  }
+
+ private:
+  struct Entry {
+    CollectionImpl* coll;
+    CollectionImpl::SchemaSnapshot snapshot;
+    std::unique_ptr<schema::Validator> validator;
+  };
+  Entry& EntryOf(CollectionImpl* coll) {
+    for (Entry& e : entries_) {
+      if (e.coll == coll) return e;
+    }
+    Entry e{coll, coll->schema(), nullptr};
+    if (e.snapshot.schema != nullptr) {
+      e.validator = std::make_unique<schema::Validator>(*e.snapshot.schema, context);
+    }
+    entries_.push_back(std::move(e));
+    return entries_.back();
+  }
+  std::vector<Entry> entries_;
+  std::vector<schema::Violation> violations_;
+};
 
 // What a commit did to one slot, to undo it if a later operation fails.
 struct Undo {
@@ -187,6 +249,20 @@ Status DatabaseImpl::Load() {
     by_name_[mc.name] = coll.get();
     by_id[mc.id] = coll.get();
     collections_.push_back(std::move(coll));
+  }
+  // Schemas last: a ref field may name any collection.
+  std::vector<std::string> names;
+  for (const auto& [name, coll] : by_name_) names.push_back(name);
+  for (const storage::ManifestCollection& mc : m.collections) {
+    if (mc.schema.empty()) continue;
+    Result<schema::CollectionSchema> parsed =
+        schema::ParseCollectionSchema(mc.name, mc.schema, names);
+    if (!parsed.ok()) {
+      return Status::Corruption("MANIFEST: the schema of collection '" + mc.name +
+                                "' does not parse: " + std::string(parsed.status().message()));
+    }
+    by_name_.at(mc.name)->InstallSchema(
+        std::make_shared<const schema::CollectionSchema>(std::move(*parsed)), mc.schema);
   }
   DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
   DAAS_RETURN_IF_ERROR(RecoverLog(by_id, &created));
@@ -578,6 +654,79 @@ Status DatabaseImpl::DropCollection(std::string_view name) {
   return Status::OK();
 }
 
+Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_json) {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  DAAS_RETURN_IF_ERROR(StickyError());
+  const std::string name = coll->name();
+  std::shared_ptr<const schema::CollectionSchema> parsed;
+  std::string canonical;
+  if (!schema_json.empty()) {
+    Result<schema::CollectionSchema> p =
+        schema::ParseCollectionSchema(name, schema_json, ListCollections());
+    if (!p.ok()) return p.status().WithContext("schema of collection '" + name + "'");
+    canonical = schema::SerializeCollection(*p);
+    parsed = std::make_shared<const schema::CollectionSchema>(std::move(*p));
+  }
+  const CollectionImpl::SchemaSnapshot old = coll->schema();
+  const std::string old_json = coll->GetSchema();
+  if (parsed != nullptr && old.schema != nullptr) {
+    if (parsed->version <= old.schema->version) {
+      return Status::InvalidArgument(
+          "schema of collection '" + name + "': version " + std::to_string(parsed->version) +
+          " must be above the current " + std::to_string(old.schema->version));
+    }
+    DAAS_ASSIGN_OR_RETURN(schema::SchemaDiff diff, schema::DiffSchemas(*old.schema, *parsed));
+    if (diff.rewrites_documents) {
+      return Status::NotSupported("schema of collection '" + name +
+                                  "': changes that rewrite stored documents (new fields with "
+                                  "defaults, renames, conversions) are not supported yet");
+    }
+  }
+  core::MutexLock cp(&checkpoint_mu_);
+  if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
+  std::vector<storage::Shard*> shards = coll->Shards();
+  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
+  {
+    // Shared locks: readers go on, writers to these shards wait. A writer that reaches a shard
+    // made meanwhile sees the new schema generation under its locks and fails with Conflict.
+    ShardLockSet locks(shards, ShardLockSet::Mode::kShared);
+    if (parsed != nullptr) {
+      const schema::ValidationContext context{expr::SystemNowMicros()};
+      schema::Validator validator(*parsed, context);
+      std::vector<schema::Violation> violations;
+      std::string report;
+      size_t bad = 0;
+      Status error;
+      for (const storage::Shard* shard : locks.shards()) {
+        shard->ForEach([&](DocId id, std::string_view document) {
+          violations.clear();
+          Result<size_t> n =
+              validator.Validate(document, schema::ValidationMode::kCreate, {}, &violations);
+          if (!n.ok()) {
+            error = n.status();
+            return false;
+          }
+          if (*n != 0 && ++bad <= 3) {
+            report += "; " + schema::ViolationStatus(name, id.ToString(), violations).ToString();
+          }
+          return true;
+        });
+        if (!error.ok()) return error;
+      }
+      if (bad != 0) {
+        return Status::SchemaViolation(std::to_string(bad) + " stored document(s) of collection '" +
+                                       name + "' break the new schema, nothing changed" + report);
+      }
+    }
+    coll->InstallSchema(parsed, canonical);
+  }
+  if (Status s = CommitCatalogChange(); !s.ok()) {
+    coll->InstallSchema(old.schema, old_json);
+    return s;
+  }
+  return Status::OK();
+}
+
 // ---- writes ----
 
 Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted,
@@ -604,11 +753,16 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
   if (n == 0) return Status::OK();
 
   // 1. Check every input before touching anything: documents are well-formed and within limits,
-  //    and IDs name a shard of their collection.
+  //    IDs name a shard of their collection, and inserts (with their defaults) fit the schema.
   std::vector<storage::Shard*> op_shards(n, nullptr);  // each op's shard; inserts' after step 2
+  // The document each insert or replace stores: the caller's, or an insert's with its defaults.
+  std::vector<std::string_view> documents(n);
+  std::deque<std::string> with_defaults;
+  SchemaChecks checks;
   size_t insert_count = 0;
   for (size_t i = 0; i < n; ++i) {
     const PendingOp& op = ops[i];
+    documents[i] = op.document;
     if (op.type == WriteBatch::OpType::kInsert) {
       ++insert_count;
     } else {
@@ -623,6 +777,18 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     if (op.type != WriteBatch::OpType::kDelete) {
       if (Status s = doc::ValidateDocument(op.document, options_.limits); !s.ok()) {
         return s.WithContext(OpContext(i, n, op));
+      }
+    }
+    if (op.type == WriteBatch::OpType::kInsert) {
+      schema::Validator* v = checks.For(op.collection);
+      if (v != nullptr) {
+        Result<std::string> filled =
+            schema::ApplyDefaults(*checks.Schema(op.collection), op.document, checks.context);
+        if (!filled.ok()) return filled.status().WithContext(OpContext(i, n, op));
+        documents[i] = with_defaults.emplace_back(std::move(*filled));
+        if (Status s = checks.Check(v, op.collection, DocId(), documents[i], {}); !s.ok()) {
+          return s.WithContext(n > 1 ? OpContext(i, n, op) : std::string());
+        }
       }
     }
   }
@@ -670,6 +836,8 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     ShardLockSet locks(op_shards, ShardLockSet::Mode::kExclusive);
     size_t next_reservation = 0;
     std::string patched;
+    // A schema set since step 1 was not checked against: this commit must not apply.
+    failure = checks.StillCurrent();
     for (size_t i = 0; i < n && failure.ok(); ++i) {
       const PendingOp& op = ops[i];
       if (op.collection->dropped()) {
@@ -678,9 +846,9 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
       }
       if (op.type == WriteBatch::OpType::kInsert) {
         const Reservation& r = reserved[next_reservation++];
-        undo.push_back(Undo{r.shard, r.slot, r.shard->Put(r.slot, r.salt, op.document)});
+        undo.push_back(Undo{r.shard, r.slot, r.shard->Put(r.slot, r.salt, documents[i])});
         if (logged)
-          record.Put(op.collection->id(), DocId(r.salt, r.shard->id(), r.slot), op.document);
+          record.Put(op.collection->id(), DocId(r.salt, r.shard->id(), r.slot), documents[i]);
         DAAS_CHECK(undo.back().old.empty());  // reserved slots are empty
         continue;
       }
@@ -690,8 +858,17 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
         failure = Status::NotFound(OpContext(i, n, op) + ": document not found");
         break;
       }
+      // An update is checked against the schema with the document it replaces (readonly fields).
+      auto check_update = [&](std::string_view updated) {
+        schema::Validator* v = checks.For(op.collection);
+        if (v == nullptr) return true;
+        Status st = checks.Check(v, op.collection, op.id, updated, current);
+        if (!st.ok()) failure = n > 1 ? st.WithContext(OpContext(i, n, op)) : st;
+        return st.ok();
+      };
       switch (op.type) {
         case WriteBatch::OpType::kReplace:
+          if (!check_update(op.document)) break;
           undo.push_back(
               Undo{shard, op.id.slot(), shard->Put(op.id.slot(), op.id.salt(), op.document)});
           if (logged) record.Put(op.collection->id(), op.id, op.document);
@@ -702,6 +879,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
             failure = merged.status().WithContext(OpContext(i, n, op));
             break;
           }
+          if (!check_update(*merged)) break;
           undo.push_back(
               Undo{shard, op.id.slot(), shard->Put(op.id.slot(), op.id.salt(), *merged)});
           if (logged) record.Put(op.collection->id(), op.id, *merged);
@@ -1070,7 +1248,7 @@ Status DatabaseImpl::WriteManifest(uint64_t covered_lsn) {
     for (const auto& [name, coll] : by_name_) live.push_back(coll);
   }
   for (CollectionImpl* coll : live) {
-    storage::ManifestCollection mc{coll->id(), coll->name(), {}};
+    storage::ManifestCollection mc{coll->id(), coll->name(), {}, coll->GetSchema()};
     for (storage::Shard* shard : coll->Shards()) {
       auto it = checkpointed_.find(shard->id().value);
       // A shard created since the last checkpoint is listed empty: its documents reach disk with

@@ -75,6 +75,9 @@ class DatabaseImpl final : public Database {
   // file and byte offset when the file is damaged; the shard then fails every later load the same
   // way, and the rest of the database works on. Takes no lock the caller may hold. Thread-safe.
   Status LoadShard(const CollectionImpl* coll, storage::Shard* shard) const DAAS_EXCLUDES(load_mu_);
+  // Collection::SetSchema for `coll`.
+  Status SetSchema(CollectionImpl* coll, std::string_view schema_json)
+      DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
   // Creates and publishes an empty shard for the collection. ResourceExhausted when IDs run out.
   Result<storage::Shard*> NewShard(uint32_t collection_id);
   // Aborted after Close().

@@ -35,6 +35,28 @@ TEST_F(WriteBatchTest, AppliesOperationsAcrossCollectionsTogether) {
   EXPECT_EQ(GetJson(l_, ids[0]), R"({"from":"alice","to":"bob","amount":40})");
 }
 
+// The business rule balance >= 0 at commit: a transfer that would overdraw fails whole, naming the
+// collection, the document, the rule and the value.
+TEST_F(WriteBatchTest, SchemaViolationInABatchAppliesNothing) {
+  DocId alice = *a_->Insert(Doc(R"({"balance":100})"));
+  DocId bob = *a_->Insert(Doc(R"({"balance":0})"));
+  ASSERT_TRUE(
+      a_->SetSchema(R"({"fields":{"balance":{"type":"float","check":"balance >= 0"}}})").ok());
+  WriteBatch b;
+  b.Patch(a_, alice, Doc(R"({"balance":-50})"));
+  b.Patch(a_, bob, Doc(R"({"balance":150})"));
+  b.Insert(l_, Doc(R"({"amount":150})"));
+  Status s = db_->Write(b, nullptr);
+  ASSERT_EQ(s.code(), StatusCode::kSchemaViolation) << s.ToString();
+  for (const char* part : {"operation 0", "accounts", "balance >= 0", "-50", "validation_check"}) {
+    EXPECT_NE(s.message().find(part), std::string_view::npos) << part << " in " << s.ToString();
+  }
+  EXPECT_NE(s.message().find(alice.ToString()), std::string_view::npos) << s.ToString();
+  EXPECT_EQ(GetJson(a_, alice), R"({"balance":100})");
+  EXPECT_EQ(GetJson(a_, bob), R"({"balance":0})");
+  EXPECT_EQ(*l_->Count(), 0u);
+}
+
 TEST_F(WriteBatchTest, FailingOperationLeavesNothingApplied) {
   DocId alice = *a_->Insert(Doc(R"({"balance":100})"));
   DocId gone = *a_->Insert(Doc(R"({"balance":5})"));

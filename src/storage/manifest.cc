@@ -48,6 +48,8 @@ std::string EncodeManifest(const Manifest& m) {
       core::AppendLittle<uint64_t>(&out, s.lsn);
       core::AppendLittle<uint32_t>(&out, s.record_count);
     }
+    core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(c.schema.size()));
+    out += c.schema;
   }
   core::PutLittle<uint32_t>(out.data() + 12, static_cast<uint32_t>(out.size() - kFixedHeader));
   core::AppendLittle<uint64_t>(&out, core::Checksum64(out, kManifestSeed));
@@ -104,6 +106,14 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
                        "shards of collection '" + c.name + "' are not in ascending order");
       }
       c.shards.push_back(s);
+    }
+    if (version >= 2) {
+      const uint32_t schema_size = b.Read<uint32_t>();
+      if (!b.ok() || schema_size > b.remaining()) {
+        return Corrupt(kFixedHeader + b.offset(),
+                       "schema of collection '" + c.name + "' is truncated");
+      }
+      c.schema = std::string(b.ReadBytes(schema_size));
     }
     m.collections.push_back(std::move(c));
   }

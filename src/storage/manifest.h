@@ -36,6 +36,9 @@ struct ManifestCollection {
   uint32_t id = 0;
   std::string name;
   std::vector<ManifestShard> shards;  // ascending id
+  // The collection's schema as its canonical JSON (docs/schema.md); empty when it has none.
+  // Opaque here: the engine parses it (version 2; none in version 1).
+  std::string schema;
 };
 
 struct Manifest {

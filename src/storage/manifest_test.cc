@@ -11,8 +11,10 @@ Manifest Sample() {
   m.next_collection_id = 4;
   m.next_shard_id = 12;
   m.next_file_number = 30;
-  m.collections.push_back({1, "users", {{ShardId{1}, 20, 5, 65536}, {ShardId{7}, 0, 0, 0}}});
-  m.collections.push_back({3, "orders", {}});
+  m.covered_lsn = 77;
+  m.collections.push_back(
+      {1, "users", {{ShardId{1}, 20, 5, 65536}, {ShardId{7}, 0, 0, 0}}, R"({"version":1})"});
+  m.collections.push_back({3, "orders", {}, ""});
   return m;
 }
 
@@ -30,6 +32,9 @@ TEST(Manifest, RoundTrips) {
   EXPECT_EQ(m->collections[0].shards[0].record_count, 65536u);
   EXPECT_EQ(m->collections[0].shards[1].id.value, 7u);
   EXPECT_EQ(m->collections[1].name, "orders");
+  EXPECT_EQ(m->covered_lsn, 77u);
+  EXPECT_EQ(m->collections[0].schema, R"({"version":1})");
+  EXPECT_EQ(m->collections[1].schema, "");
 }
 
 TEST(Manifest, EveryFlippedByteAndTruncationIsCorruption) {

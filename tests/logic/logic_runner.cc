@@ -23,7 +23,8 @@
 //
 // Operations: create C | drop C | rename A B | insert C <json> [as $name] | replace C $name <json>
 // | patch C $name <json> | delete C $name | get C $name | find C <filter> (runs the filter, for its
-// status). `$name` stands for the ID an earlier insert bound to it. Exit status 0 when every record
+// status) | schema C [<json>] (sets the collection's schema, docs/schema.md; none removes it).
+// `$name` stands for the ID an earlier insert bound to it. Exit status 0 when every record
 // holds, 1 otherwise (each failure printed with its file and line), 2 for an unreadable or
 // malformed file.
 #include <unistd.h>
@@ -183,6 +184,11 @@ class Runner {
     if (op == "create" && w.size() == 2) return db_->CreateCollection(w[1]).status();
     if (op == "drop" && w.size() == 2) return db_->DropCollection(w[1]);
     if (op == "rename" && w.size() == 3) return db_->RenameCollection(w[1], w[2]);
+    if (op == "schema" && (w.size() == 2 || w.size() == 3)) {
+      auto c = coll();
+      if (!c.ok()) return c.status();
+      return (*c)->SetSchema(w.size() == 3 ? w[2] : "");
+    }
     if (op == "find" && w.size() == 3) {
       auto c = coll();
       if (!c.ok()) return c.status();
