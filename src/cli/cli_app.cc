@@ -225,6 +225,21 @@ void DefineCli(CLI::App& app, Invocation& v) {
              "log before and after.\n\n"
              "Example:\n  daas compact --dir ./data");
 
+  CLI::App* schema_cmd = AddCommand(
+      app, commands, Command::kSchema, "Apply a schema file, or print the schemas",
+      "With FILE (a daas.schema.json, docs/schema.md): creates the collections it names that\n"
+      "are missing, then gives each its schema. Every stored document is checked against the\n"
+      "new schema first; if one breaks it, that collection's schema stays as it was and the\n"
+      "error lists the first documents that break it. A changed schema needs a higher\n"
+      "version. Without FILE: prints every collection's schema as a schema file.\n\n"
+      "Examples:\n  daas schema daas.schema.json\n  daas schema > daas.schema.json");
+  schema_cmd->add_option("FILE", args.file, "schema file; \"-\" reads standard input");
+
+  AddCommand(app, commands, Command::kTypes, "Print TypeScript declarations for the schemas",
+             "One record, create and update type per collection with a schema, and ref types,\n"
+             "so a Bun or web app gets compile-time checking (docs/schema.md, \"TypeScript\").\n\n"
+             "Example:\n  daas types > src/daas-types.ts");
+
   CLI::App* restore = AddCommand(
       app, commands, Command::kRestore, "Copy a backup into the database directory",
       "Checks every file of BACKUP_DIR (as `daas check` does), then copies it into DIR, which\n"

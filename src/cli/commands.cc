@@ -19,6 +19,8 @@
 #include "core/status_macros.h"
 #include "doc/json.h"
 #include "env/env.h"
+#include "schema/schema.h"
+#include "schema/typescript.h"
 #include "storage/check.h"
 
 namespace daas::cli {
@@ -453,13 +455,65 @@ std::string_view CommandName(Command command) {
       return "restore";
     case Command::kCompact:
       return "compact";
+    case Command::kSchema:
+      return "schema";
+    case Command::kTypes:
+      return "types";
   }
   return "?";
 }
 
 bool CommandCreatesDatabase(Command command) {
-  return command == Command::kInsert || command == Command::kImport || command == Command::kCreate;
+  return command == Command::kInsert || command == Command::kImport ||
+         command == Command::kCreate || command == Command::kSchema;
 }
+
+namespace {
+
+// Every collection's schema, parsed (collections without one are left out).
+Result<schema::Schema> CurrentSchemas(Database& db) {
+  const std::vector<std::string> names = db.ListCollections();
+  schema::Schema all;
+  for (const std::string& name : names) {
+    DAAS_ASSIGN_OR_RETURN(Collection * c, db.GetCollection(name));
+    const std::string json = c->GetSchema();
+    if (json.empty()) continue;
+    DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema parsed,
+                          schema::ParseCollectionSchema(name, json, names));
+    all.collections.push_back(std::move(parsed));
+  }
+  return all;
+}
+
+// `daas schema FILE`: creates the file's collections that are missing, then sets each schema.
+// Without FILE: prints the schemas as a schema file.
+Status SchemaCommand(Database& db, const CommandArgs& args, std::ostream& out) {
+  if (args.file.empty()) {
+    DAAS_ASSIGN_OR_RETURN(schema::Schema all, CurrentSchemas(db));
+    out << schema::SerializeSchema(all) << '\n';
+    return Status::OK();
+  }
+  DAAS_ASSIGN_OR_RETURN(InputBuffer input, InputBuffer::Read(args.file, args.in));
+  const std::string source = args.file == "-" ? "<stdin>" : args.file;
+  Result<schema::Schema> file = schema::ParseSchemaFile(input.bytes());
+  if (!file.ok()) return file.status().WithContext(source);
+  for (const schema::CollectionSchema& c : file->collections) {
+    if (!db.GetCollection(c.name).ok()) DAAS_RETURN_IF_ERROR(db.CreateCollection(c.name).status());
+  }
+  for (const schema::CollectionSchema& c : file->collections) {
+    DAAS_ASSIGN_OR_RETURN(Collection * coll, db.GetCollection(c.name));
+    const std::string json = schema::SerializeCollection(c);
+    if (coll->GetSchema() == json) {
+      out << c.name << ": unchanged (version " << c.version << ")\n";
+      continue;
+    }
+    DAAS_RETURN_IF_ERROR(coll->SetSchema(json));
+    out << c.name << ": schema version " << c.version << " applied\n";
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Status RunCommand(Command command, Database& db, const CommandArgs& args, std::ostream& out,
                   std::ostream& err) {
@@ -502,6 +556,13 @@ Status RunCommand(Command command, Database& db, const CommandArgs& args, std::o
       DAAS_RETURN_IF_ERROR(db.Compact());
       DAAS_ASSIGN_OR_RETURN(uint64_t after, disk());
       out << "compacted: shard files and log " << before << " -> " << after << " bytes\n";
+      return Status::OK();
+    }
+    case Command::kSchema:
+      return SchemaCommand(db, args, out);
+    case Command::kTypes: {
+      DAAS_ASSIGN_OR_RETURN(schema::Schema all, CurrentSchemas(db));
+      out << schema::GenerateTypeScript(all);
       return Status::OK();
     }
     case Command::kCheck:

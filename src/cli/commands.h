@@ -34,6 +34,8 @@ enum class Command {
   kBackup,   // write a consistent copy of the open database into `target`
   kRestore,  // copy the backup in `target` into the database directory (not RunCommand)
   kCompact,  // give space back (Database::Compact) and print the disk use before and after
+  kSchema,   // apply the schema file `file` (creating its collections), or print the schemas
+  kTypes,    // print TypeScript declarations for every collection with a schema
 };
 
 inline constexpr size_t kDefaultImportBatchSize = 10'000;
@@ -44,7 +46,7 @@ struct CommandArgs {
   std::string target;     // rename: the new name
   std::string id;         // get, replace, patch, delete: the document ID in text form
   std::string json;       // insert, replace, patch: a JSON object, or "-" to read it from `in`
-  std::string file;       // import: a path, or "-" for `in`
+  std::string file;       // import, schema: a path, or "-" for `in`
   bool with_ids = false;  // export: {"id":...,"document":...} per line
   size_t batch_size = kDefaultImportBatchSize;       // import: documents per atomic InsertMany
   bool progress = false;                             // import: redraw a progress line on `err`

@@ -62,11 +62,11 @@ matches() {
 
 # ---- help and version ----
 ok "help" --help
-for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore compact; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore compact schema types; do
   [[ "$OUT" == *"  $cmd "* ]] && pass || fail "help lists $cmd"
 done
 [[ "$OUT" == *"--dir"* && "$OUT" == *"Exit status"* ]] && pass || fail "help names --dir and exit codes"
-for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore compact; do
+for cmd in stats list create drop rename count insert get replace patch delete import export check backup restore compact schema types; do
   ok "$cmd --help" "$cmd" --help
   [[ "$OUT" == *"Example"* && "$OUT" == *"daas $cmd"* ]] && pass || fail "$cmd --help has an example"
 done
@@ -191,6 +191,25 @@ matches "import summary" "$OUT" "^imported 20000 documents into 'big' in [0-9]+\
 same "no progress line when stderr is not a terminal" "$ERR" ""
 ok "count imported" count big --dir "$D"
 same "imported count" "$OUT" 20000
+
+# ---- schema and types ----
+S="$TMP/schemadb"
+printf '%s\n' '{"collections": {"people": {"version": 1, "fields": {"name": {"type": "string", "required": true}, "age": {"type": "int", "min": 0, "default": 1}}}}}' >"$TMP/daas.schema.json"
+ok "schema apply" --dir "$S" schema "$TMP/daas.schema.json"
+same "schema apply output" "$OUT" "people: schema version 1 applied"
+ok "schema apply again" --dir "$S" schema "$TMP/daas.schema.json"
+same "schema unchanged" "$OUT" "people: unchanged (version 1)"
+ok "insert under a schema" --dir "$S" insert people '{"name":"ann"}'
+ok "defaults applied" --dir "$S" export people
+same "exported with default" "$OUT" '{"name":"ann","age":1}'
+fails "insert breaking the schema" 1 "schema_violation (5)" --dir "$S" insert people '{"age":-1}'
+[[ "$ERR" == *"validation_required"* && "$ERR" == *"validation_min"* ]] && pass || fail "both violations named: $ERR"
+ok "schema print" --dir "$S" schema
+matches "schema printed" "$OUT" '^\{"collections":\{"people":\{"version":1,'
+ok "types" --dir "$S" types
+[[ "$OUT" == *"export interface PeopleRecord"* && "$OUT" == *"export interface PeopleCreate"* ]] && pass || fail "types output: $OUT"
+printf '%s\n' '{"collections": {"x": {"fields": {"a": {"type": "nope"}}}}}' >"$TMP/bad.schema.json"
+fails "bad schema file" 1 "collections.x.fields.a.type" --dir "$S" schema "$TMP/bad.schema.json"
 
 # ---- compact (the space it gives back is tested in the engine's tests) ----
 ok "compact" --dir "$D" compact
