@@ -97,6 +97,12 @@ DAAS_EXPORT int daas_last_error_code(void);
  * the next daas_ call on the same thread. Never fails; never NULL. */
 DAAS_EXPORT const char* daas_last_error_message(void);
 
+/* Machine-readable details of this thread's last error, as NUL-terminated JSON, or "" when it has
+ * none. For DAAS_SCHEMA_VIOLATION: the document's violations in PocketBase's error `data` shape,
+ * {"field": {"code": "validation_min", "message": "..."}, ...} (a rule over the whole document
+ * under "@document"). Valid until the next daas_ call on this thread. */
+DAAS_EXPORT const char* daas_last_error_detail(void);
+
 /* The stable snake_case name of a status code: "ok", "invalid_argument", "not_found", ... and
  * "unknown" for a number that is no code. Static storage; never NULL. Does not touch the last
  * error. */
@@ -285,6 +291,23 @@ DAAS_EXPORT int daas_collection_scan(daas_collection* coll, daas_doc_fn fn, void
  * (dropped), DAAS_RESOURCE_EXHAUSTED (an expression limit). Thread-safe. */
 DAAS_EXPORT int daas_collection_find(daas_collection* coll, const char* filter, size_t filter_len,
                                      daas_doc_fn fn, void* ctx);
+
+/* Gives the collection a schema: schema_json is one collection's definition from a schema file
+ * (docs/schema.md), e.g. {"version":1,"fields":{"age":{"type":"int","min":0}}}; length 0 removes
+ * the schema. Every stored document is checked first; writes are checked from then on, and a
+ * violating write fails with DAAS_SCHEMA_VIOLATION whose daas_last_error_detail() lists every
+ * violation. Errors: DAAS_INVALID_ARGUMENT (a bad definition, naming its JSON path; a version not
+ * above the current one), DAAS_SCHEMA_VIOLATION (stored documents break it; nothing changed),
+ * DAAS_NOT_SUPPORTED (a change that rewrites stored documents), DAAS_NOT_FOUND (dropped),
+ * DAAS_IO_ERROR. Thread-safe. */
+DAAS_EXPORT int daas_collection_set_schema(daas_collection* coll, const char* schema_json,
+                                           size_t len);
+
+/* The schema's canonical JSON into buf (buffer protocol, NUL-terminated; *len excludes the NUL);
+ * "" when the collection has none. Errors: DAAS_INVALID_ARGUMENT, DAAS_RESOURCE_EXHAUSTED (cap too
+ * small: *len says how much is needed). */
+DAAS_EXPORT int daas_collection_get_schema(daas_collection* coll, char* buf, size_t cap,
+                                           size_t* len);
 
 /* ---- Batches: several writes, across collections of one database, applied atomically ---- */
 

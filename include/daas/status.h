@@ -74,9 +74,17 @@ class [[nodiscard]] Status {
   std::string_view message() const noexcept {
     return state_ ? std::string_view(state_->message) : std::string_view();
   }
+  // Machine-readable details, as JSON, for errors that have them: for SchemaViolation, the
+  // document's violations in PocketBase's error `data` shape, {"field": {"code", "message"}}.
+  // Empty otherwise.
+  std::string_view detail() const noexcept {
+    return state_ ? std::string_view(state_->detail) : std::string_view();
+  }
+  // The same status with `detail` set; OK stays OK.
+  Status WithDetail(std::string_view detail) const;
   // "not_found: no document ..." or "ok".
   std::string ToString() const;
-  // The same code with "context: " put before the message; OK stays OK.
+  // The same code and detail with "context: " put before the message; OK stays OK.
   Status WithContext(std::string_view context) const;
   // Marks a status as deliberately dropped; say why in a comment at the call.
   void IgnoreError() const noexcept {}
@@ -85,6 +93,7 @@ class [[nodiscard]] Status {
   struct State {
     StatusCode code;
     std::string message;
+    std::string detail;
   };
   std::unique_ptr<State> state_;
 };

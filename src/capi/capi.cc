@@ -73,6 +73,7 @@ constexpr size_t kOptionsMaxSize = 4096;
 struct LastError {
   int code = DAAS_OK;
   std::string message;  // "" when code is DAAS_OK
+  std::string detail;   // Status::detail(); "" when it has none
 };
 
 LastError& ThreadError() {
@@ -84,6 +85,7 @@ void ClearError() {
   LastError& e = ThreadError();
   e.code = DAAS_OK;
   e.message.clear();  // keeps the capacity: no allocation on the success path
+  e.detail.clear();
 }
 
 int SetError(StatusCode code, std::string_view message) {
@@ -95,7 +97,9 @@ int SetError(StatusCode code, std::string_view message) {
 
 int SetError(const Status& s) {
   if (s.ok()) return DAAS_OK;
-  return SetError(s.code(), s.message());
+  SetError(s.code(), s.message());
+  ThreadError().detail.assign(s.detail());
+  return static_cast<int>(s.code());
 }
 
 [[noreturn]] void OutOfMemory() {
@@ -304,6 +308,8 @@ Status BatchAppend(daas_batch* batch, daas::WriteBatch::OpType type, daas_collec
 extern "C" int daas_last_error_code(void) { return ThreadError().code; }
 
 extern "C" const char* daas_last_error_message(void) { return ThreadError().message.c_str(); }
+
+extern "C" const char* daas_last_error_detail(void) { return ThreadError().detail.c_str(); }
 
 extern "C" const char* daas_status_name(int code) {
   if (code < DAAS_OK || code > DAAS_INTERNAL) return "unknown";
@@ -592,6 +598,25 @@ extern "C" int daas_collection_find(daas_collection* coll, const char* filter, s
         }));
     ClearError();  // as in daas_collection_scan
     return Status::OK();
+  });
+}
+
+extern "C" int daas_collection_set_schema(daas_collection* coll, const char* schema_json,
+                                          size_t len) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    if (schema_json == nullptr && len > 0) return NullArg("schema_json");
+    return AsCollection(coll)->SetSchema(
+        std::string_view(schema_json == nullptr ? "" : schema_json, len));
+  });
+}
+
+extern "C" int daas_collection_get_schema(daas_collection* coll, char* buf, size_t cap,
+                                          size_t* len) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    if (coll == nullptr) return NullArg("coll");
+    return CopyOut(AsCollection(coll)->GetSchema(), true, buf, cap, len);
   });
 }
 

@@ -39,7 +39,9 @@ const char* StatusCodeName(StatusCode code) noexcept {
 }
 
 Status::Status(StatusCode code, std::string_view message) {
-  if (code != StatusCode::kOk) state_ = std::make_unique<State>(State{code, std::string(message)});
+  if (code != StatusCode::kOk) {
+    state_ = std::make_unique<State>(State{code, std::string(message), std::string()});
+  }
 }
 
 Status::Status(const Status& other)
@@ -63,7 +65,15 @@ Status Status::WithContext(std::string_view context) const {
   std::string msg(context);
   msg += ": ";
   msg += state_->message;
-  return Status(state_->code, msg);
+  Status out(state_->code, msg);
+  out.state_->detail = state_->detail;
+  return out;
+}
+
+Status Status::WithDetail(std::string_view detail) const {
+  Status out(*this);
+  if (out.state_) out.state_->detail = std::string(detail);
+  return out;
 }
 
 }  // namespace daas

@@ -22,6 +22,18 @@ TEST(Status, CarriesCodeAndMessageThroughCopies) {
   EXPECT_EQ(s.WithContext("get users").message(), "get users: no document x");
 }
 
+TEST(Status, DetailTravelsThroughContextAndCopies) {
+  const Status s = Status::SchemaViolation("bad").WithDetail(R"({"a":{"code":"x"}})");
+  const Status wrapped = s.WithContext("collection 'c'");
+  EXPECT_EQ(wrapped.message(), "collection 'c': bad");
+  EXPECT_EQ(wrapped.detail(), R"({"a":{"code":"x"}})");
+  Status copy = wrapped;
+  EXPECT_EQ(copy.detail(), wrapped.detail());
+  EXPECT_EQ(Status::NotFound("x").detail(), "");
+  EXPECT_TRUE(Status::OK().WithDetail("{}").ok());
+  EXPECT_EQ(Status::OK().detail(), "");
+}
+
 TEST(Status, CodeNumbersAreStable) {
   // These numbers are part of the C ABI and the HTTP mapping: this test fails if one moves.
   EXPECT_EQ(static_cast<int>(StatusCode::kInvalidArgument), 1);

@@ -556,7 +556,7 @@ Status ViolationStatus(std::string_view collection, std::string_view document_id
     m += (v.path.empty() ? std::string("@document") : v.path) + ": " + ViolationCodeName(v.code) +
          ": " + v.message;
   }
-  return Status::SchemaViolation(m);
+  return Status::SchemaViolation(m).WithDetail(ViolationsToJson(violations));
 }
 
 // ---------------------------------------------------------------------------------------------

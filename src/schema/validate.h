@@ -99,7 +99,8 @@ std::string ViolationsToJson(const std::vector<Violation>& violations);
 
 // A SchemaViolation status naming the collection, the document and every violation:
 // "collection 'users', document 'AbC...': 2 violations: age: validation_min: ...; name: ...".
-// `document_id` may be empty (a document not yet inserted). Requires: !violations.empty().
+// `document_id` may be empty (a document not yet inserted). Its detail() is ViolationsToJson.
+// Requires: !violations.empty().
 Status ViolationStatus(std::string_view collection, std::string_view document_id,
                        const std::vector<Violation>& violations);
 

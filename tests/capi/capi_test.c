@@ -428,6 +428,32 @@ static void TestDocuments(void) {
   CHECK_RC(daas_collection_find(c, S("true"), NULL, NULL), DAAS_INVALID_ARGUMENT);
   CHECK_RC(daas_collection_find(NULL, S("true"), CountDoc, &none), DAAS_INVALID_ARGUMENT);
 
+  /* Schema: enforced at commit, violations as structured detail. */
+  CHECK_RC(daas_collection_set_schema(c, S("{\"fields\": {\"a\": \"string\"}}")),
+           DAAS_SCHEMA_VIOLATION); /* stored documents have a = 3 */
+  CHECK(strstr(daas_last_error_message(), "break the new schema") != NULL);
+  CHECK_RC(daas_collection_set_schema(c, S("{\"fields\": {\"a\": {\"type\": \"nope\"}}}")),
+           DAAS_INVALID_ARGUMENT);
+  CHECK(strstr(daas_last_error_message(), "fields.a.type") != NULL);
+  CHECK_OK(daas_collection_set_schema(
+      c, S("{\"version\": 1, \"additionalFields\": true, \"fields\": {\"a\": {\"type\": "
+           "\"int\", \"max\": 10}}}")));
+  char schema_text[512];
+  CHECK_OK(daas_collection_get_schema(c, schema_text, sizeof schema_text, &len));
+  CHECK(strstr(schema_text, "\"max\":10") != NULL && len == strlen(schema_text));
+  CHECK_RC(daas_collection_get_schema(c, schema_text, 4, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len > 4);
+  CHECK_RC(daas_collection_insert_json(c, S("{\"a\": 11}"), &id2), DAAS_SCHEMA_VIOLATION);
+  CHECK(strstr(daas_last_error_detail(), "\"a\":{\"code\":\"validation_max\"") != NULL);
+  CHECK(strcmp(daas_last_error_detail(), "") != 0);
+  CHECK_OK(daas_collection_count(c, &n));
+  CHECK(n == 2);                                    /* nothing was inserted */
+  CHECK(strcmp(daas_last_error_detail(), "") == 0); /* cleared by the successful call */
+  CHECK_OK(daas_collection_set_schema(c, NULL, 0)); /* schemaless again */
+  CHECK_OK(daas_collection_get_schema(c, schema_text, sizeof schema_text, &len));
+  CHECK(len == 0 && schema_text[0] == '\0');
+  CHECK_RC(daas_collection_set_schema(NULL, S("{}")), DAAS_INVALID_ARGUMENT);
+
   /* Delete: then the ID finds nothing, for every operation. */
   CHECK_OK(daas_collection_delete(c, &id1));
   CHECK_RC(daas_collection_get(c, &id1, buf, sizeof buf, &len), DAAS_NOT_FOUND);
