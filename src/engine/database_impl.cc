@@ -787,7 +787,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
         if (!filled.ok()) return filled.status().WithContext(OpContext(i, n, op));
         documents[i] = with_defaults.emplace_back(std::move(*filled));
         if (Status s = checks.Check(v, op.collection, DocId(), documents[i], {}); !s.ok()) {
-          return s.WithContext(n > 1 ? OpContext(i, n, op) : std::string());
+          return n > 1 ? s.WithContext(OpContext(i, n, op)) : s;
         }
       }
     }
