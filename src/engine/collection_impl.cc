@@ -302,6 +302,15 @@ void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchem
   ++schema_generation_;
 }
 
+bool CollectionImpl::InstallSchemaIfShards(size_t shard_count,
+                                           std::shared_ptr<const schema::CollectionSchema> schema,
+                                           std::string json) {
+  core::MutexLock l(&alloc_mu_);  // Reserve adds shards under it
+  if (allocs_.size() != shard_count) return false;
+  InstallSchema(std::move(schema), std::move(json));
+  return true;
+}
+
 Result<CollectionStats> CollectionImpl::Stats() const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   CollectionStats st;

@@ -61,6 +61,11 @@ class CollectionImpl final : public Collection {
   // Load.
   void InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema, std::string json)
       DAAS_EXCLUDES(schema_mu_);
+  // InstallSchema if the collection has exactly `shard_count` shards, atomically with respect to
+  // adding one; false (and nothing installed) when it has more. Callers hold the shard locks.
+  bool InstallSchemaIfShards(size_t shard_count,
+                             std::shared_ptr<const schema::CollectionSchema> schema,
+                             std::string json) DAAS_EXCLUDES(alloc_mu_, schema_mu_);
 
   uint32_t id() const { return id_; }
   DatabaseImpl* db() const { return db_; }

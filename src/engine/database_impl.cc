@@ -684,11 +684,14 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
   }
   core::MutexLock cp(&checkpoint_mu_);
   if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
+  // Shared locks on every shard of the collection: readers go on, writers wait. The schema is
+  // installed only while they are all held and no shard can be added (InstallSchemaIfShards), so
+  // no write lands unchecked: a commit that validated against the old schema sees the new
+  // generation under its locks and fails with Conflict. A shard added during the check is checked
+  // on the next round.
   std::vector<storage::Shard*> shards = coll->Shards();
-  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
-  {
-    // Shared locks: readers go on, writers to these shards wait. A writer that reaches a shard
-    // made meanwhile sees the new schema generation under its locks and fails with Conflict.
+  for (bool installed = false; !installed; shards = coll->Shards()) {
+    for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
     ShardLockSet locks(shards, ShardLockSet::Mode::kShared);
     if (parsed != nullptr) {
       const schema::ValidationContext context{expr::SystemNowMicros()};
@@ -718,7 +721,7 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
                                        name + "' break the new schema, nothing changed" + report);
       }
     }
-    coll->InstallSchema(parsed, canonical);
+    installed = coll->InstallSchemaIfShards(shards.size(), parsed, canonical);
   }
   if (Status s = CommitCatalogChange(); !s.ok()) {
     coll->InstallSchema(old.schema, old_json);
