@@ -9,7 +9,6 @@
 #include "daas/daas.hpp"
 #include "dataset.h"
 #include "doc/msgpack_reader.h"
-#include "machine_info.h"
 
 namespace daas::bench {
 namespace {
@@ -115,16 +114,3 @@ BENCHMARK(BM_CollectionGetHit)->Arg(1000)->Arg(1'000'000);
 
 }  // namespace
 }  // namespace daas::bench
-
-int main(int argc, char** argv) {
-  const daas::bench::MachineInfo m = daas::bench::CollectMachineInfo();
-  benchmark::AddCustomContext("cpu_model", m.cpu_model);
-  benchmark::AddCustomContext("kernel", m.kernel);
-  benchmark::AddCustomContext("compiler", m.compiler);
-  benchmark::AddCustomContext("daas_build_type", m.build_type);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

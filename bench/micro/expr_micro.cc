@@ -23,7 +23,6 @@
 #include "doc/msgpack_reader.h"
 #include "expr/evaluator.h"
 #include "expr/program.h"
-#include "machine_info.h"
 
 namespace daas::bench {
 namespace {
@@ -239,16 +238,3 @@ BENCHMARK(BM_SqliteTypedColumnsAgeCountry)->UseRealTime()->Unit(benchmark::kMill
 
 }  // namespace
 }  // namespace daas::bench
-
-int main(int argc, char** argv) {
-  const daas::bench::MachineInfo m = daas::bench::CollectMachineInfo();
-  benchmark::AddCustomContext("cpu_model", m.cpu_model);
-  benchmark::AddCustomContext("kernel", m.kernel);
-  benchmark::AddCustomContext("compiler", m.compiler);
-  benchmark::AddCustomContext("daas_build_type", m.build_type);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}

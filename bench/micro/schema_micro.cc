@@ -11,7 +11,6 @@
 
 #include "daas/options.h"
 #include "doc/json.h"
-#include "machine_info.h"
 #include "schema/schema.h"
 #include "schema/validate.h"
 
@@ -104,16 +103,3 @@ BENCHMARK(BM_SchemaParseFile);
 
 }  // namespace
 }  // namespace daas::bench
-
-int main(int argc, char** argv) {
-  const daas::bench::MachineInfo m = daas::bench::CollectMachineInfo();
-  benchmark::AddCustomContext("cpu_model", m.cpu_model);
-  benchmark::AddCustomContext("kernel", m.kernel);
-  benchmark::AddCustomContext("compiler", m.compiler);
-  benchmark::AddCustomContext("daas_build_type", m.build_type);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
