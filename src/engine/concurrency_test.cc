@@ -207,5 +207,28 @@ TEST(Concurrency, SchemaChangesWhileWritersInsert) {
       c->SetSchema(R"({"version":21,"fields":{"n":{"type":"int","min":0,"max":80000}}})").ok());
 }
 
+// Two schema changes at once: the one with the lower version either goes first or fails, so the
+// collection never ends on an older version than one that was accepted.
+TEST(Concurrency, ConcurrentSchemaChangesNeverGoBackAVersion) {
+  auto db = testing::OpenOrDie(Options{});
+  Collection* c = *db->CreateCollection("c");
+  ASSERT_TRUE(c->Insert(testing::Doc(R"({"n":1})")).ok());
+  auto schema = [](int version) {
+    return "{\"version\":" + std::to_string(version) + ",\"fields\":{\"n\":\"int\"}}";
+  };
+  for (int round = 0; round < 50; ++round) {
+    const int low = 2 * round + 1, high = 2 * round + 2;
+    Status low_status, high_status;
+    std::thread a([&] { low_status = c->SetSchema(schema(low)); });
+    std::thread b([&] { high_status = c->SetSchema(schema(high)); });
+    a.join();
+    b.join();
+    ASSERT_TRUE(high_status.ok()) << high_status.ToString();
+    if (!low_status.ok()) ASSERT_EQ(low_status.code(), StatusCode::kInvalidArgument);
+    ASSERT_NE(c->GetSchema().find("\"version\":" + std::to_string(high) + ","), std::string::npos)
+        << c->GetSchema();
+  }
+}
+
 }  // namespace
 }  // namespace daas

@@ -93,6 +93,8 @@ class SchemaChecks {
   const schema::CollectionSchema* Schema(CollectionImpl* coll) {
     return EntryOf(coll).snapshot.schema.get();
   }
+  // Whether inserts into `coll` get defaults (else they are stored as given, with no copy).
+  bool HasDefaults(CollectionImpl* coll) { return EntryOf(coll).has_defaults; }
   // SchemaViolation naming the collection, the document (when it has an ID yet) and every
   // violation of `document` (replacing `previous` when not empty).
   Status Check(schema::Validator* v, CollectionImpl* coll, DocId id, std::string_view document,
@@ -121,6 +123,7 @@ class SchemaChecks {
     CollectionImpl* coll;
     CollectionImpl::SchemaSnapshot snapshot;
     std::unique_ptr<schema::Validator> validator;
+    bool has_defaults = false;
   };
   Entry& EntryOf(CollectionImpl* coll) {
     for (Entry& e : entries_) {
@@ -129,6 +132,7 @@ class SchemaChecks {
     Entry e{coll, coll->schema(), nullptr};
     if (e.snapshot.schema != nullptr) {
       e.validator = std::make_unique<schema::Validator>(*e.snapshot.schema, context);
+      e.has_defaults = schema::HasDefaults(*e.snapshot.schema);
     }
     entries_.push_back(std::move(e));
     return entries_.back();
@@ -667,6 +671,9 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
     canonical = schema::SerializeCollection(*p);
     parsed = std::make_shared<const schema::CollectionSchema>(std::move(*p));
   }
+  // Held from reading the current schema to installing the new one: schema changes run one at a
+  // time, so the version check below compares against the schema actually replaced.
+  core::MutexLock cp(&checkpoint_mu_);
   const CollectionImpl::SchemaSnapshot old = coll->schema();
   const std::string old_json = coll->GetSchema();
   if (parsed != nullptr && old.schema != nullptr) {
@@ -682,7 +689,6 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
                                   "defaults, renames, conversions) are not supported yet");
     }
   }
-  core::MutexLock cp(&checkpoint_mu_);
   if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
   // Shared locks on every shard of the collection: readers go on, writers wait. The schema is
   // installed only while they are all held and no shard can be added (InstallSchemaIfShards), so
@@ -710,7 +716,9 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
             return false;
           }
           if (*n != 0 && ++bad <= 3) {
-            report += "; " + schema::ViolationStatus(name, id.ToString(), violations).ToString();
+            report +=
+                "; " +
+                std::string(schema::ViolationStatus(name, id.ToString(), violations).message());
           }
           return true;
         });
@@ -785,10 +793,12 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     if (op.type == WriteBatch::OpType::kInsert) {
       schema::Validator* v = checks.For(op.collection);
       if (v != nullptr) {
-        Result<std::string> filled =
-            schema::ApplyDefaults(*checks.Schema(op.collection), op.document, checks.context);
-        if (!filled.ok()) return filled.status().WithContext(OpContext(i, n, op));
-        documents[i] = with_defaults.emplace_back(std::move(*filled));
+        if (checks.HasDefaults(op.collection)) {
+          Result<std::string> filled =
+              schema::ApplyDefaults(*checks.Schema(op.collection), op.document, checks.context);
+          if (!filled.ok()) return filled.status().WithContext(OpContext(i, n, op));
+          documents[i] = with_defaults.emplace_back(std::move(*filled));
+        }
         if (Status s = checks.Check(v, op.collection, DocId(), documents[i], {}); !s.ok()) {
           return n > 1 ? s.WithContext(OpContext(i, n, op)) : s;
         }

@@ -649,10 +649,12 @@ Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
 
 }  // namespace
 
+bool HasDefaults(const CollectionSchema& schema) { return AnyDefault(schema.root); }
+
 Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,
                                   const ValidationContext& context) {
   const doc::Value root = doc::ReadValue(document);
-  if (root.type != doc::Type::kMap || !AnyDefault(schema.root)) return std::string(document);
+  if (root.type != doc::Type::kMap || !HasDefaults(schema)) return std::string(document);
   std::string out;
   out.reserve(document.size() + 64);
   doc::Writer w(&out);

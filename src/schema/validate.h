@@ -112,4 +112,8 @@ Status ViolationStatus(std::string_view collection, std::string_view document_id
 Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,
                                   const ValidationContext& context);
 
+// Whether any field, at any depth through objects, has a default: without one ApplyDefaults only
+// copies, and a caller may skip it. Thread-safe.
+bool HasDefaults(const CollectionSchema& schema);
+
 }  // namespace daas::schema
