@@ -238,15 +238,25 @@ Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSche
   doc::Writer w(&body);
   uint32_t count = 0;
   std::vector<std::string> written;
-  doc::MapIterator it(root);
   std::string_view key;
   doc::Value value;
+  // Keys a rename writes into: a key of that name the document already has gives way to the
+  // renamed value (else the result would hold the key twice).
+  std::vector<std::string_view> rename_targets;
+  for (doc::MapIterator pre(root); pre.Next(&key, &value);) {
+    if (const std::string* to_name = renamed(key)) rename_targets.push_back(*to_name);
+  }
+  auto rename_target = [&](std::string_view k) {
+    return std::find(rename_targets.begin(), rename_targets.end(), k) != rename_targets.end();
+  };
+  doc::MapIterator it(root);
   while (it.Next(&key, &value)) {
     std::string_view name = key;
     if (const std::string* to_name = renamed(key)) {
       name = *to_name;
-    } else if (removed(key) || (to.root.Find(key) == nullptr && from.root.Find(key) != nullptr &&
-                                !to.root.additional_fields)) {
+    } else if (removed(key) || rename_target(key) ||
+               (to.root.Find(key) == nullptr && from.root.Find(key) != nullptr &&
+                !to.root.additional_fields)) {
       continue;
     }
     w.String(name);
