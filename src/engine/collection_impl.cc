@@ -291,24 +291,53 @@ std::string CollectionImpl::GetSchema() const {
 
 CollectionImpl::SchemaSnapshot CollectionImpl::schema() const {
   core::MutexLock l(&schema_mu_);
-  return {schema_, schema_generation_};
+  return {schema_, schema_generation_, migration_};
 }
 
 void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema,
-                                   std::string json) {
-  core::MutexLock l(&schema_mu_);
-  schema_ = std::move(schema);
-  schema_json_ = std::move(json);
-  ++schema_generation_;
+                                   std::string json, std::shared_ptr<const Migration> migration,
+                                   uint32_t migrated_below) {
+  {
+    core::MutexLock l(&schema_mu_);
+    schema_ = std::move(schema);
+    schema_json_ = std::move(json);
+    migration_ = std::move(migration);
+    migrated_below_ = migration_ != nullptr ? migrated_below : 0;
+    ++schema_generation_;
+  }
+  migration_cv_.SignalAll();
 }
 
 bool CollectionImpl::InstallSchemaIfShards(size_t shard_count,
                                            std::shared_ptr<const schema::CollectionSchema> schema,
-                                           std::string json) {
+                                           std::string json,
+                                           std::shared_ptr<const Migration> migration) {
   core::MutexLock l(&alloc_mu_);  // Reserve adds shards under it
   if (allocs_.size() != shard_count) return false;
-  InstallSchema(std::move(schema), std::move(json));
+  InstallSchema(std::move(schema), std::move(json), std::move(migration));
   return true;
+}
+
+uint32_t CollectionImpl::migrated_below() const {
+  core::MutexLock l(&schema_mu_);
+  return migrated_below_;
+}
+
+void CollectionImpl::set_migrated_below(uint32_t shard_id) {
+  core::MutexLock l(&schema_mu_);
+  migrated_below_ = shard_id;
+}
+
+std::pair<std::string, uint32_t> CollectionImpl::MigrationState() const {
+  core::MutexLock l(&schema_mu_);
+  if (migration_ == nullptr) return {};
+  return {migration_->from_json, migrated_below_};
+}
+
+bool CollectionImpl::AwaitMigration(std::chrono::milliseconds timeout) const {
+  core::MutexLock l(&schema_mu_);
+  if (migration_ != nullptr) migration_cv_.WaitFor(&schema_mu_, timeout);
+  return migration_ == nullptr;
 }
 
 Result<CollectionStats> CollectionImpl::Stats() const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -13,6 +14,7 @@
 
 #include "core/mutex.h"
 #include "daas/daas.hpp"
+#include "schema/migrate.h"
 #include "schema/schema.h"
 #include "storage/shard.h"
 
@@ -50,22 +52,44 @@ class CollectionImpl final : public Collection {
   Status SetSchema(std::string_view schema_json) override;
   std::string GetSchema() const override DAAS_EXCLUDES(schema_mu_);
 
-  // The schema writes are checked against, and its generation (+1 on every change). A commit
-  // checks under its shard locks that the generation it validated with is still current.
+  // A schema change that rewrites stored documents (docs/schema.md, "Migrations over live data"),
+  // from its install until every shard is migrated. Writes to the collection wait meanwhile;
+  // readers do not.
+  struct Migration {
+    std::shared_ptr<const schema::CollectionSchema> from;
+    std::string from_json;  // canonical, for the manifest
+    schema::SchemaDiff diff;
+  };
+  // The schema writes are checked against, and its generation (+1 on every change, a migration's
+  // start and end included). A commit checks under its shard locks that the generation it
+  // validated with is still current.
   struct SchemaSnapshot {
     std::shared_ptr<const schema::CollectionSchema> schema;  // null: schemaless
     uint64_t generation = 0;
+    std::shared_ptr<const Migration> migration;  // null: none running
   };
   SchemaSnapshot schema() const DAAS_EXCLUDES(schema_mu_);
-  // Installs `schema` (null: none) with its canonical JSON. Callers: DatabaseImpl::SetSchema and
-  // Load.
-  void InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema, std::string json)
-      DAAS_EXCLUDES(schema_mu_);
+  // Installs `schema` (null: none) with its canonical JSON, and the migration that rewrites the
+  // stored documents for it (null: none), with shards below `migrated_below` already migrated.
+  // Callers: DatabaseImpl::SetSchema, Load and the migration itself.
+  void InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema, std::string json,
+                     std::shared_ptr<const Migration> migration = nullptr,
+                     uint32_t migrated_below = 0) DAAS_EXCLUDES(schema_mu_);
   // InstallSchema if the collection has exactly `shard_count` shards, atomically with respect to
   // adding one; false (and nothing installed) when it has more. Callers hold the shard locks.
   bool InstallSchemaIfShards(size_t shard_count,
                              std::shared_ptr<const schema::CollectionSchema> schema,
-                             std::string json) DAAS_EXCLUDES(alloc_mu_, schema_mu_);
+                             std::string json, std::shared_ptr<const Migration> migration)
+      DAAS_EXCLUDES(alloc_mu_, schema_mu_);
+  // The running migration's progress: shards with a lower ID are migrated. Callers of the setter
+  // hold DatabaseImpl's checkpoint lock, so a checkpoint records progress and documents together.
+  uint32_t migrated_below() const DAAS_EXCLUDES(schema_mu_);
+  void set_migrated_below(uint32_t shard_id) DAAS_EXCLUDES(schema_mu_);
+  // The running migration's old schema (canonical JSON) and progress, for the manifest; empty and
+  // 0 when none runs.
+  std::pair<std::string, uint32_t> MigrationState() const DAAS_EXCLUDES(schema_mu_);
+  // Waits up to `timeout` for the running migration to end. True when none runs (any more).
+  bool AwaitMigration(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
 
   uint32_t id() const { return id_; }
   DatabaseImpl* db() const { return db_; }
@@ -134,6 +158,9 @@ class CollectionImpl final : public Collection {
   std::shared_ptr<const schema::CollectionSchema> schema_ DAAS_GUARDED_BY(schema_mu_);
   std::string schema_json_ DAAS_GUARDED_BY(schema_mu_);
   uint64_t schema_generation_ DAAS_GUARDED_BY(schema_mu_) = 0;
+  std::shared_ptr<const Migration> migration_ DAAS_GUARDED_BY(schema_mu_);
+  uint32_t migrated_below_ DAAS_GUARDED_BY(schema_mu_) = 0;
+  mutable core::CondVar migration_cv_;  // signalled when a migration ends
 
   mutable core::Mutex name_mu_;
   std::string name_ DAAS_GUARDED_BY(name_mu_);

@@ -107,15 +107,24 @@ class SchemaChecks {
     return schema::ViolationStatus(coll->name(), id.is_null() ? std::string() : id.ToString(),
                                    violations_);
   }
-  // Conflict when a collection's schema changed since its snapshot. Call under the shard locks.
-  Status StillCurrent() const {
+  // Makes sure `coll` has its entry, so that StillCurrent watches its schema.
+  void Watch(CollectionImpl* coll) { EntryOf(coll); }
+  // Adds to *out the collections with a migration running in their snapshot: a commit waits for
+  // those to end before it writes.
+  void Migrating(std::vector<CollectionImpl*>* out) const {
     for (const Entry& e : entries_) {
-      if (e.coll->schema().generation != e.snapshot.generation) {
-        return Status::Conflict("the schema of " + e.coll->Describe() +
-                                " changed during the write; retry it");
-      }
+      if (e.snapshot.migration != nullptr) out->push_back(e.coll);
     }
-    return Status::OK();
+  }
+  // Conflict when a collection's schema changed since its snapshot, which is then added to
+  // *changed. Call under the shard locks.
+  Status StillCurrent(std::vector<CollectionImpl*>* changed) const {
+    for (const Entry& e : entries_) {
+      if (e.coll->schema().generation != e.snapshot.generation) changed->push_back(e.coll);
+    }
+    if (changed->empty()) return Status::OK();
+    return Status::Conflict("the schema of " + changed->front()->Describe() +
+                            " kept changing during the write; retry it");
   }
 
  private:
@@ -184,6 +193,14 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options,
   if (any_cold && options.load_in_background) {
     db->loader_ = std::thread([p = db.get()] { p->LoadInBackground(); });
   }
+  bool any_migration = false;
+  for (const std::string& name : db->ListCollections()) {
+    auto coll = db->GetCollection(name);
+    if (coll.ok() && static_cast<CollectionImpl*>(*coll)->schema().migration != nullptr) {
+      any_migration = true;
+    }
+  }
+  if (any_migration) db->migrator_ = std::thread([p = db.get()] { p->MigrateInBackground(); });
   return db;
 }
 
@@ -257,16 +274,37 @@ Status DatabaseImpl::Load() {
   // Schemas last: a ref field may name any collection.
   std::vector<std::string> names;
   for (const auto& [name, coll] : by_name_) names.push_back(name);
-  for (const storage::ManifestCollection& mc : m.collections) {
-    if (mc.schema.empty()) continue;
-    Result<schema::CollectionSchema> parsed =
-        schema::ParseCollectionSchema(mc.name, mc.schema, names);
+  auto parse = [&](const std::string& name, const std::string& json,
+                   const char* what) -> Result<std::shared_ptr<const schema::CollectionSchema>> {
+    Result<schema::CollectionSchema> parsed = schema::ParseCollectionSchema(name, json, names);
     if (!parsed.ok()) {
-      return Status::Corruption("MANIFEST: the schema of collection '" + mc.name +
+      return Status::Corruption("MANIFEST: " + std::string(what) + " of collection '" + name +
                                 "' does not parse: " + std::string(parsed.status().message()));
     }
-    by_name_.at(mc.name)->InstallSchema(
-        std::make_shared<const schema::CollectionSchema>(std::move(*parsed)), mc.schema);
+    return std::make_shared<const schema::CollectionSchema>(std::move(*parsed));
+  };
+  for (const storage::ManifestCollection& mc : m.collections) {
+    if (mc.schema.empty()) {
+      if (!mc.migrating_from.empty()) {
+        return Status::Corruption("MANIFEST: collection '" + mc.name +
+                                  "' is migrating but has no schema");
+      }
+      continue;
+    }
+    DAAS_ASSIGN_OR_RETURN(auto to, parse(mc.name, mc.schema, "the schema"));
+    std::shared_ptr<const CollectionImpl::Migration> migration;
+    if (!mc.migrating_from.empty()) {
+      DAAS_ASSIGN_OR_RETURN(auto from, parse(mc.name, mc.migrating_from, "the migration source"));
+      Result<schema::SchemaDiff> diff = schema::DiffSchemas(*from, *to);
+      if (!diff.ok()) {
+        return Status::Corruption("MANIFEST: the migration of collection '" + mc.name +
+                                  "': " + std::string(diff.status().message()));
+      }
+      migration = std::make_shared<const CollectionImpl::Migration>(
+          CollectionImpl::Migration{std::move(from), mc.migrating_from, std::move(*diff)});
+    }
+    by_name_.at(mc.name)->InstallSchema(std::move(to), mc.schema, std::move(migration),
+                                        mc.migrated_below);
   }
   DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
   DAAS_RETURN_IF_ERROR(RecoverLog(by_id, &created));
@@ -671,11 +709,29 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
     canonical = schema::SerializeCollection(*p);
     parsed = std::make_shared<const schema::CollectionSchema>(std::move(*p));
   }
-  // Held from reading the current schema to installing the new one: schema changes run one at a
-  // time, so the version check below compares against the schema actually replaced.
-  core::MutexLock cp(&checkpoint_mu_);
+  bool migrate = false;
+  for (;;) {
+    // A change waits for the migration of the one before it.
+    DAAS_RETURN_IF_ERROR(AwaitMigration(coll));
+    core::MutexLock cp(&checkpoint_mu_);
+    if (coll->schema().migration != nullptr) continue;  // another change started meanwhile
+    DAAS_RETURN_IF_ERROR(SetSchemaLocked(coll, parsed, canonical, &migrate));
+    break;
+  }
+  if (!migrate) return Status::OK();
+  // The change is committed: it stays, and a failure below is resumed by the next open.
+  return RunMigration(coll);
+}
+
+Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
+                                     std::shared_ptr<const schema::CollectionSchema> parsed,
+                                     std::string canonical, bool* migrate) {
+  const std::string name = coll->name();
+  // The checkpoint lock is held from reading the current schema to installing the new one: schema
+  // changes run one at a time, so the version check compares against the schema replaced.
   const CollectionImpl::SchemaSnapshot old = coll->schema();
   const std::string old_json = coll->GetSchema();
+  std::shared_ptr<const CollectionImpl::Migration> migration;
   if (parsed != nullptr && old.schema != nullptr) {
     if (parsed->version <= old.schema->version) {
       return Status::InvalidArgument(
@@ -684,17 +740,17 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
     }
     DAAS_ASSIGN_OR_RETURN(schema::SchemaDiff diff, schema::DiffSchemas(*old.schema, *parsed));
     if (diff.rewrites_documents) {
-      return Status::NotSupported("schema of collection '" + name +
-                                  "': changes that rewrite stored documents (new fields with "
-                                  "defaults, renames, conversions) are not supported yet");
+      migration = std::make_shared<const CollectionImpl::Migration>(
+          CollectionImpl::Migration{old.schema, old_json, std::move(diff)});
     }
   }
   if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
   // Shared locks on every shard of the collection: readers go on, writers wait. The schema is
   // installed only while they are all held and no shard can be added (InstallSchemaIfShards), so
   // no write lands unchecked: a commit that validated against the old schema sees the new
-  // generation under its locks and fails with Conflict. A shard added during the check is checked
-  // on the next round.
+  // generation under its locks and starts over. A shard added during the check is checked on the
+  // next round. Each stored document is checked as it will be: migrated, when the change
+  // rewrites documents.
   std::vector<storage::Shard*> shards = coll->Shards();
   for (bool installed = false; !installed; shards = coll->Shards()) {
     for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
@@ -709,10 +765,17 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
       for (const storage::Shard* shard : locks.shards()) {
         shard->ForEach([&](DocId id, std::string_view document) {
           violations.clear();
-          Result<size_t> n =
-              validator.Validate(document, schema::ValidationMode::kCreate, {}, &violations);
+          Result<size_t> n = 0;
+          if (migration != nullptr) {
+            Result<std::vector<schema::Violation>> v = schema::PreviewMigration(
+                migration->diff, *migration->from, *parsed, document, context);
+            if (v.ok()) violations = std::move(*v);
+            n = v.ok() ? Result<size_t>(violations.size()) : Result<size_t>(v.status());
+          } else {
+            n = validator.Validate(document, schema::ValidationMode::kCreate, {}, &violations);
+          }
           if (!n.ok()) {
-            error = n.status();
+            error = n.status().WithContext("document '" + id.ToString() + "'");
             return false;
           }
           if (*n != 0 && ++bad <= 3) {
@@ -725,16 +788,19 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
         if (!error.ok()) return error;
       }
       if (bad != 0) {
-        return Status::SchemaViolation(std::to_string(bad) + " stored document(s) of collection '" +
-                                       name + "' break the new schema, nothing changed" + report);
+        return Status::SchemaViolation(
+            std::to_string(bad) + " stored document(s) of collection '" + name + "' break the " +
+            (migration != nullptr ? "new schema once migrated" : "new schema") +
+            ", nothing changed" + report);
       }
     }
-    installed = coll->InstallSchemaIfShards(shards.size(), parsed, canonical);
+    installed = coll->InstallSchemaIfShards(shards.size(), parsed, canonical, migration);
   }
   if (Status s = CommitCatalogChange(); !s.ok()) {
     coll->InstallSchema(old.schema, old_json);
     return s;
   }
+  *migrate = migration != nullptr;
   return Status::OK();
 }
 
@@ -758,6 +824,19 @@ Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted
 
 Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted,
                             SyncMode sync) {
+  // A schema change that lands between a commit's checks and its apply makes it start over with
+  // the new schema; a migration, after waiting for its end. Bounded, should changes never stop.
+  constexpr int kMaxAttempts = 100;
+  for (int attempt = 1;; ++attempt) {
+    std::vector<CollectionImpl*> wait_for;
+    Status s = CommitOnce(ops, inserted, sync, &wait_for);
+    if (wait_for.empty() || attempt == kMaxAttempts) return s;
+    for (CollectionImpl* coll : wait_for) DAAS_RETURN_IF_ERROR(AwaitMigration(coll));
+  }
+}
+
+Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocId>* inserted,
+                                SyncMode sync, std::vector<CollectionImpl*>* wait_for) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DAAS_RETURN_IF_ERROR(StickyError());
   const size_t n = ops.size();
@@ -774,6 +853,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
   for (size_t i = 0; i < n; ++i) {
     const PendingOp& op = ops[i];
     documents[i] = op.document;
+    checks.Watch(op.collection);
     if (op.type == WriteBatch::OpType::kInsert) {
       ++insert_count;
     } else {
@@ -804,6 +884,11 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
         }
       }
     }
+  }
+
+  checks.Migrating(wait_for);
+  if (!wait_for->empty()) {
+    return Status::Conflict(wait_for->front()->Describe() + " is being migrated");
   }
 
   // 2. Reserve slots for inserts, per collection, in operation order.
@@ -850,7 +935,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     size_t next_reservation = 0;
     std::string patched;
     // A schema set since step 1 was not checked against: this commit must not apply.
-    failure = checks.StillCurrent();
+    failure = checks.StillCurrent(wait_for);
     for (size_t i = 0; i < n && failure.ok(); ++i) {
       const PendingOp& op = ops[i];
       if (op.collection->dropped()) {
@@ -1012,6 +1097,7 @@ void DatabaseImpl::StopBackground() {
   bg_cv_.SignalAll();
   if (background_.joinable()) background_.join();
   if (loader_.joinable()) loader_.join();
+  if (migrator_.joinable()) migrator_.join();
 }
 
 // ---- reads ----
@@ -1261,7 +1347,8 @@ Status DatabaseImpl::WriteManifest(uint64_t covered_lsn) {
     for (const auto& [name, coll] : by_name_) live.push_back(coll);
   }
   for (CollectionImpl* coll : live) {
-    storage::ManifestCollection mc{coll->id(), coll->name(), {}, coll->GetSchema()};
+    storage::ManifestCollection mc{coll->id(), coll->name(), {}, coll->GetSchema(), "", 0};
+    std::tie(mc.migrating_from, mc.migrated_below) = coll->MigrationState();
     for (storage::Shard* shard : coll->Shards()) {
       auto it = checkpointed_.find(shard->id().value);
       // A shard created since the last checkpoint is listed empty: its documents reach disk with

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -83,6 +84,20 @@ class DatabaseImpl final : public Database {
   // Aborted after Close().
   Status CheckOpen() const;
 
+  // Rewrites the documents of `coll`'s running migration, shard by shard, then ends it
+  // (migration.cc). OK at once when none runs. Errors: the database's sticky error, Aborted when
+  // it closes, NotFound when the collection is dropped; the migration then stays recorded and the
+  // next open resumes it.
+  Status RunMigration(CollectionImpl* coll) DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
+  // Waits until no migration runs on `coll`. Errors: Aborted (closed), the sticky error, NotFound
+  // (dropped), which a running migration's failure or a close give waiters.
+  Status AwaitMigration(CollectionImpl* coll) const;
+  // Called after each shard a migration commits; returning false stops the migration there, as a
+  // crash would (tests then call AbandonForTesting). Set before the migration starts.
+  void SetMigrationHookForTesting(std::function<bool(ShardId)> hook) {
+    migration_hook_ = std::move(hook);
+  }
+
   // Stops like a killed process would: no flush, no checkpoint; the directory lock is released.
   // What was durable stays, the rest is lost. Afterwards every call fails with Aborted.
   void AbandonForTesting();
@@ -109,6 +124,18 @@ class DatabaseImpl final : public Database {
       DAAS_EXCLUDES(load_mu_);
   // Loads, one by one, the shards no one has touched since open (Options::load_in_background).
   void LoadInBackground() DAAS_EXCLUDES(bg_mu_);
+  // Resumes the migrations open found recorded in the manifest.
+  void MigrateInBackground();
+  // The body of Commit: one attempt. When a schema change or migration of a collection the commit
+  // writes to came in between, nothing is applied and those collections are added to *wait_for.
+  Status CommitOnce(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync,
+                    std::vector<CollectionImpl*>* wait_for);
+  // SetSchema's checks and install, under the checkpoint lock; sets *migrate when the new schema
+  // needs the stored documents rewritten (the caller then runs RunMigration).
+  Status SetSchemaLocked(CollectionImpl* coll,
+                         std::shared_ptr<const schema::CollectionSchema> parsed,
+                         std::string canonical, bool* migrate) DAAS_REQUIRES(checkpoint_mu_)
+      DAAS_EXCLUDES(catalog_mu_);
   Status CheckpointLocked() DAAS_REQUIRES(checkpoint_mu_);
   // After a checkpoint: writes out the log, starts an empty segment and deletes the segments the
   // checkpoint covered, the one that was being written too. Best effort: a failure loses nothing.
@@ -135,7 +162,9 @@ class DatabaseImpl final : public Database {
   core::CondVar bg_cv_;
   bool bg_stop_ DAAS_GUARDED_BY(bg_mu_) = false;
   std::thread background_;
-  std::thread loader_;  // LoadInBackground
+  std::thread loader_;    // LoadInBackground
+  std::thread migrator_;  // MigrateInBackground
+  std::function<bool(ShardId)> migration_hook_;
   // Starts true: only a fully successful Open makes the database usable (and checkpointable), so a
   // failed Open never writes to a directory it did not load, or that another process holds.
   std::atomic<bool> closed_{true};

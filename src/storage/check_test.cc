@@ -37,7 +37,7 @@ class CheckTest : public ::testing::Test {
     m.next_collection_id = 2;
     m.next_shard_id = 2;
     m.next_file_number = 2;
-    m.collections.push_back({1, "c", {{ShardId{1}, 1, 0, 1}}, ""});
+    m.collections.push_back({1, "c", {{ShardId{1}, 1, 0, 1}}, "", "", 0});
     ASSERT_TRUE(
         env::WriteFileAtomically(env, env::JoinPath(dir_, kManifestFileName), EncodeManifest(m))
             .ok());

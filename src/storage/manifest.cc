@@ -9,7 +9,8 @@ namespace daas::storage {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'A', 'A', 'S', 'M', 'A', 'N', 'I'};
-constexpr uint32_t kVersion = 2;                           // 1: without covered_lsn (still read)
+// 1: without covered_lsn or schemas, 2: without migrating_from (both still read).
+constexpr uint32_t kVersion = 3;
 constexpr uint64_t kManifestSeed = 0x4d414e4946455354ull;  // "MANIFEST"
 constexpr size_t kFixedHeader = 16;
 
@@ -50,6 +51,9 @@ std::string EncodeManifest(const Manifest& m) {
     }
     core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(c.schema.size()));
     out += c.schema;
+    core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(c.migrating_from.size()));
+    out += c.migrating_from;
+    core::AppendLittle<uint32_t>(&out, c.migrated_below);
   }
   core::PutLittle<uint32_t>(out.data() + 12, static_cast<uint32_t>(out.size() - kFixedHeader));
   core::AppendLittle<uint64_t>(&out, core::Checksum64(out, kManifestSeed));
@@ -73,7 +77,7 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (checksum != core::Checksum64(bytes.substr(0, bytes.size() - 8), kManifestSeed)) {
     return Corrupt(bytes.size() - 8, "checksum mismatch");
   }
-  if (version != 1 && version != kVersion) {
+  if (version < 1 || version > kVersion) {
     return Corrupt(8, "unsupported version " + std::to_string(version));
   }
 
@@ -114,6 +118,15 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
                        "schema of collection '" + c.name + "' is truncated");
       }
       c.schema = std::string(b.ReadBytes(schema_size));
+    }
+    if (version >= 3) {
+      const uint32_t from_size = b.Read<uint32_t>();
+      if (!b.ok() || from_size > b.remaining()) {
+        return Corrupt(kFixedHeader + b.offset(),
+                       "migration of collection '" + c.name + "' is truncated");
+      }
+      c.migrating_from = std::string(b.ReadBytes(from_size));
+      c.migrated_below = b.Read<uint32_t>();
     }
     m.collections.push_back(std::move(c));
   }

@@ -2,11 +2,12 @@
 // shard's checkpoint (docs/format/checkpoint.md). It is the commit point of a checkpoint: shard
 // files are written under new names first, and only a manifest naming them makes them current.
 //
-//   file       := magic "DAASMANI" (8) | version u32 = 1 | body_size u32 | body | checksum u64
-//   body       := generation u64 | next_collection_id u32 | next_shard_id u32 | next_file_number
-//   u64
-//                 | collection_count u32 | collection*
+//   file       := magic "DAASMANI" (8) | version u32 = 3 | body_size u32 | body | checksum u64
+//   body       := generation u64 | next_collection_id u32 | next_shard_id u32
+//                 | next_file_number u64 | covered_lsn u64 | collection_count u32 | collection*
 //   collection := id u32 | name_length u16 | name | shard_count u32 | shard*
+//                 | schema_length u32 | schema | migrating_from_length u32 | migrating_from
+//                 | migrated_below u32
 //   shard      := shard_id u32 | file_number u64 (0: no file, the shard is empty) | lsn u64
 //                 | record_count u32
 // checksum = XXH3-64 of everything before it, seed kManifestSeed. Integers little-endian.
@@ -39,6 +40,11 @@ struct ManifestCollection {
   // The collection's schema as its canonical JSON (docs/schema.md); empty when it has none.
   // Opaque here: the engine parses it (version 2; none in version 1).
   std::string schema;
+  // While a schema change rewrites the collection's documents: the schema they are migrated from
+  // (canonical JSON); empty otherwise (version 3; none before).
+  std::string migrating_from;
+  // With migrating_from: the shards with a lower ID are migrated.
+  uint32_t migrated_below = 0;
 };
 
 struct Manifest {

@@ -12,9 +12,13 @@ Manifest Sample() {
   m.next_shard_id = 12;
   m.next_file_number = 30;
   m.covered_lsn = 77;
-  m.collections.push_back(
-      {1, "users", {{ShardId{1}, 20, 5, 65536}, {ShardId{7}, 0, 0, 0}}, R"({"version":1})"});
-  m.collections.push_back({3, "orders", {}, ""});
+  m.collections.push_back({1,
+                           "users",
+                           {{ShardId{1}, 20, 5, 65536}, {ShardId{7}, 0, 0, 0}},
+                           R"({"version":2})",
+                           R"({"version":1})",
+                           7});
+  m.collections.push_back({3, "orders", {}, "", "", 0});
   return m;
 }
 
@@ -33,8 +37,11 @@ TEST(Manifest, RoundTrips) {
   EXPECT_EQ(m->collections[0].shards[1].id.value, 7u);
   EXPECT_EQ(m->collections[1].name, "orders");
   EXPECT_EQ(m->covered_lsn, 77u);
-  EXPECT_EQ(m->collections[0].schema, R"({"version":1})");
+  EXPECT_EQ(m->collections[0].schema, R"({"version":2})");
+  EXPECT_EQ(m->collections[0].migrating_from, R"({"version":1})");
+  EXPECT_EQ(m->collections[0].migrated_below, 7u);
   EXPECT_EQ(m->collections[1].schema, "");
+  EXPECT_EQ(m->collections[1].migrating_from, "");
 }
 
 TEST(Manifest, EveryFlippedByteAndTruncationIsCorruption) {

@@ -51,9 +51,10 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
 }
 
 // Runs the child and kills it `run_ms` after it said OPEN, or, when `during_open`, `run_ms` after
-// it started (often while it opens and recovers). Returns every complete line it wrote.
-std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int run_ms,
-                                    bool during_open) {
+// it started (often while it opens and recovers), or as soon as it wrote `kill_at` when not
+// empty. Returns every complete line it wrote.
+std::vector<std::string> RunAndKill(const char* binary, const std::vector<std::string>& args,
+                                    int run_ms, bool during_open, const std::string& kill_at = "") {
   int fds[2];
   EXPECT_EQ(pipe(fds), 0);
   pid_t pid = fork();
@@ -61,8 +62,10 @@ std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int r
     dup2(fds[1], STDOUT_FILENO);
     close(fds[0]);
     close(fds[1]);
-    const std::string s = std::to_string(seed);
-    execl(DAAS_CRASH_WRITER, DAAS_CRASH_WRITER, dir.c_str(), s.c_str(), nullptr);
+    std::vector<char*> argv{const_cast<char*>(binary)};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary, argv.data());
     _exit(127);
   }
   close(fds[1]);
@@ -94,7 +97,11 @@ std::vector<std::string> RunAndKill(const std::string& dir, uint64_t seed, int r
     const ssize_t n = read(fds[0], buf, sizeof buf);
     if (n <= 0) break;  // EOF: the child is gone
     out.append(buf, static_cast<size_t>(n));
-    if (!opened && out.find("OPEN\n") != std::string::npos) {
+    if (!killed && !kill_at.empty() && out.find(kill_at) != std::string::npos) {
+      kill(pid, SIGKILL);
+      killed = true;
+    }
+    if (!opened && out.find("OPEN") != std::string::npos) {
       opened = true;
       deadline = Clock::now() + std::chrono::milliseconds(run_ms);
     }
@@ -129,8 +136,9 @@ TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
     SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(seed));
     // One kill in eight lands while the writer opens and replays the log.
     const bool during_open = rng() % 8 == 0;
-    const auto lines = RunAndKill(
-        dir, rng(), static_cast<int>(during_open ? rng() % 40 : 1 + rng() % 40), during_open);
+    const auto lines =
+        RunAndKill(DAAS_CRASH_WRITER, {dir, std::to_string(rng())},
+                   static_cast<int>(during_open ? rng() % 40 : 1 + rng() % 40), during_open);
     std::vector<Begin> begun;
     size_t acked = 0;
     for (const std::string& line : lines) {
@@ -225,6 +233,103 @@ TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
       static_cast<unsigned long long>(inflight_applied),
       static_cast<unsigned long long>(inflight_lost));
   EXPECT_GT(acked_total, cycles / 2);  // the test really exercised commits
+  std::filesystem::remove_all(tmpl);
+}
+
+// A schema migration killed at a random moment (docs/schema.md, "Migrations over live data"):
+// each cycle the child moves collection "m" from version k to k + 1, renaming "n<k>" to "n<k+1>"
+// with the conversion "n<k> + 1", and is killed. After reopening, the first write waits for any
+// resumed migration; then the collection must be at k (killed before the change committed) or at
+// k + 1, and every document must hold exactly {"i": i, "n<v>": i + v - 1}: migrated exactly once,
+// whatever the kill interrupted.
+TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
+  const uint64_t seed = EnvOr("DAAS_CRASH_SEED", std::random_device{}());
+  const uint64_t cycles = EnvOr("DAAS_MIGRATION_CRASH_CYCLES", 10);
+  std::printf("migration crash test: seed %llu, %llu cycles\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(cycles));
+  std::mt19937_64 rng(seed);
+  char tmpl[] = "/tmp/daas_crash_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = std::string(tmpl) + "/db";
+  constexpr int64_t kDocs = 2 * 65536 + 1000;  // three shards
+  {
+    auto db = Database::Open(Options{.dir = dir});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    Collection* m = *(*db)->CreateCollection("m");
+    ASSERT_TRUE(m->SetSchema(R"({"version": 1, "fields": {"i": "int", "n1": "int"}})").ok());
+    std::vector<std::string> docs;
+    for (int64_t i = 0; i < kDocs; ++i) {
+      docs.push_back(
+          *JsonToDocument(R"({"i":)" + std::to_string(i) + R"(,"n1":)" + std::to_string(i) + "}"));
+    }
+    std::vector<std::string_view> views(docs.begin(), docs.end());
+    ASSERT_TRUE(m->InsertMany(views).ok());
+    ASSERT_TRUE((*db)->Close().ok());
+  }
+  int version = 1;
+  // The first cycle runs a whole migration and times it; the others are killed at a random
+  // moment of one.
+  int64_t migrate_ms = 0;
+  int before = 0, during = 0, after = 0;
+  for (uint64_t cycle = 0; cycle <= cycles; ++cycle) {
+    SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(seed));
+    const auto lines =
+        cycle == 0 ? RunAndKill(DAAS_MIGRATION_WRITER, {dir}, 600000, false, "DONE")
+                   : RunAndKill(DAAS_MIGRATION_WRITER, {dir},
+                                static_cast<int>(rng() % (migrate_ms + migrate_ms / 8 + 1)), false);
+    bool set = false, done = false;
+    for (const std::string& line : lines) {
+      std::istringstream in(line);
+      std::string word;
+      int v;
+      in >> word >> v;
+      if (word == "OPEN") {
+        ASSERT_EQ(v, version);
+      } else if (word == "SET") {
+        set = true;
+      } else if (word == "DONE") {
+        done = true;
+        if (cycle == 0) in >> migrate_ms;
+      } else {
+        FAIL() << "writer said: " << line;
+      }
+    }
+    auto report = storage::CheckDirectory(env::Env::Default(), dir);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_TRUE(report->ok()) << report->problems.front();
+    auto opened = Database::Open(Options{.dir = dir});
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    Collection* m = *(*opened)->GetCollection("m");
+    DocId first;
+    ASSERT_TRUE(m->Scan([&](DocId id, std::string_view) {
+                   first = id;
+                   return false;
+                 }).ok());
+    // An empty merge patch changes nothing, but as a write it waits for a resumed migration.
+    ASSERT_TRUE(m->Patch(first, *JsonToDocument("{}")).ok());
+    const std::string schema = m->GetSchema();
+    const int now = std::atoi(schema.c_str() + schema.find("\"version\":") + 10);
+    if (done) ASSERT_EQ(now, version + 1);
+    if (!set) ASSERT_EQ(now, version);
+    ASSERT_TRUE(now == version || now == version + 1) << schema;
+    if (cycle != 0) (now == version ? before : done ? after : during)++;
+    version = now;
+    const std::string field = "n" + std::to_string(version);
+    int64_t seen = 0;
+    ASSERT_TRUE(m->Scan([&](DocId, std::string_view d) {
+                   ++seen;
+                   const int64_t i = IntField(d, "i");
+                   EXPECT_EQ(IntField(d, field), i + version - 1) << "document " << i;
+                   EXPECT_EQ(doc::FindField(d, "n" + std::to_string(version - 1)), std::nullopt);
+                   return true;
+                 }).ok());
+    ASSERT_EQ(seen, kDocs);
+    ASSERT_TRUE((*opened)->Close().ok());
+  }
+  std::printf(
+      "migration crash test: killed before the change %d times, during its migration %d, after "
+      "it %d; a migration took %lld ms\n",
+      before, during, after, static_cast<long long>(migrate_ms));
   std::filesystem::remove_all(tmpl);
 }
 

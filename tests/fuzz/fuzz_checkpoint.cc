@@ -23,7 +23,7 @@ void CheckManifestRoundTrip(const std::string& bytes) {
   if (!m.ok()) return;
   const std::string encoded = daas::storage::EncodeManifest(*m);
   const uint32_t version = daas::core::GetLittle<uint32_t>(bytes.data() + 8);
-  if (version == 2 && encoded != bytes) __builtin_trap();
+  if (version == 3 && encoded != bytes) __builtin_trap();
   auto again = daas::storage::DecodeManifest(encoded);
   if (!again.ok() || daas::storage::EncodeManifest(*again) != encoded) __builtin_trap();
 }

@@ -142,7 +142,7 @@ class WalDamageTest : public ::testing::TestWithParam<bool> {
     Manifest m;
     m.next_collection_id = 2;
     m.next_shard_id = 2;
-    m.collections.push_back({1, "c", {{ShardId{1}, 0, 0, 0}}, ""});
+    m.collections.push_back({1, "c", {{ShardId{1}, 0, 0, 0}}, "", "", 0});
     ASSERT_TRUE(
         env::WriteFileAtomically(env, env::JoinPath(src_, kManifestFileName), EncodeManifest(m))
             .ok());

@@ -1,0 +1,137 @@
+// Schema migrations over live data (docs/schema.md, "Migrations over live data").
+//
+// A schema change that rewrites stored documents is installed at once (version, enforcement and
+// the manifest's `migrating_from`), then the documents are rewritten one shard at a time in
+// ascending shard ID. Each shard's new documents are computed under its shared lock (readers go
+// on), swapped in under its exclusive lock in short batches, and made durable by a checkpoint
+// that records, in the same manifest, that the shard is migrated (`migrated_below`). Swap,
+// progress and checkpoint happen under the checkpoint lock, so no manifest ever names a migrated
+// shard file without the progress that says so, or the reverse. The swaps are not logged: until
+// its checkpoint, a crash leaves the shard as it was, and the next open migrates it again from
+// there. Writes to the collection wait for the migration to end (CollectionImpl::Migration), so
+// nothing else changes its documents meanwhile.
+#include <string>
+#include <vector>
+
+#include "core/status_macros.h"
+#include "engine/database_impl.h"
+#include "expr/evaluator.h"
+#include "schema/migrate.h"
+
+namespace daas::engine {
+namespace {
+
+// Documents swapped per exclusive lock hold: readers of the shard wait at most this many copies.
+constexpr size_t kSwapBatch = 256;
+
+struct Rewrite {
+  uint16_t slot;
+  uint64_t salt;
+  const char* old_data;  // the bytes it was computed from, to notice a change before the swap
+  size_t old_size;
+  std::string document;
+};
+
+}  // namespace
+
+Status DatabaseImpl::AwaitMigration(CollectionImpl* coll) const {
+  while (!coll->AwaitMigration(std::chrono::milliseconds(50))) {
+    DAAS_RETURN_IF_ERROR(CheckOpen());
+    DAAS_RETURN_IF_ERROR(StickyError());
+    if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
+  }
+  return Status::OK();
+}
+
+Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
+  const CollectionImpl::SchemaSnapshot snap = coll->schema();
+  if (snap.migration == nullptr) return Status::OK();
+  const CollectionImpl::Migration& m = *snap.migration;
+  const schema::CollectionSchema& to = *snap.schema;
+  auto stopped = [&]() -> Status {
+    DAAS_RETURN_IF_ERROR(CheckOpen());
+    DAAS_RETURN_IF_ERROR(StickyError());
+    if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
+    core::MutexLock l(&bg_mu_);
+    if (bg_stop_) return Status::Aborted("the database is closing");
+    return Status::OK();
+  };
+  // A document the migration cannot rewrite (an expression over its budget) stops every write to
+  // the collection: the error is made sticky so that waiting writers fail instead of hanging.
+  auto fail = [&](const Status& s) {
+    Status e = s.WithContext("migrating " + coll->Describe() + " to version " +
+                             std::to_string(to.version));
+    SetStickyError(e);
+    return e;
+  };
+  // Shards are never added while the migration runs (inserts wait), so this list is final.
+  for (storage::Shard* shard : coll->Shards()) {
+    if (shard->id().value < coll->migrated_below()) continue;
+    DAAS_RETURN_IF_ERROR(stopped());
+    DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
+    const schema::ValidationContext context{expr::SystemNowMicros()};
+    std::vector<Rewrite> rewrites;
+    Status error;
+    {
+      core::ReaderLock l(shard->mu());
+      shard->ForEach([&](DocId id, std::string_view document) {
+        Result<std::string> migrated =
+            schema::MigrateDocument(m.diff, *m.from, to, document, context);
+        if (!migrated.ok()) {
+          error = migrated.status().WithContext("document '" + id.ToString() + "'");
+          return false;
+        }
+        if (*migrated != document) {
+          rewrites.push_back(Rewrite{id.slot(), id.salt(), document.data(), document.size(),
+                                     std::move(*migrated)});
+        }
+        return true;
+      });
+    }
+    if (!error.ok()) return fail(error);
+    core::MutexLock cp(&checkpoint_mu_);
+    DAAS_RETURN_IF_ERROR(stopped());
+    for (size_t i = 0; i < rewrites.size(); i += kSwapBatch) {
+      core::WriterLock l(shard->mu());
+      for (size_t k = i; k < std::min(rewrites.size(), i + kSwapBatch); ++k) {
+        Rewrite& r = rewrites[k];
+        std::string_view current;
+        if (!shard->Get(r.slot, r.salt, &current)) continue;
+        if (current.data() != r.old_data || current.size() != r.old_size) {
+          // Moved by a compaction since it was read: migrate what is there now.
+          Result<std::string> again =
+              schema::MigrateDocument(m.diff, *m.from, to, current, context);
+          if (!again.ok()) return fail(again.status());
+          r.document = std::move(*again);
+        }
+        shard->Retire(shard->Put(r.slot, r.salt, r.document));
+      }
+      shard->MaybeCompact();
+    }
+    coll->set_migrated_below(shard->id().value + 1);
+    if (!in_memory()) DAAS_RETURN_IF_ERROR(CheckpointLocked());
+    if (migration_hook_ && !migration_hook_(shard->id())) {
+      return Status::Aborted("migration stopped by a test hook");
+    }
+  }
+  // Every shard is migrated: the collection takes writes again once the manifest says so.
+  core::MutexLock cp(&checkpoint_mu_);
+  DAAS_RETURN_IF_ERROR(stopped());
+  coll->InstallSchema(snap.schema, coll->GetSchema());
+  // A failure here is sticky; the next open finds every shard migrated and ends the migration.
+  return CommitCatalogChange();
+}
+
+void DatabaseImpl::MigrateInBackground() {
+  std::vector<CollectionImpl*> live;
+  {
+    core::MutexLock l(&catalog_mu_);
+    for (const auto& [name, coll] : by_name_) live.push_back(coll);
+  }
+  for (CollectionImpl* coll : live) {
+    // Errors are sticky (or the database is closing); writers waiting on it see them.
+    RunMigration(coll).IgnoreError();
+  }
+}
+
+}  // namespace daas::engine
