@@ -287,7 +287,8 @@ class Walker {
       if (previous != nullptr) prev = doc::FindField(previous->raw, f.name);
       const size_t before = out_->size();
       Value(f, value, prev ? &*prev : nullptr);
-      if (f.readonly && previous != nullptr && (!prev || prev->raw != value.raw)) {
+      // A readonly field the previous document lacked may be set (docs/schema.md §3).
+      if (f.readonly && prev && prev->raw != value.raw) {
         Add(ViolationCode::kReadonly,
             "is readonly and cannot change after create, found " + internal::ValueText(value));
       }
@@ -605,13 +606,42 @@ using internal::WriteExprValue;
 
 bool HasDefault(const Field& f) { return f.default_literal || f.default_expr; }
 
-// Whether any field in `o`, at any depth through objects, has a default.
+bool AnyDefault(const ObjectSchema& o);
+
+// Whether values of `f` hold objects with defaults: `f` is an object type, or an array whose
+// elements (at any depth of arrays) are, with a default on some field inside.
+bool NestedDefault(const Field& f) {
+  if (f.kind == FieldKind::kObject) return f.object && AnyDefault(*f.object);
+  if (f.kind == FieldKind::kArray) return !f.items.empty() && NestedDefault(f.items[0]);
+  return false;
+}
+
+// Whether any field in `o`, at any depth through objects and arrays of objects, has a default.
 bool AnyDefault(const ObjectSchema& o) {
   for (const Field& f : o.fields) {
-    if (HasDefault(f)) return true;
-    if (f.kind == FieldKind::kObject && f.object && AnyDefault(*f.object)) return true;
+    if (HasDefault(f) || NestedDefault(f)) return true;
   }
   return false;
+}
+
+Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
+                         const ValidationContext& context, doc::Writer* w);
+
+// Writes `value` of field `f` with the defaults of the objects inside it (none of its own).
+Status WriteNestedWithDefaults(const Field& f, const doc::Value& value,
+                               const ValidationContext& context, doc::Writer* w) {
+  if (f.kind == FieldKind::kObject && value.type == doc::Type::kMap && NestedDefault(f)) {
+    return WriteWithDefaults(*f.object, value, context, w);
+  }
+  if (f.kind == FieldKind::kArray && value.type == doc::Type::kArray && NestedDefault(f)) {
+    w->ArrayHeader(value.count);
+    doc::ArrayIterator it(value);
+    doc::Value e;
+    while (it.Next(&e)) DAAS_RETURN_IF_ERROR(WriteNestedWithDefaults(f.items[0], e, context, w));
+    return Status::OK();
+  }
+  w->Raw(value.raw);
+  return Status::OK();
 }
 
 Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
@@ -627,9 +657,8 @@ Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
   while (it.Next(&key, &value)) {
     w->String(key);
     const Field* f = o.Find(key);
-    if (f != nullptr && f->kind == FieldKind::kObject && f->object &&
-        value.type == doc::Type::kMap && AnyDefault(*f->object)) {
-      DAAS_RETURN_IF_ERROR(WriteWithDefaults(*f->object, value, context, w));
+    if (f != nullptr) {
+      DAAS_RETURN_IF_ERROR(WriteNestedWithDefaults(*f, value, context, w));
     } else {
       w->Raw(value.raw);
     }

@@ -106,14 +106,15 @@ Status ViolationStatus(std::string_view collection, std::string_view document_id
 
 // The document with every missing field that has a default set to it (literal, or the
 // expression's value on the document, with @now at context.now_micros), recursively in present
-// nested objects; fields present (even null) are kept. Appended fields follow the existing keys in
-// declared order. Returns the input unchanged (copied) when nothing is missing. Requires:
-// `document` passed doc::ValidateDocument. Errors: ResourceExhausted from an expression's budget.
+// nested objects, elements of arrays included; fields present (even null) are kept. Appended
+// fields follow the existing keys in declared order. Returns the input unchanged (copied) when
+// nothing is missing. Requires: `document` passed doc::ValidateDocument. Errors: ResourceExhausted
+// from an expression's budget.
 Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,
                                   const ValidationContext& context);
 
-// Whether any field, at any depth through objects, has a default: without one ApplyDefaults only
-// copies, and a caller may skip it. Thread-safe.
+// Whether any field, at any depth through objects and arrays, has a default: without one
+// ApplyDefaults only copies, and a caller may skip it. Thread-safe.
 bool HasDefaults(const CollectionSchema& schema);
 
 }  // namespace daas::schema

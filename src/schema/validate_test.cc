@@ -244,7 +244,12 @@ TEST(Validate, ReadonlyOnUpdate) {
             V{"owner:validation_readonly"});
   // On create (or an update of a document that lacked it) the field may be set.
   EXPECT_EQ(Codes(c, R"({"owner": "bob"})"), V{});
-  EXPECT_EQ(Codes(c, R"({"owner": "bob"})", ValidationMode::kUpdate, R"({"n": 1})"),
+  EXPECT_EQ(Codes(c, R"({"owner": "bob"})", ValidationMode::kUpdate, R"({"n": 1})"), V{});
+  EXPECT_EQ(
+      Codes(c, R"({"owner": "bob", "o": {"k": 1}})", ValidationMode::kUpdate, R"({"o": {"v": 1}})"),
+      V{});
+  // Once set, even to null, it is set.
+  EXPECT_EQ(Codes(c, R"({"owner": "bob"})", ValidationMode::kUpdate, R"({"owner": null})"),
             V{"owner:validation_readonly"});
 }
 
@@ -343,6 +348,23 @@ TEST(ApplyDefaults, FillsMissingFieldsWithLiteralsAndExpressions) {
   r = ApplyDefaults(c, Doc(R"({"role": null})"), {kNow});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(Json(*r).rfind(R"({"role":null,"tags")", 0), 0u) << Json(*r);
+}
+
+TEST(ApplyDefaults, FillsObjectsInsideArrays) {
+  const CollectionSchema c = One(R"json({"fields": {
+      "lines": {"type": "array", "items": {"type": "object", "fields": {"sku": "string",
+          "qty": {"type": "int", "required": true, "default": 1},
+          "code": {"type": "int", "default": {"$expr": "len(sku)"}}}}},
+      "grid": {"type": "array", "items": {"type": "array", "items": {"type": "object",
+          "fields": {"v": {"type": "int", "default": 0}}}}},
+      "n": {"type": "array", "items": "int"}}})json");
+  EXPECT_TRUE(HasDefaults(c));
+  const std::string d =
+      Doc(R"({"lines": [{"sku": "ab"}, {"sku": "c", "qty": 5}, 3], "grid": [[{}], []], "n": [1]})");
+  auto r = ApplyDefaults(c, d, {kNow});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(Json(*r), R"({"lines":[{"sku":"ab","qty":1,"code":2},{"sku":"c","qty":5,"code":1},3],)"
+                      R"("grid":[[{"v":0}],[]],"n":[1]})");
 }
 
 TEST(ApplyDefaults, LeavesDocumentsAloneWithoutDefaults) {
