@@ -140,6 +140,19 @@ void CollectionImpl::ShardLoaded(const storage::Shard& shard) const {
   first_with_space_ = std::min(first_with_space_, static_cast<size_t>(&a - allocs_.data()));
 }
 
+void CollectionImpl::ShardReplayed(const storage::Shard& shard) const {
+  std::vector<uint16_t> free;
+  for (uint32_t i = shard.slot_limit(); i-- > 0;) {
+    if (shard.slot(static_cast<uint16_t>(i)).empty()) free.push_back(static_cast<uint16_t>(i));
+  }
+  core::MutexLock l(&alloc_mu_);
+  ShardAlloc& a = AllocOf(shard);
+  a.free = std::move(free);
+  a.next_unused = shard.slot_limit();
+  a.cold = false;
+  first_with_space_ = std::min(first_with_space_, static_cast<size_t>(&a - allocs_.data()));
+}
+
 void CollectionImpl::ShardLoadFailed(const storage::Shard& shard) const {
   core::MutexLock l(&alloc_mu_);
   AllocOf(shard).cold_has_space = false;
@@ -291,18 +304,31 @@ std::string CollectionImpl::GetSchema() const {
 
 CollectionImpl::SchemaSnapshot CollectionImpl::schema() const {
   core::MutexLock l(&schema_mu_);
-  return {schema_, schema_generation_, migration_};
+  return {schema_, schema_generation_, migration_, indexes_, indexes_pending_};
 }
 
 void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema,
                                    std::string json, std::shared_ptr<const Migration> migration,
-                                   uint32_t migrated_below) {
+                                   uint32_t migrated_below, std::shared_ptr<IndexSet> indexes,
+                                   bool indexes_pending) {
   {
     core::MutexLock l(&schema_mu_);
     schema_ = std::move(schema);
     schema_json_ = std::move(json);
     migration_ = std::move(migration);
     migrated_below_ = migration_ != nullptr ? migrated_below : 0;
+    indexes_ = std::move(indexes);
+    indexes_pending_ = indexes_pending;
+    ++schema_generation_;
+  }
+  migration_cv_.SignalAll();
+}
+
+void CollectionImpl::SetIndexes(std::shared_ptr<IndexSet> indexes) {
+  {
+    core::MutexLock l(&schema_mu_);
+    indexes_ = std::move(indexes);
+    indexes_pending_ = false;
     ++schema_generation_;
   }
   migration_cv_.SignalAll();
@@ -311,10 +337,11 @@ void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchem
 bool CollectionImpl::InstallSchemaIfShards(size_t shard_count,
                                            std::shared_ptr<const schema::CollectionSchema> schema,
                                            std::string json,
-                                           std::shared_ptr<const Migration> migration) {
+                                           std::shared_ptr<const Migration> migration,
+                                           std::shared_ptr<IndexSet> indexes) {
   core::MutexLock l(&alloc_mu_);  // Reserve adds shards under it
   if (allocs_.size() != shard_count) return false;
-  InstallSchema(std::move(schema), std::move(json), std::move(migration));
+  InstallSchema(std::move(schema), std::move(json), std::move(migration), 0, std::move(indexes));
   return true;
 }
 
@@ -336,8 +363,8 @@ std::pair<std::string, uint32_t> CollectionImpl::MigrationState() const {
 
 bool CollectionImpl::AwaitMigration(std::chrono::milliseconds timeout) const {
   core::MutexLock l(&schema_mu_);
-  if (migration_ != nullptr) migration_cv_.WaitFor(&schema_mu_, timeout);
-  return migration_ == nullptr;
+  if (migration_ != nullptr || indexes_pending_) migration_cv_.WaitFor(&schema_mu_, timeout);
+  return migration_ == nullptr && !indexes_pending_;
 }
 
 Result<CollectionStats> CollectionImpl::Stats() const {

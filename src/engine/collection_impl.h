@@ -14,6 +14,7 @@
 
 #include "core/mutex.h"
 #include "daas/daas.hpp"
+#include "engine/indexes.h"
 #include "schema/migrate.h"
 #include "schema/schema.h"
 #include "storage/shard.h"
@@ -67,19 +68,32 @@ class CollectionImpl final : public Collection {
     std::shared_ptr<const schema::CollectionSchema> schema;  // null: schemaless
     uint64_t generation = 0;
     std::shared_ptr<const Migration> migration;  // null: none running
+    // The schema's unique and ref indexes (null: it asks for none, or they are not built yet).
+    std::shared_ptr<IndexSet> indexes;
+    // The schema asks for indexes that are being built (after open): writes wait, like for a
+    // migration.
+    bool indexes_pending = false;
+    // Whether writes must wait before they can be checked.
+    bool paused() const { return migration != nullptr || indexes_pending; }
   };
   SchemaSnapshot schema() const DAAS_EXCLUDES(schema_mu_);
   // Installs `schema` (null: none) with its canonical JSON, and the migration that rewrites the
   // stored documents for it (null: none), with shards below `migrated_below` already migrated.
   // Callers: DatabaseImpl::SetSchema, Load and the migration itself.
+  // `indexes` are the schema's, built from the stored documents; `indexes_pending` says they still
+  // have to be built (BuildIndexes).
   void InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema, std::string json,
                      std::shared_ptr<const Migration> migration = nullptr,
-                     uint32_t migrated_below = 0) DAAS_EXCLUDES(schema_mu_);
+                     uint32_t migrated_below = 0, std::shared_ptr<IndexSet> indexes = nullptr,
+                     bool indexes_pending = false) DAAS_EXCLUDES(schema_mu_);
+  // Installs the indexes built for the current schema; writes resume.
+  void SetIndexes(std::shared_ptr<IndexSet> indexes) DAAS_EXCLUDES(schema_mu_);
   // InstallSchema if the collection has exactly `shard_count` shards, atomically with respect to
   // adding one; false (and nothing installed) when it has more. Callers hold the shard locks.
   bool InstallSchemaIfShards(size_t shard_count,
                              std::shared_ptr<const schema::CollectionSchema> schema,
-                             std::string json, std::shared_ptr<const Migration> migration)
+                             std::string json, std::shared_ptr<const Migration> migration,
+                             std::shared_ptr<IndexSet> indexes)
       DAAS_EXCLUDES(alloc_mu_, schema_mu_);
   // The running migration's progress: shards with a lower ID are migrated. Callers of the setter
   // hold DatabaseImpl's checkpoint lock, so a checkpoint records progress and documents together.
@@ -88,7 +102,7 @@ class CollectionImpl final : public Collection {
   // The running migration's old schema (canonical JSON) and progress, for the manifest; empty and
   // 0 when none runs.
   std::pair<std::string, uint32_t> MigrationState() const DAAS_EXCLUDES(schema_mu_);
-  // Waits up to `timeout` for the running migration to end. True when none runs (any more).
+  // Waits up to `timeout` for writes to resume (SchemaSnapshot::paused). True when they may go.
   bool AwaitMigration(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
 
   uint32_t id() const { return id_; }
@@ -118,6 +132,9 @@ class CollectionImpl final : public Collection {
   // loader holds it exclusively). Const: the free lists are the allocator's cache of the slot
   // tables, which is what a load fills.
   void ShardLoaded(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
+  // Recomputes the free slots of `shard`, loaded and then changed by log replay, from its slot
+  // table. Requires the shard lock, and that no other thread uses the database yet.
+  void ShardReplayed(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
   // A shard whose load failed takes no inserts.
   void ShardLoadFailed(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
 
@@ -160,6 +177,8 @@ class CollectionImpl final : public Collection {
   uint64_t schema_generation_ DAAS_GUARDED_BY(schema_mu_) = 0;
   std::shared_ptr<const Migration> migration_ DAAS_GUARDED_BY(schema_mu_);
   uint32_t migrated_below_ DAAS_GUARDED_BY(schema_mu_) = 0;
+  std::shared_ptr<IndexSet> indexes_ DAAS_GUARDED_BY(schema_mu_);
+  bool indexes_pending_ DAAS_GUARDED_BY(schema_mu_) = false;
   mutable core::CondVar migration_cv_;  // signalled when a migration ends
 
   mutable core::Mutex name_mu_;

@@ -10,6 +10,7 @@
 #include "doc/msgpack_reader.h"
 #include "engine/shard_lock_set.h"
 #include "expr/evaluator.h"
+#include "index/ref_index.h"
 #include "schema/migrate.h"
 #include "schema/validate.h"
 #include "storage/check.h"
@@ -113,9 +114,11 @@ class SchemaChecks {
   // those to end before it writes.
   void Migrating(std::vector<CollectionImpl*>* out) const {
     for (const Entry& e : entries_) {
-      if (e.snapshot.migration != nullptr) out->push_back(e.coll);
+      if (e.snapshot.paused()) out->push_back(e.coll);
     }
   }
+  // `coll`'s unique and ref indexes in its snapshot, or null.
+  IndexSet* Indexes(CollectionImpl* coll) { return EntryOf(coll).snapshot.indexes.get(); }
   // Conflict when a collection's schema changed since its snapshot, which is then added to
   // *changed. Call under the shard locks.
   Status StillCurrent(std::vector<CollectionImpl*>* changed) const {
@@ -157,6 +160,59 @@ struct Undo {
   storage::Slot old;
 };
 
+// A target that operation `op` points at through ref field `slot` of `set`; `shard` is the
+// target's (null: no such shard, so no such document).
+struct RefCheck {
+  size_t op;
+  IndexSet* set;
+  size_t slot;
+  DocId target;
+  storage::Shard* shard;
+};
+
+// What deleting `target` does to document `id` of `coll`, which points at it: deleted too
+// (cascade) or its refs to it cleared (setNull).
+struct DerivedOp {
+  CollectionImpl* coll;
+  IndexSet* set;
+  DocId id;
+  storage::Shard* shard;
+  bool cascade;
+  DocId target;
+};
+
+// The documents of `coll` found pointing at `target` through ref field `slot` before locking.
+struct SeenReferrers {
+  CollectionImpl* coll;
+  IndexSet* set;
+  size_t slot;
+  DocId target;
+  std::vector<DocId> referrers;
+};
+
+// One indexed document a commit changes: its bytes before (empty: inserted) and after (empty:
+// deleted).
+struct IndexedChange {
+  CollectionImpl* coll;
+  IndexSet* set;
+  DocId id;
+  bool inserted;
+  std::string_view before;
+  std::string_view after;
+};
+
+// validation_ref for a write whose target does not exist.
+Status RefViolation(const RefCheck& rc, std::span<const PendingOp> ops, size_t n) {
+  const PendingOp& op = ops[rc.op];
+  Status s = schema::ViolationStatus(
+      op.collection->name(), op.id.is_null() ? std::string() : op.id.ToString(),
+      {schema::Violation{schema::ViolationCode::kRef, rc.set->ref_path(rc.slot),
+                         "points at no document of collection '" +
+                             rc.set->ref_fields()[rc.slot]->ref_collection + "', found '" +
+                             rc.target.ToString() + "'"}});
+  return n > 1 ? s.WithContext(OpContext(rc.op, n, op)) : s;
+}
+
 }  // namespace
 
 // ---- open / close ----
@@ -196,7 +252,7 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options,
   bool any_migration = false;
   for (const std::string& name : db->ListCollections()) {
     auto coll = db->GetCollection(name);
-    if (coll.ok() && static_cast<CollectionImpl*>(*coll)->schema().migration != nullptr) {
+    if (coll.ok() && static_cast<CollectionImpl*>(*coll)->schema().paused()) {
       any_migration = true;
     }
   }
@@ -303,11 +359,22 @@ Status DatabaseImpl::Load() {
       migration = std::make_shared<const CollectionImpl::Migration>(
           CollectionImpl::Migration{std::move(from), mc.migrating_from, std::move(*diff)});
     }
+    // Indexes are built after open, in the background (writes wait for them, reads do not).
+    const bool pending = IndexSet::For(to) != nullptr;
     by_name_.at(mc.name)->InstallSchema(std::move(to), mc.schema, std::move(migration),
-                                        mc.migrated_below);
+                                        mc.migrated_below, nullptr, pending);
   }
   DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
   DAAS_RETURN_IF_ERROR(RecoverLog(by_id, &created));
+  // Replay loaded the shard files its records touched and changed their slots after the load
+  // handed their free slots to the allocators: hand them over again, as they are now.
+  for (const auto& [id, coll] : by_id) {
+    for (storage::Shard* shard : coll->Shards()) {
+      if (!shard->loaded()) continue;
+      core::ReaderLock l(shard->mu());
+      coll->ShardReplayed(*shard);
+    }
+  }
   for (auto& shard : created) {
     max_shard_id = std::max(max_shard_id, shard->id().value);
     CollectionImpl* owner = by_id.at(shard->collection_id());
@@ -586,6 +653,35 @@ Result<CollectionImpl*> DatabaseImpl::FindCollection(std::string_view name) cons
   return it->second;
 }
 
+std::vector<CollectionImpl*> DatabaseImpl::LiveCollections() const {
+  core::MutexLock l(&catalog_mu_);
+  std::vector<CollectionImpl*> out;
+  for (const auto& [name, coll] : by_name_) out.push_back(coll);
+  return out;
+}
+
+CollectionImpl* DatabaseImpl::LiveCollection(std::string_view name) const {
+  core::MutexLock l(&catalog_mu_);
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+std::string DatabaseImpl::ReferencedBy(std::string_view name, const CollectionImpl* except) const {
+  std::string out;
+  for (CollectionImpl* coll : LiveCollections()) {
+    if (coll == except) continue;
+    const auto snap = coll->schema();
+    if (snap.schema == nullptr) continue;
+    std::vector<std::string> paths;
+    const auto fields = index::RefFields(*snap.schema, &paths);
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i]->ref_collection != name) continue;
+      out += (out.empty() ? "" : ", ") + coll->name() + "." + paths[i];
+    }
+  }
+  return out.empty() ? out : "collection '" + std::string(name) + "' is referenced by " + out;
+}
+
 Result<Collection*> DatabaseImpl::CreateCollection(std::string_view name) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DAAS_RETURN_IF_ERROR(ValidateCollectionName(name));
@@ -630,7 +726,10 @@ Status DatabaseImpl::RenameCollection(std::string_view from, std::string_view to
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DAAS_RETURN_IF_ERROR(ValidateCollectionName(to));
   DAAS_RETURN_IF_ERROR(StickyError());
-  core::MutexLock cp(&checkpoint_mu_);
+  core::MutexLock cp(&checkpoint_mu_);  // schema changes hold it too: refs stay as checked
+  if (std::string refs = ReferencedBy(from, nullptr); !refs.empty() && from != to) {
+    return Status::InvalidArgument(refs + " (by name): change those schemas before renaming it");
+  }
   CollectionImpl* c;
   {
     core::MutexLock l(&catalog_mu_);
@@ -656,11 +755,17 @@ Status DatabaseImpl::RenameCollection(std::string_view from, std::string_view to
 Status DatabaseImpl::DropCollection(std::string_view name) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DAAS_RETURN_IF_ERROR(StickyError());
-  core::MutexLock cp(&checkpoint_mu_);
+  core::MutexLock cp(&checkpoint_mu_);  // schema changes hold it too: refs stay as checked
   CollectionImpl* c;
   {
     core::MutexLock l(&catalog_mu_);
     DAAS_ASSIGN_OR_RETURN(c, FindCollection(name));
+  }
+  if (std::string refs = ReferencedBy(name, c); !refs.empty()) {
+    return Status::InvalidArgument(refs + ": change those schemas before dropping it");
+  }
+  {
+    core::MutexLock l(&catalog_mu_);
     by_name_.erase(by_name_.find(name));
   }
   c->MarkDropped();  // before taking shard locks: see CollectionImpl::dropped()
@@ -751,34 +856,78 @@ Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
   // generation under its locks and starts over. A shard added during the check is checked on the
   // next round. Each stored document is checked as it will be: migrated, when the change
   // rewrites documents.
+  // The collections the new schema's refs point at: their shards are read-locked too, so that no
+  // target is deleted between its check and the install.
+  std::vector<CollectionImpl*> targets;
+  std::map<std::string, CollectionImpl*, std::less<>> target_by_name;
+  if (parsed != nullptr) {
+    for (const schema::Field* f : index::RefFields(*parsed, nullptr)) {
+      CollectionImpl* t = f->ref_collection == name ? coll : LiveCollection(f->ref_collection);
+      if (t == nullptr) {
+        return Status::InvalidArgument("schema of collection '" + name +
+                                       "': a ref points at collection '" + f->ref_collection +
+                                       "', which does not exist");
+      }
+      target_by_name[f->ref_collection] = t;
+      if (std::find(targets.begin(), targets.end(), t) == targets.end()) targets.push_back(t);
+    }
+  }
   std::vector<storage::Shard*> shards = coll->Shards();
   for (bool installed = false; !installed; shards = coll->Shards()) {
+    std::vector<storage::Shard*> read = shards;
+    for (CollectionImpl* t : targets) {
+      for (storage::Shard* shard : t->Shards()) {
+        DAAS_RETURN_IF_ERROR(LoadShard(t, shard));
+        read.push_back(shard);
+      }
+    }
     for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
-    ShardLockSet locks(shards, ShardLockSet::Mode::kShared);
+    ShardLockSet locks(std::vector<storage::Shard*>(), read);
+    std::shared_ptr<IndexSet> indexes = IndexSet::For(parsed);
     if (parsed != nullptr) {
       const schema::ValidationContext context{expr::SystemNowMicros()};
       schema::Validator validator(*parsed, context);
       std::vector<schema::Violation> violations;
+      std::vector<index::RefValue> refs;
       std::string report;
       size_t bad = 0;
       Status error;
-      for (const storage::Shard* shard : locks.shards()) {
+      for (const storage::Shard* shard : shards) {
         shard->ForEach([&](DocId id, std::string_view document) {
           violations.clear();
-          Result<size_t> n = 0;
+          std::string migrated;
           if (migration != nullptr) {
-            Result<std::vector<schema::Violation>> v = schema::PreviewMigration(
-                migration->diff, *migration->from, *parsed, document, context);
-            if (v.ok()) violations = std::move(*v);
-            n = v.ok() ? Result<size_t>(violations.size()) : Result<size_t>(v.status());
-          } else {
-            n = validator.Validate(document, schema::ValidationMode::kCreate, {}, &violations);
+            Result<std::string> m = schema::MigrateDocument(migration->diff, *migration->from,
+                                                            *parsed, document, context);
+            if (!m.ok()) {
+              error = m.status().WithContext("document '" + id.ToString() + "'");
+              return false;
+            }
+            migrated = std::move(*m);
+            document = migrated;
           }
+          Result<size_t> n =
+              validator.Validate(document, schema::ValidationMode::kCreate, {}, &violations);
           if (!n.ok()) {
             error = n.status().WithContext("document '" + id.ToString() + "'");
             return false;
           }
-          if (*n != 0 && ++bad <= 3) {
+          if (indexes != nullptr) {
+            indexes->Add(id, document, &violations);
+            refs.clear();
+            index::CollectRefs(*parsed, indexes->ref_fields(), document, &refs);
+            for (const index::RefValue& r : refs) {
+              storage::Shard* ts = target_by_name.at(r.field->ref_collection)->FindShard(r.target);
+              std::string_view unused;
+              if (ts == nullptr || !ts->Get(r.target.slot(), r.target.salt(), &unused)) {
+                violations.push_back(schema::Violation{
+                    schema::ViolationCode::kRef, indexes->ref_path(r.ref_slot),
+                    "points at no document of collection '" + r.field->ref_collection +
+                        "', found '" + r.target.ToString() + "'"});
+              }
+            }
+          }
+          if (!violations.empty() && ++bad <= 3) {
             report +=
                 "; " +
                 std::string(schema::ViolationStatus(name, id.ToString(), violations).message());
@@ -794,7 +943,8 @@ Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
             ", nothing changed" + report);
       }
     }
-    installed = coll->InstallSchemaIfShards(shards.size(), parsed, canonical, migration);
+    installed = coll->InstallSchemaIfShards(shards.size(), parsed, canonical, migration,
+                                            std::move(indexes));
   }
   if (Status s = CommitCatalogChange(); !s.ok()) {
     coll->InstallSchema(old.schema, old_json);
@@ -886,9 +1036,83 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     }
   }
 
+  // 1b. Refs. Each target a write points at is checked under its shard's shared lock, which keeps
+  //     it from being deleted meanwhile. Each delete looks up the documents pointing at its
+  //     document, whose shards it then locks exclusively: restrict refuses, cascade deletes them
+  //     (and so on), setNull clears their refs.
+  std::vector<RefCheck> ref_checks;
+  std::vector<storage::Shard*> read_shards;
+  std::vector<DerivedOp> derived;
+  std::vector<SeenReferrers> seen;
+  {
+    std::vector<index::RefValue> refs;
+    std::vector<std::pair<CollectionImpl*, DocId>> deletes;
+    for (size_t i = 0; i < n; ++i) {
+      const PendingOp& op = ops[i];
+      if (op.type == WriteBatch::OpType::kDelete) {
+        deletes.push_back({op.collection, op.id});
+        continue;
+      }
+      IndexSet* set = checks.Indexes(op.collection);
+      if (set == nullptr || set->ref_fields().empty()) continue;
+      refs.clear();
+      index::CollectRefs(set->schema(), set->ref_fields(),
+                         op.type == WriteBatch::OpType::kPatch ? op.document : documents[i], &refs);
+      for (const index::RefValue& r : refs) {
+        CollectionImpl* t = LiveCollection(r.field->ref_collection);
+        storage::Shard* ts = t != nullptr ? t->FindShard(r.target) : nullptr;
+        if (ts != nullptr) DAAS_RETURN_IF_ERROR(LoadShard(t, ts));
+        ref_checks.push_back(RefCheck{i, set, r.ref_slot, r.target, ts});
+        read_shards.push_back(ts);
+      }
+    }
+    std::unordered_set<DocId, index::DocIdHash> deleting;
+    for (const auto& [coll, id] : deletes) deleting.insert(id);
+    std::vector<CollectionImpl*> live;
+    if (!deletes.empty()) live = LiveCollections();
+    for (size_t q = 0; q < deletes.size(); ++q) {
+      const auto [target_coll, target] = deletes[q];
+      const std::string target_name = target_coll->name();
+      for (CollectionImpl* r_coll : live) {
+        IndexSet* set = checks.Indexes(r_coll);  // also watches it: a pending build waits
+        if (set == nullptr) continue;
+        for (size_t k = 0; k < set->ref_fields().size(); ++k) {
+          const schema::Field& field = *set->ref_fields()[k];
+          if (field.ref_collection != target_name) continue;
+          std::vector<DocId> referrers = set->refs(k).Referrers(target);
+          for (DocId r : referrers) {
+            if (deleting.count(r) != 0) continue;
+            if (field.on_delete == schema::OnDelete::kRestrict) {
+              return schema::ViolationStatus(
+                  target_name, target.ToString(),
+                  {schema::Violation{schema::ViolationCode::kRef, "",
+                                     "is referenced by document '" + r.ToString() +
+                                         "' of collection '" + r_coll->name() + "' (" +
+                                         set->ref_path(k) + ", onDelete: restrict)"}});
+            }
+            storage::Shard* shard = r_coll->FindShard(r);
+            if (shard == nullptr) continue;
+            DAAS_RETURN_IF_ERROR(LoadShard(r_coll, shard));
+            const bool cascade = field.on_delete == schema::OnDelete::kCascade;
+            derived.push_back(DerivedOp{r_coll, set, r, shard, cascade, target});
+            if (cascade) {
+              deleting.insert(r);
+              deletes.push_back({r_coll, r});
+            }
+          }
+          seen.push_back(SeenReferrers{r_coll, set, k, target, std::move(referrers)});
+        }
+      }
+    }
+  }
+
   checks.Migrating(wait_for);
   if (!wait_for->empty()) {
     return Status::Conflict(wait_for->front()->Describe() + " is being migrated");
+  }
+  // A write pointing at a document that does not exist fails before anything is locked.
+  for (const RefCheck& rc : ref_checks) {
+    if (rc.shard == nullptr) return RefViolation(rc, ops, n);
   }
 
   // 2. Reserve slots for inserts, per collection, in operation order.
@@ -931,11 +1155,39 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
   std::vector<std::pair<CollectionImpl*, Reservation>> freed;  // slots emptied by deletes
   Status failure;
   {
-    ShardLockSet locks(op_shards, ShardLockSet::Mode::kExclusive);
+    std::vector<storage::Shard*> write_shards = op_shards;
+    for (const DerivedOp& d : derived) write_shards.push_back(d.shard);
+    ShardLockSet locks(std::move(write_shards), std::move(read_shards));
+    // What the commit changes in each indexed collection, per document: first before, last after.
+    std::vector<IndexedChange> changes;
+    std::unordered_map<DocId, size_t, index::DocIdHash> change_of;
+    auto track = [&](CollectionImpl* coll, DocId id, bool inserted, std::string_view before,
+                     std::string_view after) {
+      IndexSet* set = checks.Indexes(coll);
+      if (set == nullptr) return;
+      auto [it, fresh] = change_of.emplace(id, changes.size());
+      if (fresh) {
+        changes.push_back(IndexedChange{coll, set, id, inserted, before, after});
+      } else {
+        changes[it->second].after = after;
+      }
+    };
+    std::deque<std::string> owned;  // documents a commit computes (patches, cleared refs)
+    IndexSet::Undo index_undo;
     size_t next_reservation = 0;
     std::string patched;
     // A schema set since step 1 was not checked against: this commit must not apply.
     failure = checks.StillCurrent(wait_for);
+    // The referrers step 1 found are still all there are: each target's shard is locked
+    // exclusively now, so none can be added, but one could have come or gone before.
+    for (const SeenReferrers& sr : seen) {
+      if (!failure.ok()) break;
+      if (sr.set->refs(sr.slot).Referrers(sr.target) != sr.referrers) {
+        failure = Status::Conflict("the documents referring to '" + sr.target.ToString() +
+                                   "' changed during the write; retry it");
+        wait_for->push_back(sr.coll);  // not paused: the commit starts over at once
+      }
+    }
     for (size_t i = 0; i < n && failure.ok(); ++i) {
       const PendingOp& op = ops[i];
       if (op.collection->dropped()) {
@@ -947,6 +1199,7 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
         undo.push_back(Undo{r.shard, r.slot, r.shard->Put(r.slot, r.salt, documents[i])});
         if (logged)
           record.Put(op.collection->id(), DocId(r.salt, r.shard->id(), r.slot), documents[i]);
+        track(op.collection, DocId(r.salt, r.shard->id(), r.slot), true, {}, documents[i]);
         DAAS_CHECK(undo.back().old.empty());  // reserved slots are empty
         continue;
       }
@@ -970,6 +1223,7 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
           undo.push_back(
               Undo{shard, op.id.slot(), shard->Put(op.id.slot(), op.id.salt(), op.document)});
           if (logged) record.Put(op.collection->id(), op.id, op.document);
+          track(op.collection, op.id, false, current, op.document);
           break;
         case WriteBatch::OpType::kPatch: {
           auto merged = doc::MergePatch(current, op.document, options_.limits);
@@ -978,33 +1232,88 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
             break;
           }
           if (!check_update(*merged)) break;
-          undo.push_back(
-              Undo{shard, op.id.slot(), shard->Put(op.id.slot(), op.id.salt(), *merged)});
-          if (logged) record.Put(op.collection->id(), op.id, *merged);
+          const std::string& stored = owned.emplace_back(std::move(*merged));
+          undo.push_back(Undo{shard, op.id.slot(), shard->Put(op.id.slot(), op.id.salt(), stored)});
+          if (logged) record.Put(op.collection->id(), op.id, stored);
+          track(op.collection, op.id, false, current, stored);
           break;
         }
         case WriteBatch::OpType::kDelete:
           undo.push_back(Undo{shard, op.id.slot(), shard->Take(op.id.slot())});
           freed.push_back({op.collection, Reservation{shard, op.id.slot(), 0}});
           if (logged) record.Erase(op.collection->id(), op.id);
+          track(op.collection, op.id, false, current, {});
           break;
         case WriteBatch::OpType::kInsert:
           break;
+      }
+    }
+    // onDelete of the deleted documents' referrers.
+    for (const DerivedOp& d : derived) {
+      if (!failure.ok()) break;
+      std::string_view current;
+      if (!d.shard->Get(d.id.slot(), d.id.salt(), &current)) continue;  // deleted in this batch
+      if (d.cascade) {
+        undo.push_back(Undo{d.shard, d.id.slot(), d.shard->Take(d.id.slot())});
+        freed.push_back({d.coll, Reservation{d.shard, d.id.slot(), 0}});
+        if (logged) record.Erase(d.coll->id(), d.id);
+        track(d.coll, d.id, false, current, {});
+        continue;
+      }
+      const std::string& cleared =
+          owned.emplace_back(index::ClearRefs(d.set->schema(), current, d.target));
+      if (schema::Validator* v = checks.For(d.coll)) {
+        failure = checks.Check(v, d.coll, d.id, cleared, current)
+                      .WithContext("clearing its ref to deleted document '" + d.target.ToString() +
+                                   "' (onDelete: setNull)");
+        if (!failure.ok()) break;
+      }
+      undo.push_back(Undo{d.shard, d.id.slot(), d.shard->Put(d.id.slot(), d.id.salt(), cleared)});
+      if (logged) record.Put(d.coll->id(), d.id, cleared);
+      track(d.coll, d.id, false, current, cleared);
+    }
+    // Every target a write points at exists (after the batch's own deletes).
+    for (const RefCheck& rc : ref_checks) {
+      if (!failure.ok()) break;
+      std::string_view unused;
+      if (!rc.shard->Get(rc.target.slot(), rc.target.salt(), &unused)) {
+        failure = RefViolation(rc, ops, n);
+      }
+    }
+    // Unique keys: every key the commit frees first, then every key it takes, so a batch may move
+    // a key between documents. Then the refs.
+    if (failure.ok() && !changes.empty()) {
+      for (const IndexedChange& c : changes) {
+        c.set->ReleaseKeys(c.id, c.before, c.after, &index_undo);
+      }
+      std::vector<schema::Violation> violations;
+      for (const IndexedChange& c : changes) {
+        if (!c.set->ClaimKeys(c.id, c.before, c.after, &index_undo, &violations)) {
+          failure = schema::ViolationStatus(c.coll->name(), c.inserted ? "" : c.id.ToString(),
+                                            violations);
+          break;
+        }
+      }
+      if (failure.ok()) {
+        for (const IndexedChange& c : changes) {
+          c.set->UpdateRefs(c.id, c.before, c.after, &index_undo);
+        }
       }
     }
     if (failure.ok() && logged) {
       Result<uint64_t> appended = wal_->Append(record.Finish());
       if (appended.ok()) {
         lsn = *appended;
-        for (storage::Shard* s : locks.shards()) s->set_lsn(lsn);
+        for (storage::Shard* s : locks.exclusive_shards()) s->set_lsn(lsn);
       } else {
         failure = appended.status();
       }
     }
     if (failure.ok()) {
       for (const Undo& u : undo) u.shard->Retire(u.old);
-      for (storage::Shard* s : locks.shards()) s->MaybeCompact();
+      for (storage::Shard* s : locks.exclusive_shards()) s->MaybeCompact();
     } else {
+      index_undo.Rollback();
       for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
         it->shard->Retire(it->shard->Restore(it->slot, it->old));
       }

@@ -124,8 +124,18 @@ class DatabaseImpl final : public Database {
       DAAS_EXCLUDES(load_mu_);
   // Loads, one by one, the shards no one has touched since open (Options::load_in_background).
   void LoadInBackground() DAAS_EXCLUDES(bg_mu_);
-  // Resumes the migrations open found recorded in the manifest.
+  // After open: resumes the migrations the manifest records, and builds the indexes schemas ask
+  // for; writes to each collection wait until its part is done.
   void MigrateInBackground();
+  // Builds `coll`'s pending indexes from its stored documents (migration.cc).
+  Status BuildIndexes(CollectionImpl* coll) DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
+  // The collections not dropped, by name.
+  std::vector<CollectionImpl*> LiveCollections() const DAAS_EXCLUDES(catalog_mu_);
+  // The live collection named `name`, or null.
+  CollectionImpl* LiveCollection(std::string_view name) const DAAS_EXCLUDES(catalog_mu_);
+  // "collection 'users' is referenced by posts.author": the live schemas with a ref to `name`
+  // (other than `except`'s), empty when none.
+  std::string ReferencedBy(std::string_view name, const CollectionImpl* except) const;
   // The body of Commit: one attempt. When a schema change or migration of a collection the commit
   // writes to came in between, nothing is applied and those collections are added to *wait_for.
   Status CommitOnce(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync,

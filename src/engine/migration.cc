@@ -15,6 +15,7 @@
 
 #include "core/status_macros.h"
 #include "engine/database_impl.h"
+#include "engine/shard_lock_set.h"
 #include "expr/evaluator.h"
 #include "schema/migrate.h"
 
@@ -117,9 +118,37 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
   // Every shard is migrated: the collection takes writes again once the manifest says so.
   core::MutexLock cp(&checkpoint_mu_);
   DAAS_RETURN_IF_ERROR(stopped());
-  coll->InstallSchema(snap.schema, coll->GetSchema());
+  const CollectionImpl::SchemaSnapshot now = coll->schema();
+  coll->InstallSchema(now.schema, coll->GetSchema(), nullptr, 0, now.indexes, now.indexes_pending);
   // A failure here is sticky; the next open finds every shard migrated and ends the migration.
   return CommitCatalogChange();
+}
+
+Status DatabaseImpl::BuildIndexes(CollectionImpl* coll) {
+  core::MutexLock cp(&checkpoint_mu_);
+  const CollectionImpl::SchemaSnapshot snap = coll->schema();
+  if (!snap.indexes_pending || snap.migration != nullptr) return Status::OK();
+  std::shared_ptr<IndexSet> set = IndexSet::For(snap.schema);
+  // Writes wait while the indexes are pending, so no shard is added meanwhile.
+  std::vector<storage::Shard*> shards = coll->Shards();
+  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
+  ShardLockSet locks(shards, ShardLockSet::Mode::kShared);
+  std::vector<schema::Violation> violations;
+  for (const storage::Shard* shard : locks.shards()) {
+    shard->ForEach([&](DocId id, std::string_view document) {
+      set->Add(id, document, &violations);
+      return true;
+    });
+  }
+  if (!violations.empty()) {
+    // Commits enforce the keys, so stored documents that repeat one were written wrong.
+    Status s = Status::Corruption(
+        coll->Describe() + ": stored documents break a unique key: " + violations.front().message);
+    SetStickyError(s);
+    return s;
+  }
+  coll->SetIndexes(std::move(set));
+  return Status::OK();
 }
 
 void DatabaseImpl::MigrateInBackground() {
@@ -130,7 +159,7 @@ void DatabaseImpl::MigrateInBackground() {
   }
   for (CollectionImpl* coll : live) {
     // Errors are sticky (or the database is closing); writers waiting on it see them.
-    RunMigration(coll).IgnoreError();
+    if (RunMigration(coll).ok()) BuildIndexes(coll).IgnoreError();
   }
 }
 

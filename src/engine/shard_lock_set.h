@@ -15,28 +15,46 @@ class ShardLockSet {
   enum class Mode { kShared, kExclusive };
 
   // Sorts and de-duplicates `shards`, then locks them in order.
+  ShardLockSet(std::vector<storage::Shard*> shards, Mode mode)
+      : ShardLockSet(mode == Mode::kExclusive ? std::move(shards) : std::vector<storage::Shard*>(),
+                     mode == Mode::kShared ? std::move(shards) : std::vector<storage::Shard*>()) {}
+
+  // Locks `exclusive` exclusively and `shared` shared, all in ascending ID order; a shard in both
+  // is locked exclusively. Null entries are skipped.
   // The set of locks is only known at run time, so clang's static analysis cannot follow it.
-  ShardLockSet(std::vector<storage::Shard*> shards, Mode mode) DAAS_NO_THREAD_SAFETY_ANALYSIS
-      : shards_(std::move(shards)),
-        mode_(mode) {
-    std::sort(shards_.begin(), shards_.end(),
-              [](const storage::Shard* a, const storage::Shard* b) { return a->id() < b->id(); });
-    shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
-    for (storage::Shard* s : shards_) {
-      if (mode_ == Mode::kShared) {
-        s->mu()->LockShared();
+  ShardLockSet(std::vector<storage::Shard*> exclusive,
+               std::vector<storage::Shard*> shared) DAAS_NO_THREAD_SAFETY_ANALYSIS {
+    for (storage::Shard* s : exclusive) {
+      if (s != nullptr) locks_.push_back({s, Mode::kExclusive});
+    }
+    for (storage::Shard* s : shared) {
+      if (s != nullptr) locks_.push_back({s, Mode::kShared});
+    }
+    // By ID, exclusive first among equals, then one entry per shard.
+    std::sort(locks_.begin(), locks_.end(), [](const Entry& a, const Entry& b) {
+      if (a.shard->id() != b.shard->id()) return a.shard->id() < b.shard->id();
+      return a.mode == Mode::kExclusive && b.mode == Mode::kShared;
+    });
+    locks_.erase(std::unique(locks_.begin(), locks_.end(),
+                             [](const Entry& a, const Entry& b) { return a.shard == b.shard; }),
+                 locks_.end());
+    for (const Entry& e : locks_) {
+      shards_.push_back(e.shard);
+      if (e.mode == Mode::kExclusive) exclusive_.push_back(e.shard);
+      if (e.mode == Mode::kShared) {
+        e.shard->mu()->LockShared();
       } else {
-        s->mu()->Lock();
+        e.shard->mu()->Lock();
       }
     }
   }
 
   ~ShardLockSet() DAAS_NO_THREAD_SAFETY_ANALYSIS {
-    for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) {
-      if (mode_ == Mode::kShared) {
-        (*it)->mu()->UnlockShared();
+    for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) {
+      if (it->mode == Mode::kShared) {
+        it->shard->mu()->UnlockShared();
       } else {
-        (*it)->mu()->Unlock();
+        it->shard->mu()->Unlock();
       }
     }
   }
@@ -44,11 +62,18 @@ class ShardLockSet {
   ShardLockSet(const ShardLockSet&) = delete;
   ShardLockSet& operator=(const ShardLockSet&) = delete;
 
+  // Every locked shard, ascending ID; those locked exclusively.
   const std::vector<storage::Shard*>& shards() const { return shards_; }
+  const std::vector<storage::Shard*>& exclusive_shards() const { return exclusive_; }
 
  private:
+  struct Entry {
+    storage::Shard* shard;
+    Mode mode;
+  };
+  std::vector<Entry> locks_;
   std::vector<storage::Shard*> shards_;
-  const Mode mode_;
+  std::vector<storage::Shard*> exclusive_;
 };
 
 }  // namespace daas::engine

@@ -1,12 +1,16 @@
 // Every database in tests/data/compat/ (one per released on-disk format) opens, holds exactly the
-// documents its expected.jsonl lists, passes a write, and reopens. Each runs on a copy.
+// documents its expected.jsonl lists and the schemas its expected_schemas.json lists (none when it
+// has no such file), still enforces those schemas, passes a write, and reopens. Each runs on a
+// copy.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/test_util.h"
@@ -47,17 +51,55 @@ std::vector<Expected> ReadExpected(const fs::path& file) {
   return out;
 }
 
+// Canonical JSON of a JSON value as MsgpackToJson prints it, so that two texts of the same value
+// compare equal. "" stays "" (no schema).
+std::string Normalized(std::string_view json) {
+  if (json.empty()) return "";
+  auto d = JsonToDocument(json);
+  EXPECT_TRUE(d.ok()) << d.status().ToString() << ": " << json;
+  if (!d.ok()) return "";
+  std::string out;
+  doc::MsgpackToJson(*d, &out);
+  return out;
+}
+
+// expected_schemas.json, {"<collection>": <schema as GetSchema returns it>}, normalized; empty
+// when the folder has no such file.
+std::map<std::string, std::string> ReadExpectedSchemas(const fs::path& file) {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(file)) return out;
+  std::ifstream in(file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto d = JsonToDocument(text);
+  EXPECT_TRUE(d.ok()) << d.status().ToString() << " in " << file;
+  if (!d.ok()) return out;
+  doc::MapIterator it(doc::ReadValue(*d));
+  std::string_view name;
+  doc::Value schema;
+  while (it.Next(&name, &schema)) {
+    EXPECT_EQ(schema.type, doc::Type::kMap) << name << " in " << file;
+    doc::MsgpackToJson(schema.raw, &out[std::string(name)]);
+  }
+  EXPECT_FALSE(out.empty()) << file;
+  return out;
+}
+
 class CompatTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CompatTest, OpensWithEveryDocumentAndTakesWrites) {
   const fs::path source = fs::path(DAAS_COMPAT_DIR) / GetParam();
   const std::vector<Expected> expected = ReadExpected(source / "expected.jsonl");
   ASSERT_FALSE(expected.empty());
+  const std::map<std::string, std::string> schemas =
+      ReadExpectedSchemas(source / "expected_schemas.json");
   testing::TempDir tmp;
   const std::string dir = tmp.path() + "/db";
   fs::create_directories(dir);
   for (const auto& e : fs::directory_iterator(source)) {
-    if (e.path().filename() != "expected.jsonl") fs::copy_file(e.path(), dir / e.path().filename());
+    const std::string name = e.path().filename().string();
+    if (name != "expected.jsonl" && name != "expected_schemas.json") {
+      fs::copy_file(e.path(), fs::path(dir) / name);
+    }
   }
   Options o;
   o.dir = dir;
@@ -67,6 +109,7 @@ TEST_P(CompatTest, OpensWithEveryDocumentAndTakesWrites) {
     auto db = Database::Open(o);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     std::map<std::string, uint64_t> per_collection;
+    std::map<std::string, std::string> first_document;  // a document each collection accepts
     for (const Expected& e : expected) {
       auto c = (*db)->GetCollection(e.collection);
       ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -78,14 +121,40 @@ TEST_P(CompatTest, OpensWithEveryDocumentAndTakesWrites) {
       doc::MsgpackToJson(bytes, &json);
       EXPECT_EQ(json, e.json);
       ++per_collection[e.collection];
+      first_document.try_emplace(e.collection, bytes);
     }
     for (const auto& [name, n] : per_collection) {
       EXPECT_EQ(*(*(*db)->GetCollection(name))->Count(), n + round) << name;
     }
-    // A write in today's format lands beside the old files; the next round reopens both.
+    // Every schema survived (and, in round 1, its re-encoding in today's manifest), and no other
+    // collection has one.
+    for (const auto& [name, schema] : schemas) {
+      EXPECT_TRUE((*db)->GetCollection(name).ok()) << name << " of expected_schemas.json";
+    }
+    for (const std::string& name : (*db)->ListCollections()) {
+      auto c = (*db)->GetCollection(name);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      auto want = schemas.find(name);
+      EXPECT_EQ(Normalized((*c)->GetSchema()), want == schemas.end() ? "" : want->second) << name;
+    }
+    // ...and is still enforced: {"new":1} breaks each of them (a field it does not declare, its
+    // required fields missing).
+    for (const auto& [name, schema] : schemas) {
+      auto c = (*db)->GetCollection(name);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      auto broken = (*c)->Insert(*JsonToDocument(R"({"new":1})"));
+      ASSERT_FALSE(broken.ok()) << name;
+      EXPECT_EQ(broken.status().code(), StatusCode::kSchemaViolation)
+          << name << ": " << broken.status().ToString();
+    }
+    // A write in today's format lands beside the old files; the next round reopens both. A
+    // collection with a schema takes a copy of one of its documents.
     if (round == 0) {
       for (const auto& [name, n] : per_collection) {
-        ASSERT_TRUE((*(*db)->GetCollection(name))->Insert(*JsonToDocument(R"({"new":1})")).ok());
+        const std::string document =
+            schemas.contains(name) ? first_document.at(name) : *JsonToDocument(R"({"new":1})");
+        auto id = (*(*db)->GetCollection(name))->Insert(document);
+        ASSERT_TRUE(id.ok()) << name << ": " << id.status().ToString();
       }
     }
     ASSERT_TRUE((*db)->Close().ok());

@@ -24,8 +24,9 @@
 // Operations: create C | drop C | rename A B | insert C <json> [as $name] | replace C $name <json>
 // | patch C $name <json> | delete C $name | get C $name | find C <filter> (runs the filter, for its
 // status) | schema C [<json>] (sets the collection's schema, docs/schema.md; none removes it).
-// `$name` stands for the ID an earlier insert bound to it. Exit status 0 when every record
-// holds, 1 otherwise (each failure printed with its file and line), 2 for an unreadable or
+// `$name` stands for the ID an earlier insert bound to it; written "$name" (quoted) inside JSON,
+// a filter or an expected document, it is replaced by that ID's text. Exit status 0 when every
+// record holds, 1 otherwise (each failure printed with its file and line), 2 for an unreadable or
 // malformed file.
 #include <unistd.h>
 
@@ -141,7 +142,7 @@ class Runner {
     auto c = db_->GetCollection(collection);
     if (!c.ok()) return Fail(r.line, c.status().ToString());
     std::vector<std::string> got;
-    Status s = (*c)->Find(filter, [&](DocId, std::string_view doc) {
+    Status s = (*c)->Find(Substitute(filter), [&](DocId, std::string_view doc) {
       auto json = DocumentToJson(doc);
       got.push_back(json.ok() ? *json : "<" + json.status().ToString() + ">");
       return true;
@@ -153,7 +154,7 @@ class Runner {
       got = {std::to_string(got.size())};
     } else {
       for (const std::string& e : r.expect) {
-        auto d = JsonToDocument(e);
+        auto d = JsonToDocument(Substitute(e));
         auto j = d.ok() ? DocumentToJson(*d) : Result<std::string>(d.status());
         if (!j.ok()) return Fail(r.line, "bad expected JSON '" + e + "': " + j.status().ToString());
         want.push_back(*j);
@@ -166,6 +167,19 @@ class Runner {
       for (const auto& g : got) msg += "\n    " + g;
       Fail(r.line, msg);
     }
+  }
+
+  // `text` with every quoted "$name" bound by an insert replaced by that ID's text, so documents,
+  // filters and expected results can name IDs.
+  std::string Substitute(std::string text) const {
+    for (const auto& [name, id] : ids_) {
+      const std::string quoted = "\"" + name + "\"", with = "\"" + id.ToString() + "\"";
+      for (size_t at = text.find(quoted); at != std::string::npos;
+           at = text.find(quoted, at + with.size())) {
+        text.replace(at, quoted.size(), with);
+      }
+    }
+    return text;
   }
 
   Result<DocId> Bound(const std::string& name) const {
@@ -202,7 +216,7 @@ class Runner {
         name = json.substr(as + 4);
         json.resize(as);
       }
-      auto d = JsonToDocument(json);
+      auto d = JsonToDocument(Substitute(json));
       if (!d.ok()) return d.status();
       auto id = (*c)->Insert(*d);
       if (id.ok() && !name.empty()) ids_[name] = *id;
@@ -214,7 +228,7 @@ class Runner {
       if (!c.ok()) return c.status();
       auto id = Bound(v[2]);
       if (!id.ok()) return id.status();
-      auto d = JsonToDocument(v[3]);
+      auto d = JsonToDocument(Substitute(v[3]));
       if (!d.ok()) return d.status();
       return op == "replace" ? (*c)->Replace(*id, *d) : (*c)->Patch(*id, *d);
     }

@@ -1,0 +1,131 @@
+#include "engine/indexes.h"
+
+#include <algorithm>
+
+#include "doc/json.h"
+#include "doc/msgpack_reader.h"
+
+namespace daas::engine {
+namespace {
+
+std::string KeyName(const std::vector<std::string>& fields) {
+  std::string out;
+  for (const std::string& f : fields) out += (out.empty() ? "" : "+") + f;
+  return out;
+}
+
+// "email" = "ann@example.com", or (a, b) = (1, "x"), for a message.
+std::string KeyText(const std::vector<std::string>& fields, std::string_view document) {
+  std::string out;
+  for (const std::string& f : fields) {
+    std::optional<doc::Value> v = doc::FindField(document, f);
+    std::string text;
+    if (v) doc::MsgpackToJson(v->raw, &text);
+    if (text.size() > schema::kMaxValueTextBytes)
+      text = text.substr(0, schema::kMaxValueTextBytes) + "...";
+    out += (out.empty() ? "" : ", ") + text;
+  }
+  return fields.size() == 1 ? out : "(" + out + ")";
+}
+
+}  // namespace
+
+IndexSet::IndexSet(std::shared_ptr<const schema::CollectionSchema> schema)
+    : schema_(std::move(schema)) {
+  for (const schema::Field& f : schema_->root.fields) {
+    if (f.unique) unique_.push_back(std::make_unique<index::UniqueIndex>(std::vector{f.name}));
+  }
+  for (const schema::UniqueKey& k : schema_->unique) {
+    unique_.push_back(std::make_unique<index::UniqueIndex>(k.fields));
+  }
+  ref_fields_ = index::RefFields(*schema_, &ref_paths_);
+  for (size_t i = 0; i < ref_fields_.size(); ++i) {
+    refs_.push_back(std::make_unique<index::RefIndex>());
+  }
+}
+
+std::shared_ptr<IndexSet> IndexSet::For(std::shared_ptr<const schema::CollectionSchema> schema) {
+  if (schema == nullptr) return nullptr;
+  std::shared_ptr<IndexSet> set(new IndexSet(std::move(schema)));
+  if (set->unique_.empty() && set->refs_.empty()) return nullptr;
+  return set;
+}
+
+void IndexSet::ReleaseKeys(DocId id, std::string_view before, std::string_view after, Undo* undo) {
+  if (before.empty()) return;
+  for (size_t i = 0; i < unique_.size(); ++i) {
+    std::optional<std::string> old_key = unique_[i]->KeyOf(before);
+    if (!old_key) continue;
+    if (!after.empty() && unique_[i]->KeyOf(after) == old_key) continue;
+    unique_[i]->Release(*old_key, id);
+    undo->steps.push_back({Undo::Step::kReleased, this, i, std::move(*old_key), DocId(), id});
+  }
+}
+
+bool IndexSet::ClaimKeys(DocId id, std::string_view before, std::string_view after, Undo* undo,
+                         std::vector<schema::Violation>* violations) {
+  if (after.empty()) return true;
+  bool ok = true;
+  for (size_t i = 0; i < unique_.size(); ++i) {
+    std::optional<std::string> key = unique_[i]->KeyOf(after);
+    if (!key) continue;
+    if (!before.empty() && unique_[i]->KeyOf(before) == key) continue;
+    if (std::optional<DocId> holder = unique_[i]->Claim(*key, id)) {
+      const std::vector<std::string>& fields = unique_[i]->fields();
+      violations->push_back(schema::Violation{
+          schema::ViolationCode::kUnique, KeyName(fields),
+          "must be unique (unique: " + KeyName(fields) + "), found " + KeyText(fields, after) +
+              ", which document '" + holder->ToString() + "' has"});
+      ok = false;
+      continue;
+    }
+    undo->steps.push_back({Undo::Step::kClaimed, this, i, std::move(*key), DocId(), id});
+  }
+  return ok;
+}
+
+void IndexSet::UpdateRefs(DocId id, std::string_view before, std::string_view after, Undo* undo) {
+  if (refs_.empty()) return;
+  std::vector<index::RefValue> old_refs, new_refs;
+  if (!before.empty()) index::CollectRefs(*schema_, ref_fields_, before, &old_refs);
+  if (!after.empty()) index::CollectRefs(*schema_, ref_fields_, after, &new_refs);
+  for (const index::RefValue& r : old_refs) {
+    refs_[r.ref_slot]->Remove(r.target, id);
+    undo->steps.push_back({Undo::Step::kRefRemoved, this, r.ref_slot, {}, r.target, id});
+  }
+  for (const index::RefValue& r : new_refs) {
+    refs_[r.ref_slot]->Add(r.target, id);
+    undo->steps.push_back({Undo::Step::kRefAdded, this, r.ref_slot, {}, r.target, id});
+  }
+}
+
+bool IndexSet::Add(DocId id, std::string_view document,
+                   std::vector<schema::Violation>* violations) {
+  Undo ignored;
+  UpdateRefs(id, {}, document, &ignored);
+  return ClaimKeys(id, {}, document, &ignored, violations);
+}
+
+void IndexSet::Undo::Rollback() {
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+    switch (it->kind) {
+      case Step::kClaimed:
+        it->set->unique_[it->index]->Release(it->key, it->id);
+        break;
+      case Step::kReleased:
+        // Only a commit whose log write failed rolls back (the database is read-only from then
+        // on); a key another commit took meanwhile stays with it.
+        it->set->unique_[it->index]->Claim(it->key, it->id).reset();
+        break;
+      case Step::kRefAdded:
+        it->set->refs_[it->index]->Remove(it->target, it->id);
+        break;
+      case Step::kRefRemoved:
+        it->set->refs_[it->index]->Add(it->target, it->id);
+        break;
+    }
+  }
+  steps.clear();
+}
+
+}  // namespace daas::engine
