@@ -13,26 +13,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "child_say.h"
 #include "daas/daas.hpp"
 
 namespace {
 
-void Say(const std::string& line) {
-  std::string out = line + "\n";
-  const char* p = out.data();
-  size_t left = out.size();
-  while (left > 0) {
-    ssize_t n = write(STDOUT_FILENO, p, left);
-    if (n <= 0) _exit(3);
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
-
-[[noreturn]] void Fail(const std::string& what, const daas::Status& s) {
-  Say("ERR " + what + ": " + s.ToString());
-  _exit(2);
-}
+using daas::crash::Fail;
+using daas::crash::Say;
 
 }  // namespace
 
