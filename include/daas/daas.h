@@ -200,12 +200,14 @@ DAAS_EXPORT int daas_db_get_collection(daas_db* db, const char* name, size_t nam
                                        daas_collection** out);
 
 /* Removes a collection and all its documents. Its handle stays valid and fails with DAAS_NOT_FOUND.
- * Errors: DAAS_INVALID_ARGUMENT (NULL argument), DAAS_NOT_FOUND, DAAS_IO_ERROR.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument; another collection's schema has a ref to it),
+ * DAAS_NOT_FOUND, DAAS_IO_ERROR.
  * Thread-safe. */
 DAAS_EXPORT int daas_db_drop_collection(daas_db* db, const char* name, size_t name_len);
 
 /* Renames a collection; its handle follows it.
- * Errors: DAAS_INVALID_ARGUMENT (NULL argument, bad new name), DAAS_NOT_FOUND (no collection
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, bad new name, a schema has a ref to it),
+ * DAAS_NOT_FOUND (no collection
  * `from`), DAAS_ALREADY_EXISTS (`to` is taken), DAAS_IO_ERROR. Thread-safe. */
 DAAS_EXPORT int daas_db_rename_collection(daas_db* db, const char* from, size_t from_len,
                                           const char* to, size_t to_len);
@@ -294,12 +296,13 @@ DAAS_EXPORT int daas_collection_find(daas_collection* coll, const char* filter, 
 
 /* Gives the collection a schema: schema_json is one collection's definition from a schema file
  * (docs/schema.md), e.g. {"version":1,"fields":{"age":{"type":"int","min":0}}}; length 0 removes
- * the schema. Every stored document is checked first; writes are checked from then on, and a
- * violating write fails with DAAS_SCHEMA_VIOLATION whose daas_last_error_detail() lists every
- * violation. Errors: DAAS_INVALID_ARGUMENT (a bad definition, naming its JSON path; a version not
- * above the current one), DAAS_SCHEMA_VIOLATION (stored documents break it; nothing changed),
- * DAAS_NOT_SUPPORTED (a change that rewrites stored documents), DAAS_NOT_FOUND (dropped),
- * DAAS_IO_ERROR. Thread-safe. */
+ * the schema. Every stored document is checked first; writes are checked from then on (unique
+ * keys and ref targets included), and a violating write fails with DAAS_SCHEMA_VIOLATION whose
+ * daas_last_error_detail() lists every violation. A version that rewrites stored documents (a
+ * new field with a default, a rename, a conversion) migrates them before returning; a crash midway
+ * is resumed at the next open. Errors: DAAS_INVALID_ARGUMENT (a bad definition, naming its JSON
+ * path; a version not above the current one), DAAS_SCHEMA_VIOLATION (stored documents break it;
+ * nothing changed), DAAS_NOT_FOUND (dropped), DAAS_IO_ERROR. Thread-safe. */
 DAAS_EXPORT int daas_collection_set_schema(daas_collection* coll, const char* schema_json,
                                            size_t len);
 

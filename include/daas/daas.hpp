@@ -134,15 +134,19 @@ class Collection {
 
   // Gives the collection a schema (docs/schema.md): `schema_json` is one collection's definition,
   // e.g. {"version": 1, "fields": {"age": {"type": "int", "min": 0}}}. From then on every insert,
-  // replace and patch is checked against it at commit, an insert gets the schema's defaults first,
-  // and a write that breaks it fails with SchemaViolation naming the collection, the document and
-  // every violation (a batch applies nothing). Setting a schema first checks every stored document
-  // against it, holding off writers to this collection (readers go on): if any breaks it, nothing
-  // changes and the error lists the first ones. A later schema must have a higher version. Changes
-  // that rewrite stored documents (a new field with a default, a rename, a conversion) are not
-  // supported yet. An empty `schema_json` removes the schema. The schema is durable once this
-  // returns. Errors: InvalidArgument (a bad definition, naming its JSON path, or a version not
-  // above the current one), SchemaViolation, NotSupported, NotFound (dropped), IOError.
+  // replace and patch is checked against it at commit (types, options, checks, unique keys, ref
+  // targets), an insert gets the schema's defaults first, deleting a document other documents
+  // point at applies their refs' onDelete, and a write that breaks it fails with SchemaViolation
+  // naming the collection, the document and every violation (a batch applies nothing). Setting a
+  // schema first checks every stored document against it, holding off writers to this
+  // collection (readers go on): if any breaks it, nothing changes and the error lists the first
+  // ones. A later schema must have a higher version; one that rewrites stored documents (a new
+  // field with a default, a rename, a conversion, a removal) migrates them before this returns,
+  // shard by shard, with writers to the collection waiting and readers not (a crash midway is
+  // resumed by the next open). An empty `schema_json` removes the schema. The schema is durable
+  // once this returns. Errors: InvalidArgument (a bad definition, naming its JSON path, a ref to a
+  // collection that does not exist, or a version not above the current one), SchemaViolation,
+  // NotFound (dropped), IOError.
   virtual Status SetSchema(std::string_view schema_json) = 0;
   // The schema's canonical JSON, or "" when the collection has none.
   virtual std::string GetSchema() const = 0;
@@ -184,7 +188,10 @@ class Database {
   virtual Result<Collection*> CreateCollection(std::string_view name) = 0;
   virtual Result<Collection*> GetCollection(std::string_view name) const = 0;
   // Removes the collection and all its documents. Its Collection* stays valid and fails NotFound.
+  // Errors: NotFound, InvalidArgument (another collection's schema has a ref to it), IOError.
   virtual Status DropCollection(std::string_view name) = 0;
+  // Errors: InvalidArgument (bad name, or a schema has a ref to `from`: refs name collections),
+  // NotFound, AlreadyExists, IOError.
   virtual Status RenameCollection(std::string_view from, std::string_view to) = 0;
   // Names in ascending byte order.
   virtual std::vector<std::string> ListCollections() const = 0;

@@ -449,6 +449,15 @@ static void TestDocuments(void) {
   CHECK_OK(daas_collection_count(c, &n));
   CHECK(n == 2);                                    /* nothing was inserted */
   CHECK(strcmp(daas_last_error_detail(), "") == 0); /* cleared by the successful call */
+  /* A version that renames a to x (every stored document is migrated) and makes it unique. */
+  CHECK_OK(daas_collection_set_schema(
+      c, S("{\"version\": 2, \"additionalFields\": true, \"fields\": {\"x\": {\"type\": "
+           "\"int\", \"max\": 10, \"unique\": true, \"renamedFrom\": \"a\"}}}")));
+  CHECK_OK(GetJson(c, &id1, text, sizeof text));
+  CHECK(strcmp(text, "{\"x\":3,\"c\":{\"d\":1}}") == 0);
+  daas_id taken;
+  CHECK_RC(daas_collection_insert_json(c, S("{\"x\": 3}"), &taken), DAAS_SCHEMA_VIOLATION);
+  CHECK(strstr(daas_last_error_detail(), "\"x\":{\"code\":\"validation_unique\"") != NULL);
   CHECK_OK(daas_collection_set_schema(c, NULL, 0)); /* schemaless again */
   CHECK_OK(daas_collection_get_schema(c, schema_text, sizeof schema_text, &len));
   CHECK(len == 0 && schema_text[0] == '\0');
