@@ -126,27 +126,25 @@ void CollectionImpl::AdoptShard(storage::Shard* shard) {
   }
 }
 
-void CollectionImpl::ShardLoaded(const storage::Shard& shard) const {
+namespace {
+
+// The empty slots below `shard`'s slot limit, highest first (the allocator pops from the back).
+// Requires the shard lock.
+std::vector<uint16_t> EmptySlots(const storage::Shard& shard) {
   std::vector<uint16_t> free;
   for (uint32_t i = shard.slot_limit(); i-- > 0;) {
     if (shard.slot(static_cast<uint16_t>(i)).empty()) free.push_back(static_cast<uint16_t>(i));
   }
-  core::MutexLock l(&alloc_mu_);
-  ShardAlloc& a = AllocOf(shard);
-  // Slots deleted since the load ended, if any, are in a.free already: keep them.
-  a.free.insert(a.free.begin(), free.begin(), free.end());
-  a.next_unused = shard.slot_limit();
-  a.cold = false;
-  first_with_space_ = std::min(first_with_space_, static_cast<size_t>(&a - allocs_.data()));
+  return free;
 }
 
-void CollectionImpl::ShardReplayed(const storage::Shard& shard) const {
-  std::vector<uint16_t> free;
-  for (uint32_t i = shard.slot_limit(); i-- > 0;) {
-    if (shard.slot(static_cast<uint16_t>(i)).empty()) free.push_back(static_cast<uint16_t>(i));
-  }
+}  // namespace
+
+void CollectionImpl::ShardLoaded(const storage::Shard& shard) const {
+  std::vector<uint16_t> free = EmptySlots(shard);
   core::MutexLock l(&alloc_mu_);
   ShardAlloc& a = AllocOf(shard);
+  // The slot table is the truth: no slot of a shard being loaded or replayed is reserved.
   a.free = std::move(free);
   a.next_unused = shard.slot_limit();
   a.cold = false;
@@ -361,7 +359,7 @@ std::pair<std::string, uint32_t> CollectionImpl::MigrationState() const {
   return {migration_->from_json, migrated_below_};
 }
 
-bool CollectionImpl::AwaitMigration(std::chrono::milliseconds timeout) const {
+bool CollectionImpl::AwaitWritable(std::chrono::milliseconds timeout) const {
   core::MutexLock l(&schema_mu_);
   if (migration_ != nullptr || indexes_pending_) migration_cv_.WaitFor(&schema_mu_, timeout);
   return migration_ == nullptr && !indexes_pending_;

@@ -103,7 +103,7 @@ class CollectionImpl final : public Collection {
   // 0 when none runs.
   std::pair<std::string, uint32_t> MigrationState() const DAAS_EXCLUDES(schema_mu_);
   // Waits up to `timeout` for writes to resume (SchemaSnapshot::paused). True when they may go.
-  bool AwaitMigration(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
+  bool AwaitWritable(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
 
   uint32_t id() const { return id_; }
   DatabaseImpl* db() const { return db_; }
@@ -128,13 +128,11 @@ class CollectionImpl final : public Collection {
   // one's when it is loaded (ShardLoaded); until then no slot of it is handed out. Requires: no
   // other thread uses the database yet.
   void AdoptShard(storage::Shard* shard) DAAS_EXCLUDES(alloc_mu_);
-  // Hands the free slots of `shard`, just loaded, to the allocator. Requires the shard lock (the
-  // loader holds it exclusively). Const: the free lists are the allocator's cache of the slot
-  // tables, which is what a load fills.
+  // Hands the free slots of `shard`, just loaded (or changed by log replay at open), to the
+  // allocator, replacing what it had: no slot of such a shard is reserved. Requires the shard
+  // lock (the loader holds it exclusively). Const: the free lists are the allocator's cache of the
+  // slot tables, which is what a load fills.
   void ShardLoaded(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
-  // Recomputes the free slots of `shard`, loaded and then changed by log replay, from its slot
-  // table. Requires the shard lock, and that no other thread uses the database yet.
-  void ShardReplayed(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
   // A shard whose load failed takes no inserts.
   void ShardLoadFailed(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
 

@@ -110,9 +110,9 @@ class SchemaChecks {
   }
   // Makes sure `coll` has its entry, so that StillCurrent watches its schema.
   void Watch(CollectionImpl* coll) { EntryOf(coll); }
-  // Adds to *out the collections with a migration running in their snapshot: a commit waits for
-  // those to end before it writes.
-  void Migrating(std::vector<CollectionImpl*>* out) const {
+  // Adds to *out the collections whose snapshot takes no writes yet (a migration runs, or their
+  // indexes are being built): a commit waits for those before it writes.
+  void Paused(std::vector<CollectionImpl*>* out) const {
     for (const Entry& e : entries_) {
       if (e.snapshot.paused()) out->push_back(e.coll);
     }
@@ -249,14 +249,11 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options,
   if (any_cold && options.load_in_background) {
     db->loader_ = std::thread([p = db.get()] { p->LoadInBackground(); });
   }
-  bool any_migration = false;
-  for (const std::string& name : db->ListCollections()) {
-    auto coll = db->GetCollection(name);
-    if (coll.ok() && static_cast<CollectionImpl*>(*coll)->schema().paused()) {
-      any_migration = true;
-    }
+  const std::vector<CollectionImpl*> live = db->LiveCollections();
+  if (std::any_of(live.begin(), live.end(),
+                  [](const CollectionImpl* c) { return c->schema().paused(); })) {
+    db->preparer_ = std::thread([p = db.get()] { p->PrepareInBackground(); });
   }
-  if (any_migration) db->migrator_ = std::thread([p = db.get()] { p->MigrateInBackground(); });
   return db;
 }
 
@@ -372,7 +369,7 @@ Status DatabaseImpl::Load() {
     for (storage::Shard* shard : coll->Shards()) {
       if (!shard->loaded()) continue;
       core::ReaderLock l(shard->mu());
-      coll->ShardReplayed(*shard);
+      coll->ShardLoaded(*shard);
     }
   }
   for (auto& shard : created) {
@@ -567,12 +564,7 @@ Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* s
 }
 
 void DatabaseImpl::LoadInBackground() {
-  std::vector<CollectionImpl*> live;
-  {
-    core::MutexLock l(&catalog_mu_);
-    for (const auto& [name, coll] : by_name_) live.push_back(coll);
-  }
-  for (CollectionImpl* coll : live) {
+  for (CollectionImpl* coll : LiveCollections()) {
     for (storage::Shard* shard : coll->Shards()) {
       {
         core::MutexLock l(&bg_mu_);
@@ -817,7 +809,7 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
   bool migrate = false;
   for (;;) {
     // A change waits for the migration of the one before it.
-    DAAS_RETURN_IF_ERROR(AwaitMigration(coll));
+    DAAS_RETURN_IF_ERROR(AwaitWritable(coll));
     core::MutexLock cp(&checkpoint_mu_);
     if (coll->schema().migration != nullptr) continue;  // another change started meanwhile
     DAAS_RETURN_IF_ERROR(SetSchemaLocked(coll, parsed, canonical, &migrate));
@@ -981,7 +973,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     std::vector<CollectionImpl*> wait_for;
     Status s = CommitOnce(ops, inserted, sync, &wait_for);
     if (wait_for.empty() || attempt == kMaxAttempts) return s;
-    for (CollectionImpl* coll : wait_for) DAAS_RETURN_IF_ERROR(AwaitMigration(coll));
+    for (CollectionImpl* coll : wait_for) DAAS_RETURN_IF_ERROR(AwaitWritable(coll));
   }
 }
 
@@ -1106,9 +1098,9 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     }
   }
 
-  checks.Migrating(wait_for);
+  checks.Paused(wait_for);
   if (!wait_for->empty()) {
-    return Status::Conflict(wait_for->front()->Describe() + " is being migrated");
+    return Status::Conflict(wait_for->front()->Describe() + " is being migrated or indexed");
   }
   // A write pointing at a document that does not exist fails before anything is locked.
   for (const RefCheck& rc : ref_checks) {
@@ -1175,7 +1167,6 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     std::deque<std::string> owned;  // documents a commit computes (patches, cleared refs)
     IndexSet::Undo index_undo;
     size_t next_reservation = 0;
-    std::string patched;
     // A schema set since step 1 was not checked against: this commit must not apply.
     failure = checks.StillCurrent(wait_for);
     // The referrers step 1 found are still all there are: each target's shard is locked
@@ -1406,7 +1397,7 @@ void DatabaseImpl::StopBackground() {
   bg_cv_.SignalAll();
   if (background_.joinable()) background_.join();
   if (loader_.joinable()) loader_.join();
-  if (migrator_.joinable()) migrator_.join();
+  if (preparer_.joinable()) preparer_.join();
 }
 
 // ---- reads ----
@@ -1464,15 +1455,10 @@ Status DatabaseImpl::CheckpointLocked() {
   // commits, those log records are no longer needed.
   const uint64_t covered = wal_ != nullptr ? wal_->last_lsn() : 0;
   const uint64_t log_mark = wal_ != nullptr ? wal_->appended_bytes() : 0;
-  std::vector<CollectionImpl*> live;
-  {
-    core::MutexLock l(&catalog_mu_);
-    for (const auto& [name, coll] : by_name_) live.push_back(coll);
-  }
   std::vector<std::string> superseded;
   bool wrote = false;
   bool changed = false;  // a manifest entry moved: without one, the manifest stays as it is
-  for (CollectionImpl* coll : live) {
+  for (CollectionImpl* coll : LiveCollections()) {
     for (storage::Shard* shard : coll->Shards()) {
       auto it = checkpointed_.find(shard->id().value);
       std::string bytes;
@@ -1551,12 +1537,7 @@ void DatabaseImpl::DropCoveredLog() {
 
 Status DatabaseImpl::Compact() {
   DAAS_RETURN_IF_ERROR(CheckOpen());
-  std::vector<CollectionImpl*> live;
-  {
-    core::MutexLock l(&catalog_mu_);
-    for (const auto& [name, coll] : by_name_) live.push_back(coll);
-  }
-  for (CollectionImpl* coll : live) {
+  for (CollectionImpl* coll : LiveCollections()) {
     for (storage::Shard* shard : coll->Shards()) {
       if (!shard->loaded()) continue;  // its file holds live documents only
       core::WriterLock l(shard->mu());

@@ -89,9 +89,10 @@ class DatabaseImpl final : public Database {
   // it closes, NotFound when the collection is dropped; the migration then stays recorded and the
   // next open resumes it.
   Status RunMigration(CollectionImpl* coll) DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
-  // Waits until no migration runs on `coll`. Errors: Aborted (closed), the sticky error, NotFound
-  // (dropped), which a running migration's failure or a close give waiters.
-  Status AwaitMigration(CollectionImpl* coll) const;
+  // Waits until `coll` takes writes (CollectionImpl::SchemaSnapshot::paused: no migration runs and
+  // its indexes are built). Errors: Aborted (closed), the sticky error, NotFound (dropped), which
+  // a failed migration or index build, or a close, give waiters.
+  Status AwaitWritable(CollectionImpl* coll) const;
   // Called after each shard a migration commits; returning false stops the migration there, as a
   // crash would (tests then call AbandonForTesting). Set before the migration starts.
   void SetMigrationHookForTesting(std::function<bool(ShardId)> hook) {
@@ -126,7 +127,7 @@ class DatabaseImpl final : public Database {
   void LoadInBackground() DAAS_EXCLUDES(bg_mu_);
   // After open: resumes the migrations the manifest records, and builds the indexes schemas ask
   // for; writes to each collection wait until its part is done.
-  void MigrateInBackground();
+  void PrepareInBackground();
   // Builds `coll`'s pending indexes from its stored documents (migration.cc).
   Status BuildIndexes(CollectionImpl* coll) DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
   // The collections not dropped, by name.
@@ -173,7 +174,7 @@ class DatabaseImpl final : public Database {
   bool bg_stop_ DAAS_GUARDED_BY(bg_mu_) = false;
   std::thread background_;
   std::thread loader_;    // LoadInBackground
-  std::thread migrator_;  // MigrateInBackground
+  std::thread preparer_;  // PrepareInBackground
   std::function<bool(ShardId)> migration_hook_;
   // Starts true: only a fully successful Open makes the database usable (and checkpointable), so a
   // failed Open never writes to a directory it did not load, or that another process holds.

@@ -35,8 +35,8 @@ struct Rewrite {
 
 }  // namespace
 
-Status DatabaseImpl::AwaitMigration(CollectionImpl* coll) const {
-  while (!coll->AwaitMigration(std::chrono::milliseconds(50))) {
+Status DatabaseImpl::AwaitWritable(CollectionImpl* coll) const {
+  while (!coll->AwaitWritable(std::chrono::milliseconds(50))) {
     DAAS_RETURN_IF_ERROR(CheckOpen());
     DAAS_RETURN_IF_ERROR(StickyError());
     if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
@@ -151,13 +151,8 @@ Status DatabaseImpl::BuildIndexes(CollectionImpl* coll) {
   return Status::OK();
 }
 
-void DatabaseImpl::MigrateInBackground() {
-  std::vector<CollectionImpl*> live;
-  {
-    core::MutexLock l(&catalog_mu_);
-    for (const auto& [name, coll] : by_name_) live.push_back(coll);
-  }
-  for (CollectionImpl* coll : live) {
+void DatabaseImpl::PrepareInBackground() {
+  for (CollectionImpl* coll : LiveCollections()) {
     // Errors are sticky (or the database is closing); writers waiting on it see them.
     if (RunMigration(coll).ok()) BuildIndexes(coll).IgnoreError();
   }
