@@ -69,6 +69,11 @@ enum class Macro : uint8_t {
 };
 inline constexpr int kMacroCount = 16;
 
+// The parameters a kBinding node may name, which Bindings binds (docs/expressions.md,
+// "Parameters"). A closed list, so that a misspelt `@reqest.auth.id` is an error rather than a
+// silent null.
+inline constexpr std::string_view kParameterNames[] = {"request", "auth", "param"};
+
 // "=", "?>=", "+", "len", "@todayStart": the source spelling.
 const char* CompareOpText(CompareOp op, bool any);
 const char* ArithOpText(ArithOp op);

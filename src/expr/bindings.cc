@@ -1,20 +1,22 @@
 #include "expr/bindings.h"
 
-#include <cstring>
+#include <algorithm>
+#include <iterator>
 
 #include "core/coding.h"
-#include "core/status_macros.h"
 #include "daas/options.h"
 #include "doc/json.h"
 #include "doc/msgpack_reader.h"
 #include "doc/msgpack_writer.h"
+#include "expr/ast.h"
 #include "expr/datetime.h"
 
 namespace daas::expr {
 namespace {
 
 bool KnownName(std::string_view name) {
-  return name == "request" || name == "auth" || name == "param";
+  return std::find(std::begin(kParameterNames), std::end(kParameterNames), name) !=
+         std::end(kParameterNames);
 }
 
 Status UnknownName(std::string_view name) {

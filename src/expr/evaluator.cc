@@ -35,15 +35,6 @@ constexpr size_t kMinScratchBlock = 4096;
 const int64_t kMinNow = FromCivil(0, 1, 1, 0, 0, 0, 0);
 const int64_t kMaxNow = FromCivil(9999, 12, 31, 23, 59, 59, 999999);
 
-// A document value from an expression value of an array: what doc's iterators take.
-doc::Value DocArray(const Value& v) {
-  doc::Value d;
-  d.type = doc::Type::kArray;
-  d.count = v.count;
-  d.raw = v.bytes;
-  return d;
-}
-
 // memcmp(a, b, n) == 0 without a library call for the short keys documents mostly have.
 inline bool SameBytes(const char* a, const char* b, size_t n) {
   if (n > 16) return std::memcmp(a, b, n) == 0;
@@ -195,9 +186,11 @@ int64_t SystemNowMicros() {
 Evaluator::Evaluator(const Program& program, const EvalContext& context) : p_(*program.data_) {
   stack_.resize(p_.max_stack + 1);
   top_.resize(p_.top_keys.size());
-  for (std::string_view name : p_.binding_names) {
-    const std::string* bytes = context.bindings ? context.bindings->Find(name) : nullptr;
-    binding_bytes_.push_back(bytes ? std::string_view(*bytes) : std::string_view());
+  // Parameters do not change between documents: their paths are followed here, once, rather than
+  // by every evaluation.
+  bindings_.reserve(p_.bindings.size());
+  for (uint32_t b = 0; b < p_.bindings.size(); ++b) {
+    bindings_.push_back(ResolveBinding(b, context.bindings));
   }
   const int64_t now = std::clamp(context.now_micros, kMinNow, kMaxNow);
   const CivilTime c = ToCivil(now);
@@ -330,15 +323,14 @@ bool Evaluator::Descend(doc::Value* v, uint32_t first, uint32_t count) {
   return FromDocValue(v);
 }
 
-Value Evaluator::LoadBinding(uint32_t binding, bool* found) {
+Evaluator::ResolvedBinding Evaluator::ResolveBinding(uint32_t binding, const Bindings* bindings) {
   const BindingRef& b = p_.bindings[binding];
-  const std::string_view bytes = binding_bytes_[b.slot];
-  *found = false;
-  if (bytes.empty()) return Value::Null();
-  doc::Value v = doc::ReadValue(bytes);
-  if (b.count > 0 && !Descend(&v, b.first, b.count)) return Value::Null();
-  *found = true;
-  return FromDocValue(v);
+  const std::string* bytes = bindings ? bindings->Find(p_.binding_names[b.slot]) : nullptr;
+  if (bytes == nullptr || bytes->empty()) return ResolvedBinding();
+  // Outside an evaluation budget_ is 0, so Descend charges nothing.
+  doc::Value v = doc::ReadValue(*bytes);
+  if (b.count > 0 && !Descend(&v, b.first, b.count)) return ResolvedBinding();
+  return ResolvedBinding{FromDocValue(v), true};
 }
 
 [[gnu::always_inline]] inline bool Evaluator::CompareOne(uint8_t op, const Value& a, const Value& b,
@@ -409,16 +401,16 @@ bool Evaluator::CompareArrays(uint8_t op, bool any, const Value& a, const Value&
 }
 
 bool Evaluator::InValue(const Value& x, const Value& list) {
-  if (list.type != ValueType::kArray) return Compare(0, false, x, list, kNoLike);
+  constexpr auto kEq = static_cast<uint8_t>(CompareOp::kEq);
+  if (list.type != ValueType::kArray) return Compare(kEq, false, x, list, kNoLike);
+  // In a comparison an empty array stands for one null (Elements); as an `in` list it is empty.
   if (list.count == 0) return false;
-  doc::ArrayIterator it(DocArray(list));
-  doc::Value d;
-  while (it.Next(&d)) {
+  Elements elements(list);
+  Value e;
+  while (elements.Next(&e)) {
     if (budget_ == 0) return false;
     --budget_;
-    if (Compare(static_cast<uint8_t>(CompareOp::kEq), false, x, FromDocValue(d), kNoLike)) {
-      return true;
-    }
+    if (Compare(kEq, false, x, e, kNoLike)) return true;
   }
   return false;
 }
@@ -550,11 +542,9 @@ bool Evaluator::Run(std::string_view document) {
       case Op::kLoadField:
         *sp++ = LoadField(in.arg);
         break;
-      case Op::kLoadBinding: {
-        bool found;
-        *sp++ = LoadBinding(in.arg, &found);
+      case Op::kLoadBinding:
+        *sp++ = bindings_[in.arg].value;
         break;
-      }
       case Op::kHasField: {
         const FieldRef& f = p_.fields[in.arg];
         const uint32_t at = Top(f.top);
@@ -566,12 +556,9 @@ bool Evaluator::Run(std::string_view document) {
         SetBool(sp++, found);
         break;
       }
-      case Op::kHasBinding: {
-        bool found;
-        LoadBinding(in.arg, &found);
-        SetBool(sp++, found);
+      case Op::kHasBinding:
+        SetBool(sp++, bindings_[in.arg].found);
         break;
-      }
       case Op::kPushMacro:
         *sp++ = macros_[in.a];
         break;
@@ -667,19 +654,18 @@ bool Evaluator::Run(std::string_view document) {
   return budget_ > 0;
 }
 
+Status Evaluator::StepsExceeded() const {
+  return Status::ResourceExhausted("expression evaluation exceeded max_evaluation_steps (" +
+                                   std::to_string(p_.max_evaluation_steps) + ")");
+}
+
 Result<Value> Evaluator::Evaluate(std::string_view document) {
-  if (!Run(document)) {
-    return Status::ResourceExhausted("expression evaluation exceeded max_evaluation_steps (" +
-                                     std::to_string(p_.max_evaluation_steps) + ")");
-  }
+  if (!Run(document)) return StepsExceeded();
   return stack_[0];
 }
 
 Result<bool> Evaluator::Matches(std::string_view document) {
-  if (!Run(document)) {
-    return Status::ResourceExhausted("expression evaluation exceeded max_evaluation_steps (" +
-                                     std::to_string(p_.max_evaluation_steps) + ")");
-  }
+  if (!Run(document)) return StepsExceeded();
   return stack_[0].is_true();
 }
 

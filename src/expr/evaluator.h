@@ -41,8 +41,9 @@ int64_t SystemNowMicros();
 // one Bindings concurrently.
 class Evaluator {
  public:
-  // Prepares `program` for evaluation in `context`: resolves parameters and date macros once.
-  // `program` and context.bindings must outlive the Evaluator.
+  // Prepares `program` for evaluation in `context`: resolves every parameter path and date macro
+  // once. `program` and context.bindings must outlive the Evaluator, and the bindings must not
+  // change while it lives.
   Evaluator(const Program& program, const EvalContext& context);
   ~Evaluator();
   Evaluator(const Evaluator&) = delete;
@@ -64,15 +65,23 @@ class Evaluator {
     uint64_t generation = 0;  // == generation_: `offset` is this document's, or 0 when absent
     uint32_t offset = 0;      // of the field's value in the document
   };
+  // A parameter path's value, the same for every document: null when `found` is false.
+  struct ResolvedBinding {
+    Value value;
+    bool found = false;
+  };
 
   // Runs the program; the result is stack_[0]. False when the budget ran out.
   bool Run(std::string_view document);
+  // The error Evaluate and Matches return when Run ran out of budget.
+  Status StepsExceeded() const;
   // The offset in the document of top-level field `top`'s value (an index into the program's
   // top_keys), or 0 when absent. Scans the document's map once, lazily, recording every key the
   // program wants as it passes it.
   uint32_t Top(uint32_t top);
   Value LoadField(uint32_t field);
-  Value LoadBinding(uint32_t binding, bool* found);
+  // Follows the program's binding `binding` through `bindings` (null: unbound).
+  ResolvedBinding ResolveBinding(uint32_t binding, const Bindings* bindings);
   // Follows segments [first, first + count) from `v`; false when a step is missing.
   bool Descend(doc::Value* v, uint32_t first, uint32_t count);
   bool Compare(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like);
@@ -87,7 +96,7 @@ class Evaluator {
   const internal::ProgramData& p_;
   std::vector<Value> stack_;
   std::vector<TopSlot> top_;
-  std::vector<std::string_view> binding_bytes_;  // per program binding slot; empty: unbound
+  std::vector<ResolvedBinding> bindings_;  // per program binding (ProgramData::bindings)
   Value macros_[kMacroCount];
   uint64_t generation_ = 0;
   // The current document, and the lazy scan of its top-level map: the next key's offset and how

@@ -136,10 +136,6 @@ constexpr MacroEntry kMacros[] = {
     {"yearEnd", Macro::kYearEnd},
 };
 
-// The parameter names an expression may refer to (docs/expressions.md, "Parameters"). A closed
-// list, so that a misspelt `@reqest.auth.id` is an error rather than a silent null.
-constexpr std::string_view kBindingNames[] = {"request", "auth", "param"};
-
 struct FunctionEntry {
   std::string_view name;
   Function function;
@@ -854,7 +850,7 @@ bool Parser::ParsePrimary(NodeId* out) {
         }
       }
       bool known = false;
-      for (std::string_view b : kBindingNames) known = known || b == t.text;
+      for (std::string_view b : kParameterNames) known = known || b == t.text;
       if (!known) {
         return Fail(t.pos, "unknown name '@" + t.text.substr(0, 32) +
                                "': expected @request, @auth, @param or a date macro such as @now");

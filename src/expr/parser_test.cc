@@ -178,6 +178,7 @@ TEST(Parser, InLists) {
 
 TEST(Parser, CommentsAndWhitespace) {
   EXPECT_EQ(Tree("a = 1 // the rest is ignored"), "(a = 1)");
+  EXPECT_EQ(Tree("a = 1 // comments may hold any UTF-8: café"), "(a = 1)");
   EXPECT_EQ(Tree("// first\n a = 1 &&\n\t// middle\r\n b = 2"), "((a = 1) && (b = 2))");
   EXPECT_EQ(Tree("a/b"), "(a / b)");
 }

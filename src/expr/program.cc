@@ -310,7 +310,6 @@ Program& Program::operator=(Program&&) noexcept = default;
 Program::~Program() = default;
 
 const std::string& Program::source() const { return data_->source; }
-size_t Program::instruction_count() const { return data_->code.size(); }
 
 std::string Program::Disassemble() const {
   const ProgramData& p = *data_;

@@ -6,7 +6,6 @@
 // serves any number of Evaluators on any threads for as long as it lives.
 #pragma once
 
-#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,8 +30,7 @@ class Program {
 
   // The expression text compiled.
   const std::string& source() const;
-  size_t instruction_count() const;
-  // One line per instruction, for tests and debugging: "0 compare_field_const > field=age 50".
+  // One line per instruction, for tests and debugging: "0 compare_field_const > age 50".
   std::string Disassemble() const;
 
  private:

@@ -1,6 +1,5 @@
 #include "expr/value.h"
 
-#include <cstring>
 #include <string>
 
 #include "core/coding.h"
