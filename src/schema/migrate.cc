@@ -44,13 +44,7 @@ std::string TypeText(const Field& f) {
   return t;
 }
 
-std::string Opt(const std::optional<double>& v) {
-  if (!v) return "none";
-  std::string s = std::to_string(*v);
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
+std::string Opt(const std::optional<double>& v) { return v ? internal::NumberText(*v) : "none"; }
 
 std::string Opt(const std::optional<uint64_t>& v) { return v ? std::to_string(*v) : "none"; }
 
@@ -111,6 +105,11 @@ void CompareConstraints(const Field& a, const Field& b, std::vector<Change>* out
 }
 
 bool SameType(const Field& a, const Field& b) { return TypeText(a) == TypeText(b); }
+
+// Whether encoded `value` is nil: a conversion to null leaves its field as it was.
+bool IsNil(std::string_view value) {
+  return value.size() == 1 && static_cast<uint8_t>(value[0]) == 0xc0;
+}
 
 }  // namespace
 
@@ -237,7 +236,7 @@ Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSche
   std::string body;
   doc::Writer w(&body);
   uint32_t count = 0;
-  std::vector<std::string> written;
+  std::vector<std::string_view> written;  // into `document` or `diff`
   std::string_view key;
   doc::Value value;
   // Keys a rename writes into: a key of that name the document already has gives way to the
@@ -261,18 +260,18 @@ Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSche
     }
     w.String(name);
     auto c = conversion(name);
-    if (c && !(c->size() == 1 && static_cast<uint8_t>((*c)[0]) == 0xc0)) {
+    if (c && !IsNil(*c)) {
       w.Raw(*c);
     } else {
       w.Raw(value.raw);
     }
-    written.emplace_back(name);
+    written.push_back(name);
     ++count;
   }
   for (const auto& [f, span] : conversions) {
     if (std::find(written.begin(), written.end(), f->name) != written.end()) continue;
     const std::string_view c = std::string_view(converted).substr(span.first, span.second);
-    if (c.size() == 1 && static_cast<uint8_t>(c[0]) == 0xc0) continue;  // null: leave missing
+    if (IsNil(c)) continue;  // leave it missing
     w.String(f->name);
     w.Raw(c);
     ++count;
@@ -281,7 +280,10 @@ Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSche
   doc::Writer ow(&out);
   ow.MapHeader(count);
   out += body;
-  return ApplyDefaults(to, out, context);
+  DAAS_ASSIGN_OR_RETURN(std::optional<std::string> filled,
+                        ApplyDefaultsIfMissing(to, out, context));
+  if (filled) return std::move(*filled);
+  return out;
 }
 
 Result<std::vector<Violation>> PreviewMigration(const SchemaDiff& diff,

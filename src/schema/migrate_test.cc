@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "doc/msgpack_reader.h"
 #include "expr/datetime.h"
 #include "schema/schema_test_util.h"
 
@@ -67,6 +68,16 @@ TEST(DiffSchemas, LoosensAndConstraintOnlyChanges) {
   EXPECT_FALSE(d->rewrites_documents);
   EXPECT_EQ(Summary(*d),
             (std::vector<std::string>{"loosen a: no longer required", "loosen a: max 5 -> 9"}));
+}
+
+TEST(DiffSchemas, DescribesBoundsExactly) {
+  auto d = DiffSchemas(One(R"({"version": 1, "fields": {"a": {"type": "float", "min": 0.5,
+      "max": 1e20}}})"),
+                       One(R"({"version": 2, "fields": {"a": {"type": "float", "min": 1e-7,
+      "max": 123456.789}}})"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(Summary(*d), (std::vector<std::string>{"loosen a: min 0.5 -> 1e-07",
+                                                   "tighten a: max 1e+20 -> 123456.789"}));
 }
 
 TEST(DiffSchemas, RejectsBadVersionsAndRenames) {

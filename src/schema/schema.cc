@@ -30,10 +30,6 @@ constexpr int64_t kPatternMaxMemBytes = 1 << 20;
 // Nesting of object and array types in a schema file, bounding recursion over schemas.
 constexpr int kMaxSchemaDepth = 32;
 
-bool IsReservedTopLevel(std::string_view name) {
-  return name == "id" || name == "created" || name == "updated";
-}
-
 bool IsKeyword(std::string_view name) {
   return name == "true" || name == "false" || name == "null" || name == "in";
 }
@@ -203,15 +199,10 @@ class Parser {
                    "digit, at most 64 bytes)");
     }
     if (v.type != Type::kMap) return Error(path, "expected an object");
-    const doc::Value* fields = nullptr;
-    const doc::Value* checks = nullptr;
-    const doc::Value* additional = nullptr;
-    doc::Value fields_v, checks_v, additional_v;
+    std::optional<doc::Value> fields, checks, additional, unique;
     doc::MapIterator it(v);
     std::string_view key;
     doc::Value value;
-    bool has_unique = false;
-    doc::Value unique_v;
     while (it.Next(&key, &value)) {
       const std::string p = path + "." + std::string(key);
       if (key == "version") {
@@ -220,29 +211,25 @@ class Parser {
         }
         c.version = static_cast<uint32_t>(value.int_value);
       } else if (key == "fields") {
-        fields_v = value;
-        fields = &fields_v;
+        fields = value;
       } else if (key == "checks") {
-        checks_v = value;
-        checks = &checks_v;
+        checks = value;
       } else if (key == "additionalFields") {
-        additional_v = value;
-        additional = &additional_v;
+        additional = value;
       } else if (key == "unique") {
-        unique_v = value;
-        has_unique = true;
+        unique = value;
       } else {
         return Error(p,
                      "unknown key (expected version, fields, checks, unique, "
                      "additionalFields)");
       }
     }
-    if (fields == nullptr) return Error(path + ".fields", "missing");
+    if (!fields) return Error(path + ".fields", "missing");
     DAAS_RETURN_IF_ERROR(Object(path, *fields, checks, additional, /*top=*/true, 0, &c.root));
-    if (has_unique) {
+    if (unique) {
       const std::string p = path + ".unique";
-      if (unique_v.type != Type::kArray) return Error(p, "expected an array of arrays of names");
-      doc::ArrayIterator keys(unique_v);
+      if (unique->type != Type::kArray) return Error(p, "expected an array of arrays of names");
+      doc::ArrayIterator keys(*unique);
       doc::Value k;
       for (size_t i = 0; keys.Next(&k); ++i) {
         const std::string kp = p + "." + std::to_string(i);
@@ -271,14 +258,16 @@ class Parser {
 
   // Parses `fields` (a map of name -> definition), then `checks`, into `out`. `path` is the path
   // of the object holding them.
-  Status Object(const std::string& path, const doc::Value& fields, const doc::Value* checks,
-                const doc::Value* additional, bool top, int depth, ObjectSchema* out) {
+  Status Object(const std::string& path, const doc::Value& fields,
+                const std::optional<doc::Value>& checks,
+                const std::optional<doc::Value>& additional, bool top, int depth,
+                ObjectSchema* out) {
     if (depth > kMaxSchemaDepth) {
       return Error(path,
                    "object and array types nested deeper than " + std::to_string(kMaxSchemaDepth));
     }
     if (fields.type != Type::kMap) return Error(path + ".fields", "expected an object");
-    if (additional != nullptr) {
+    if (additional) {
       if (additional->type != Type::kBool) {
         return Error(path + ".additionalFields", "expected true or false");
       }
@@ -294,7 +283,7 @@ class Parser {
                      "a field name must be letters, digits and '_' (not starting with a "
                      "digit, at most 64 bytes, not true/false/null/in)");
       }
-      if (top && IsReservedTopLevel(name)) {
+      if (top && internal::IsSystemField(name)) {
         return Error(p, "'" + std::string(name) + "' is a system field and cannot be declared");
       }
       Field f;
@@ -317,7 +306,7 @@ class Parser {
         DAAS_RETURN_IF_ERROR(Compile(p + ".convert", nullptr, false, &*f.convert));
       }
     }
-    if (checks != nullptr) {
+    if (checks) {
       const std::string p = path + ".checks";
       if (checks->type != Type::kArray) return Error(p, "expected an array");
       doc::ArrayIterator ci(*checks);
@@ -398,12 +387,7 @@ class Parser {
     doc::MapIterator it(v);
     std::string_view key;
     doc::Value value;
-    std::optional<doc::Value> default_v;
-    std::optional<doc::Value> enum_v;
-    const doc::Value* fields = nullptr;
-    const doc::Value* checks = nullptr;
-    const doc::Value* additional = nullptr;
-    doc::Value fields_v, checks_v, additional_v;
+    std::optional<doc::Value> default_v, enum_v, fields, checks, additional;
     bool has_items = false;
     while (it.Next(&key, &value)) {
       const std::string p = path + "." + std::string(key);
@@ -524,16 +508,13 @@ class Parser {
         has_items = true;
       } else if (key == "fields") {
         DAAS_RETURN_IF_ERROR(need(k == FieldKind::kObject));
-        fields_v = value;
-        fields = &fields_v;
+        fields = value;
       } else if (key == "checks") {
         DAAS_RETURN_IF_ERROR(need(k == FieldKind::kObject));
-        checks_v = value;
-        checks = &checks_v;
+        checks = value;
       } else if (key == "additionalFields") {
         DAAS_RETURN_IF_ERROR(need(k == FieldKind::kObject));
-        additional_v = value;
-        additional = &additional_v;
+        additional = value;
       } else if (key == "check") {
         f->check.emplace();
         DAAS_RETURN_IF_ERROR(CheckDef(p, value, &*f->check));
@@ -553,12 +534,7 @@ class Parser {
     if (k == FieldKind::kArray && !has_items) return Error(path + ".items", "missing");
     if (k == FieldKind::kObject) {
       auto object = std::make_shared<ObjectSchema>();
-      doc::Value empty_fields;
-      std::string empty_map("\x80", 1);
-      if (fields == nullptr) {
-        empty_fields = doc::ReadValue(empty_map);
-        fields = &empty_fields;
-      }
+      if (!fields) fields = doc::ReadValue("\x80");  // no fields: an empty map
       DAAS_RETURN_IF_ERROR(Object(path, *fields, checks, additional, false, depth + 1, &*object));
       f->object = std::move(object);
     }

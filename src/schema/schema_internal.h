@@ -25,6 +25,16 @@ std::string ValueText(const doc::Value& value);
 // Whether `name` can be a field or collection name: [A-Za-z_][A-Za-z0-9_]*, at most 64 bytes.
 bool IsIdentifier(std::string_view name);
 
+// Whether `name` is a top-level field the engine owns (id, created, updated): a schema cannot
+// declare it, and validation ignores it.
+inline bool IsSystemField(std::string_view name) {
+  return name == "id" || name == "created" || name == "updated";
+}
+
+// A schema number (a bound) for people: integral values as integers ("18", not "18.0"), others in
+// the shortest form that reads back exactly ("0.1").
+std::string NumberText(double d);
+
 // Writes an expression's value (a default, a migration's conversion) as the stored value of
 // `field`: datetimes as PocketBase text (JSON has no date type), integral floats in int fields as
 // integers.

@@ -2,7 +2,11 @@
 
 #include <re2/re2.h>
 
+#include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -76,20 +80,6 @@ uint64_t CodePoints(std::string_view s) {
   return n;
 }
 
-bool IsTopLevelSystemField(std::string_view key) {
-  return key == "id" || key == "created" || key == "updated";
-}
-
-std::string NumberText(double d) {
-  char buf[64];
-  if (std::trunc(d) == d && std::fabs(d) < 1e18) {
-    std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(d));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.17g", d);
-  }
-  return buf;
-}
-
 bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
 bool IsUuid(std::string_view s) {
@@ -154,9 +144,23 @@ bool IsUrl(std::string_view s) {
   return true;
 }
 
+// Check evaluators by program: built on first use, reused for every document.
+using EvaluatorCache = std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>>;
+
 }  // namespace
 
 namespace internal {
+
+std::string NumberText(double d) {
+  char buf[64];
+  if (std::trunc(d) == d && std::fabs(d) < 1e18) {
+    std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(d));
+    return buf;
+  }
+  // The shortest text that reads back as `d`: 0.1, not 0.10000000000000001.
+  const auto r = std::to_chars(buf, buf + sizeof(buf), d);
+  return std::string(buf, r.ptr);
+}
 
 std::string ValueText(const doc::Value& value) {
   std::string json;
@@ -184,9 +188,8 @@ std::string ValueText(const doc::Value& value) {
 
 }  // namespace internal
 
-// The per-Validator cache of check evaluators: built on first use, reused for every document.
 struct Validator::State {
-  std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>> evaluators;
+  EvaluatorCache evaluators;
   std::string path;  // the walk's path buffer, reused so deep paths allocate once
 };
 
@@ -196,9 +199,8 @@ namespace {
 // checked; violations copy it.
 class Walker {
  public:
-  Walker(const ValidationContext& context,
-         std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>>* ev,
-         std::string* path, std::vector<Violation>* out)
+  Walker(const ValidationContext& context, EvaluatorCache* ev, std::string* path,
+         std::vector<Violation>* out)
       : context_(context), evaluators_(ev), path_(*path), out_(out) {}
 
   const Status& status() const { return status_; }
@@ -271,7 +273,7 @@ class Walker {
         }
       }
       if (index == o.fields.size()) {
-        if (o.additional_fields || (top && IsTopLevelSystemField(key))) continue;
+        if (o.additional_fields || (top && internal::IsSystemField(key))) continue;
         const size_t mark = Push(key);
         Add(ViolationCode::kUnknownField,
             "unknown field (the schema does not declare it and additionalFields is false), "
@@ -328,13 +330,13 @@ class Walker {
     if (f.min && (expr::CompareNumbers(x, expr::Value::Double(*f.min)) == expr::Ordering::kLess ||
                   std::isnan(v.double_value))) {
       Add(ViolationCode::kMin,
-          "must be >= " + NumberText(*f.min) + " (min), found " + internal::ValueText(v));
+          "must be >= " + internal::NumberText(*f.min) + " (min), found " + internal::ValueText(v));
     }
     if (f.max &&
         (expr::CompareNumbers(x, expr::Value::Double(*f.max)) == expr::Ordering::kGreater ||
          std::isnan(v.double_value))) {
       Add(ViolationCode::kMax,
-          "must be <= " + NumberText(*f.max) + " (max), found " + internal::ValueText(v));
+          "must be <= " + internal::NumberText(*f.max) + " (max), found " + internal::ValueText(v));
     }
   }
 
@@ -466,7 +468,7 @@ class Walker {
 
  private:
   const ValidationContext& context_;
-  std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>>* evaluators_;
+  EvaluatorCache* evaluators_;  // null: checks are not run (literals at schema definition)
   std::string& path_;
   std::vector<Violation>* out_;
   Status status_;
@@ -676,19 +678,66 @@ Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
   return Status::OK();
 }
 
+bool Complete(const ObjectSchema& o, const doc::Value& map);
+
+// Whether `value` of field `f` lacks no default in the objects inside it. Requires:
+// NestedDefault(f) (so f.object is set, or f.items holds the element type).
+bool NestedComplete(const Field& f, const doc::Value& value) {
+  if (f.kind == FieldKind::kObject) {
+    return value.type != doc::Type::kMap || Complete(*f.object, value);
+  }
+  if (value.type != doc::Type::kArray) return true;
+  doc::ArrayIterator it(value);
+  doc::Value e;
+  while (it.Next(&e)) {
+    if (!NestedComplete(f.items[0], e)) return false;
+  }
+  return true;
+}
+
+// Whether `map` already holds every field of `o` that has a default, and so do the objects nested
+// in it: then WriteWithDefaults would only re-encode it. Reads, never allocates.
+bool Complete(const ObjectSchema& o, const doc::Value& map) {
+  bool nested = false;
+  for (const Field& f : o.fields) {
+    if (HasDefault(f) && !doc::FindField(map.raw, f.name)) return false;
+    nested = nested || NestedDefault(f);
+  }
+  if (!nested) return true;  // no need to walk the values
+  doc::MapIterator it(map);
+  std::string_view key;
+  doc::Value value;
+  while (it.Next(&key, &value)) {
+    const Field* f = o.Find(key);
+    if (f != nullptr && NestedDefault(*f) && !NestedComplete(*f, value)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool HasDefaults(const CollectionSchema& schema) { return AnyDefault(schema.root); }
 
-Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,
-                                  const ValidationContext& context) {
+Result<std::optional<std::string>> ApplyDefaultsIfMissing(const CollectionSchema& schema,
+                                                          std::string_view document,
+                                                          const ValidationContext& context) {
   const doc::Value root = doc::ReadValue(document);
-  if (root.type != doc::Type::kMap || !HasDefaults(schema)) return std::string(document);
+  if (root.type != doc::Type::kMap || Complete(schema.root, root)) {
+    return std::optional<std::string>();
+  }
   std::string out;
   out.reserve(document.size() + 64);
   doc::Writer w(&out);
   DAAS_RETURN_IF_ERROR(WriteWithDefaults(schema.root, root, context, &w));
-  return out;
+  return std::optional<std::string>(std::move(out));
+}
+
+Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,
+                                  const ValidationContext& context) {
+  DAAS_ASSIGN_OR_RETURN(std::optional<std::string> filled,
+                        ApplyDefaultsIfMissing(schema, document, context));
+  if (!filled) return std::string(document);
+  return std::move(*filled);
 }
 
 }  // namespace daas::schema

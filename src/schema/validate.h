@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,7 +52,7 @@ struct Violation {
   // Dotted path from the document root: "age", "address.city", "items.2.price"; empty for a
   // collection-level check.
   std::string path;
-  // What was expected, naming the rule: "must be >= 18 (min: 18), found 12".
+  // What was expected, naming the rule: "must be >= 18 (min), found 12".
   std::string message;
 };
 
@@ -107,11 +108,18 @@ Status ViolationStatus(std::string_view collection, std::string_view document_id
 // The document with every missing field that has a default set to it (literal, or the
 // expression's value on the document, with @now at context.now_micros), recursively in present
 // nested objects, elements of arrays included; fields present (even null) are kept. Appended
-// fields follow the existing keys in declared order. Returns the input unchanged (copied) when
+// fields follow the existing keys in declared order. Returns a copy of the input bytes when
 // nothing is missing. Requires: `document` passed doc::ValidateDocument. Errors: ResourceExhausted
-// from an expression's budget.
+// from an expression's budget. Thread-safe.
 Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,
                                   const ValidationContext& context);
+
+// ApplyDefaults without the copy: std::nullopt when nothing is missing (the common insert, which
+// then keeps its own bytes; finding out reads the document and allocates nothing), else the filled
+// document. Requires and errors as ApplyDefaults. Thread-safe.
+Result<std::optional<std::string>> ApplyDefaultsIfMissing(const CollectionSchema& schema,
+                                                          std::string_view document,
+                                                          const ValidationContext& context);
 
 // Whether any field, at any depth through objects and arrays, has a default: without one
 // ApplyDefaults only copies, and a caller may skip it. Thread-safe.

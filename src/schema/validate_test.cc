@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "daas/doc_id.h"
+#include "doc/msgpack_reader.h"
 #include "doc/msgpack_writer.h"
 #include "expr/datetime.h"
 #include "schema/schema_test_util.h"
@@ -132,6 +133,17 @@ TEST(Validate, MinMax) {
   auto v = Violations(c, R"({"i": 0})");
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].message, "must be >= 1 (min), found 0");
+}
+
+TEST(Validate, BoundsPrintInTheirShortestForm) {
+  const CollectionSchema c =
+      One(R"({"fields": {"f": {"type": "float", "min": 0.1, "max": 1e20}}})");
+  auto v = Violations(c, R"({"f": 0.05})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, "must be >= 0.1 (min), found 0.05");
+  v = Violations(c, R"({"f": 1e21})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, "must be <= 1e+20 (max), found 1e+21");
 }
 
 TEST(Validate, LengthsCountCodePointsAndElements) {
@@ -365,6 +377,38 @@ TEST(ApplyDefaults, FillsObjectsInsideArrays) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(Json(*r), R"({"lines":[{"sku":"ab","qty":1,"code":2},{"sku":"c","qty":5,"code":1},3],)"
                       R"("grid":[[{"v":0}],[]],"n":[1]})");
+}
+
+// A complete document is not re-encoded: bytes a writer encoded with wider headers than needed
+// (map 16 for one key) come back as they were, and ApplyDefaultsIfMissing returns nothing.
+TEST(ApplyDefaults, KeepsTheBytesOfACompleteDocument) {
+  const CollectionSchema c = One(R"({"fields": {
+      "role": {"type": "string", "default": "user"},
+      "lines": {"type": "array", "items": {"type": "object", "fields": {
+          "qty": {"type": "int", "default": 1}}}}}})");
+  // {"role": "admin"} with its fixmap header swapped for a map 16 one.
+  const std::string wide = std::string("\xde\x00\x01", 3) + Doc(R"({"role": "admin"})").substr(1);
+  ASSERT_TRUE(doc::ValidateDocument(wide, kCeilingDocumentLimits).ok());
+  for (const std::string& d : {wide, Doc(R"({"role": "x", "lines": [{"qty": 2}, {"qty": 3}]})"),
+                               Doc(R"({"role": "x", "lines": [], "other": {}})")}) {
+    SCOPED_TRACE(Json(d));
+    auto missing = ApplyDefaultsIfMissing(c, d, {kNow});
+    ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+    EXPECT_FALSE(missing->has_value()) << Json(**missing);
+    auto r = ApplyDefaults(c, d, {kNow});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(*r, d);
+  }
+  // One default missing, here in the second array element: the filled document.
+  auto filled =
+      ApplyDefaultsIfMissing(c, Doc(R"({"role": "x", "lines": [{"qty": 2}, {}]})"), {kNow});
+  ASSERT_TRUE(filled.ok());
+  ASSERT_TRUE(filled->has_value());
+  EXPECT_EQ(Json(**filled), R"({"role":"x","lines":[{"qty":2},{"qty":1}]})");
+  filled = ApplyDefaultsIfMissing(c, Doc("{}"), {kNow});
+  ASSERT_TRUE(filled.ok());
+  ASSERT_TRUE(filled->has_value());
+  EXPECT_EQ(Json(**filled), R"({"role":"user"})");
 }
 
 TEST(ApplyDefaults, LeavesDocumentsAloneWithoutDefaults) {

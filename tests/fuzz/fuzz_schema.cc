@@ -3,7 +3,8 @@
 // parse and serialize to the same bytes) and generates TypeScript. Otherwise the rest is a JSON
 // document (or raw MessagePack) which, once doc::ValidateDocument accepts it, is validated
 // against a fixed rich schema on create and on update, gets defaults applied (and must still be a
-// valid document), and is migrated to a second version. Nothing may crash, hang or leak.
+// valid document, lacking none; a document ApplyDefaultsIfMissing calls complete must hold every
+// defaulted field), and is migrated to a second version. Nothing may crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -110,9 +111,21 @@ void FuzzDocument(std::string_view bytes) {
     }
   }
   auto with_defaults = ApplyDefaults(users, bytes, context);
-  if (with_defaults.ok() &&
-      !daas::doc::ValidateDocument(*with_defaults, daas::kCeilingDocumentLimits).ok()) {
-    Fail("ApplyDefaults wrote an invalid document", "");
+  if (with_defaults.ok()) {
+    if (!daas::doc::ValidateDocument(*with_defaults, daas::kCeilingDocumentLimits).ok()) {
+      Fail("ApplyDefaults wrote an invalid document", "");
+    }
+    // The fixture's defaults are all top-level scalars, so one pass leaves none missing.
+    auto again = ApplyDefaultsIfMissing(users, *with_defaults, context);
+    if (again.ok() && again->has_value()) Fail("ApplyDefaults left a default missing", "");
+  }
+  auto filled = ApplyDefaultsIfMissing(users, bytes, context);
+  if (filled.ok() && !filled->has_value()) {
+    for (const Field& f : users.root.fields) {
+      if ((f.default_literal || f.default_expr) && !daas::doc::FindField(bytes, f.name)) {
+        Fail("ApplyDefaultsIfMissing missed a missing default:", f.name);
+      }
+    }
   }
   auto migrated = MigrateDocument(fx.diff, users, fx.v2, bytes, context);
   if (migrated.ok() && !daas::doc::ValidateDocument(*migrated, daas::kCeilingDocumentLimits).ok()) {

@@ -1,5 +1,6 @@
 // daas_schema_types SCHEMA.json: prints the TypeScript declarations for a schema file
-// (schema::GenerateTypeScript). Stands in for `daas types` until the CLI command exists.
+// (schema::GenerateTypeScript), as `daas types` does for an open database's schemas, so that
+// types_tsc needs no database and no CLI build.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
