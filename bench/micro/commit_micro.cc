@@ -16,14 +16,10 @@
 // a schema".
 #include <benchmark/benchmark.h>
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <span>
@@ -35,6 +31,8 @@
 
 #include "daas/daas.hpp"
 #include "doc/json.h"
+#include "sqlite_exec.h"
+#include "temp_dir.h"
 
 namespace daas::bench {
 namespace {
@@ -184,10 +182,7 @@ Row MakeRow(size_t i, bool bad, std::string_view email = {}) {
                            ",\"address\":{\"city\":" + Quoted(r.city) +
                            ",\"zip\":" + Quoted(r.zip) + "},\"country\":" + Quoted(r.country) + "}";
   Result<std::string> packed = doc::JsonToMsgpack(json, DocumentLimits());
-  if (!packed.ok()) {
-    std::fprintf(stderr, "commit_micro: document %zu: %s\n", i, packed.status().ToString().c_str());
-    std::exit(1);
-  }
+  if (!packed.ok()) Die("document " + std::to_string(i) + ": " + packed.status().ToString());
   r.msgpack = std::move(*packed);
   return r;
 }
@@ -217,29 +212,6 @@ const Row& ProbeRow(int k) {
                                       MakeRow(9'000'001, false, "probe@example.com")};
   return rows[k];
 }
-
-// A temp directory removed with everything in it when this goes out of scope.
-class TempDir {
- public:
-  TempDir() {
-    const char* env = std::getenv("TMPDIR");
-    path_ = std::string(env != nullptr && *env != '\0' ? env : "/tmp") + "/daas_commit_XXXXXX";
-    if (mkdtemp(path_.data()) == nullptr) {
-      std::fprintf(stderr, "commit_micro: cannot create %s\n", path_.c_str());
-      std::exit(1);
-    }
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // docs/s of every SQLite repetition, by case name ("single/schema"), for the DaaS ratio.
 std::map<std::string, std::vector<double>>& SqliteRates() {
@@ -276,10 +248,29 @@ void Report(benchmark::State& state, const std::string& case_name, bool is_sqlit
   }
 }
 
+// The timed loop of every benchmark here. Each iteration calls `step(i)`, where i is the number of
+// documents the loop has handled so far, and counts `per_step` more; `step` returns false after
+// SkipWithError, which ends the loop. Reports the rate under `case_name` and returns the number of
+// documents handled.
+template <typename Step>
+size_t TimedLoop(benchmark::State& state, const std::string& case_name, bool is_sqlite,
+                 size_t per_step, Step step) {
+  size_t i = 0;
+  const Clock::time_point start = Clock::now();
+  for (auto _ : state) {
+    const bool ok = step(i);
+    i += per_step;
+    if (!ok) break;
+  }
+  const double seconds = Seconds(start);
+  Report(state, case_name, is_sqlite, i, seconds);
+  return i;
+}
+
 // ---- DaaS ----
 
 struct DaasDb {
-  TempDir dir;
+  TempDir dir{"daas_commit"};
   std::unique_ptr<Database> db;
   Collection* users = nullptr;
   uint64_t probe_docs = 0;  // documents the unique probe left in `users`
@@ -366,19 +357,14 @@ void BM_DaasSingle(benchmark::State& state, Variant v) {
   std::string label;
   auto d = OpenDaas(state, v, &label);
   if (d == nullptr) return;
-  size_t i = 0;
-  const Clock::time_point start = Clock::now();
-  for (auto _ : state) {
-    Result<DocId> id = d->users->Insert(rows.views[i++]);
-    if (!id.ok()) {
-      state.SkipWithError(("Insert: " + id.status().ToString()).c_str());
-      break;
-    }
-  }
-  const double seconds = Seconds(start);
-  Report(state, std::string("single/") + VariantName(v), false, i, seconds);
+  const size_t n =
+      TimedLoop(state, std::string("single/") + VariantName(v), false, 1, [&](size_t i) {
+        const Result<DocId> id = d->users->Insert(rows.views[i]);
+        if (!id.ok()) state.SkipWithError(("Insert: " + id.status().ToString()).c_str());
+        return id.ok();
+      });
   state.SetLabel(label + ", Collection::Insert, 1 document per commit");
-  CloseDaas(state, d.get(), i + d->probe_docs);
+  CloseDaas(state, d.get(), n + d->probe_docs);
 }
 
 void BM_DaasBatch(benchmark::State& state, Variant v) {
@@ -387,20 +373,14 @@ void BM_DaasBatch(benchmark::State& state, Variant v) {
   std::string label;
   auto d = OpenDaas(state, v, &label);
   if (d == nullptr) return;
-  size_t i = 0;
-  const Clock::time_point start = Clock::now();
-  for (auto _ : state) {
-    auto ids = d->users->InsertMany(all.subspan(i, kBatch));
-    i += kBatch;
-    if (!ids.ok()) {
-      state.SkipWithError(("InsertMany: " + ids.status().ToString()).c_str());
-      break;
-    }
-  }
-  const double seconds = Seconds(start);
-  Report(state, std::string("batch/") + VariantName(v), false, i, seconds);
+  const size_t n =
+      TimedLoop(state, std::string("batch/") + VariantName(v), false, kBatch, [&](size_t i) {
+        const auto ids = d->users->InsertMany(all.subspan(i, kBatch));
+        if (!ids.ok()) state.SkipWithError(("InsertMany: " + ids.status().ToString()).c_str());
+        return ids.ok();
+      });
   state.SetLabel(label + ", Collection::InsertMany, 1000 documents per commit");
-  CloseDaas(state, d.get(), i + d->probe_docs);
+  CloseDaas(state, d.get(), n + d->probe_docs);
 }
 
 void BM_DaasRejected(benchmark::State& state) {
@@ -408,19 +388,16 @@ void BM_DaasRejected(benchmark::State& state) {
   std::string label;
   auto d = OpenDaas(state, Variant::kSchema, &label);
   if (d == nullptr) return;
-  size_t i = 0;
-  const Clock::time_point start = Clock::now();
-  for (auto _ : state) {
-    Result<DocId> id = d->users->Insert(rows.views[i++]);
-    if (id.ok() || id.status().code() != StatusCode::kSchemaViolation) {
+  TimedLoop(state, "rejected/schema", false, 1, [&](size_t i) {
+    const Result<DocId> id = d->users->Insert(rows.views[i]);
+    const bool rejected = !id.ok() && id.status().code() == StatusCode::kSchemaViolation;
+    if (!rejected) {
       state.SkipWithError(("expected schema_violation, got " +
                            (id.ok() ? std::string("OK") : id.status().ToString()))
                               .c_str());
-      break;
     }
-  }
-  const double seconds = Seconds(start);
-  Report(state, "rejected/schema", false, i, seconds);
+    return rejected;
+  });
   state.SetLabel(label + ", Collection::Insert breaking `balance >= 0`: schema_violation");
   CloseDaas(state, d.get(), 0);
 }
@@ -483,16 +460,9 @@ class SqliteDb {
 
  private:
   [[noreturn]] void Fail(const std::string& what) {
-    std::fprintf(stderr, "commit_micro: sqlite: %s: %s\n", what.c_str(),
-                 db_ != nullptr ? sqlite3_errmsg(db_) : "?");
-    std::exit(1);
+    Die("sqlite: " + what + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : "?"));
   }
-  void Exec(const std::string& sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-      Fail(sql + ": " + (err != nullptr ? err : "?"));
-    }
-  }
+  void Exec(const std::string& sql) { SqliteExec(db_, sql); }
   sqlite3_stmt* Prepare(const char* sql) {
     sqlite3_stmt* s = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) Fail(sql);
@@ -503,7 +473,7 @@ class SqliteDb {
     sqlite3_reset(s);
   }
 
-  TempDir dir_;
+  TempDir dir_{"daas_commit"};
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* begin_ = nullptr;
@@ -554,57 +524,42 @@ void BM_SqliteSingle(benchmark::State& state, Variant v, EnumSql e) {
   const Rows& rows = ValidRows();
   SqliteDb db(v, e);
   if (!SqliteProbeUnique(state, &db, v)) return;
-  size_t i = 0;
-  const Clock::time_point start = Clock::now();
-  for (auto _ : state) {
+  const size_t n = TimedLoop(state, SqliteCase("single", v, e), true, 1, [&](size_t i) {
     // Autocommit: the INSERT is its own transaction.
-    if (db.Insert(rows.rows[i++]) != SQLITE_DONE) {
-      state.SkipWithError((std::string("INSERT: ") + db.errmsg()).c_str());
-      break;
-    }
-  }
-  const double seconds = Seconds(start);
-  Report(state, SqliteCase("single", v, e), true, i, seconds);
+    const bool ok = db.Insert(rows.rows[i]) == SQLITE_DONE;
+    if (!ok) state.SkipWithError((std::string("INSERT: ") + db.errmsg()).c_str());
+    return ok;
+  });
   state.SetLabel(SqliteLabel(v, e) + ", prepared INSERT, 1 row per transaction (autocommit)");
-  CheckSqliteCount(state, &db, i + (v == Variant::kSchemaUnique ? 1 : 0));
+  CheckSqliteCount(state, &db, n + (v == Variant::kSchemaUnique ? 1 : 0));
 }
 
 void BM_SqliteBatch(benchmark::State& state, Variant v, EnumSql e) {
   const Rows& rows = ValidRows();
   SqliteDb db(v, e);
   if (!SqliteProbeUnique(state, &db, v)) return;
-  size_t i = 0;
-  const Clock::time_point start = Clock::now();
-  for (auto _ : state) {
+  const size_t n = TimedLoop(state, SqliteCase("batch", v, e), true, kBatch, [&](size_t i) {
     db.Begin();
     bool ok = true;
-    for (size_t k = 0; k < kBatch; ++k) ok &= db.Insert(rows.rows[i++]) == SQLITE_DONE;
+    for (size_t k = 0; k < kBatch; ++k) ok &= db.Insert(rows.rows[i + k]) == SQLITE_DONE;
     db.Commit();
-    if (!ok) {
-      state.SkipWithError((std::string("INSERT: ") + db.errmsg()).c_str());
-      break;
-    }
-  }
-  const double seconds = Seconds(start);
-  Report(state, SqliteCase("batch", v, e), true, i, seconds);
+    if (!ok) state.SkipWithError((std::string("INSERT: ") + db.errmsg()).c_str());
+    return ok;
+  });
   state.SetLabel(SqliteLabel(v, e) + ", prepared INSERT, BEGIN + 1000 rows + COMMIT");
-  CheckSqliteCount(state, &db, i + (v == Variant::kSchemaUnique ? 1 : 0));
+  CheckSqliteCount(state, &db, n + (v == Variant::kSchemaUnique ? 1 : 0));
 }
 
 void BM_SqliteRejected(benchmark::State& state) {
   const Rows& rows = BadRows();
   SqliteDb db(Variant::kSchema, EnumSql::kIn);
-  size_t i = 0;
-  const Clock::time_point start = Clock::now();
-  for (auto _ : state) {
-    const int rc = db.Insert(rows.rows[i++]);
+  TimedLoop(state, "rejected/schema", true, 1, [&](size_t i) {
+    const int rc = db.Insert(rows.rows[i]);
     if (rc != SQLITE_CONSTRAINT_CHECK) {
       state.SkipWithError(("expected SQLITE_CONSTRAINT_CHECK, got " + std::to_string(rc)).c_str());
-      break;
     }
-  }
-  const double seconds = Seconds(start);
-  Report(state, "rejected/schema", true, i, seconds);
+    return rc == SQLITE_CONSTRAINT_CHECK;
+  });
   state.SetLabel(SqliteLabel(Variant::kSchema, EnumSql::kIn) +
                  ", prepared INSERT (autocommit) breaking CHECK (balance >= 0)");
   CheckSqliteCount(state, &db, 0);

@@ -7,7 +7,6 @@
 
 #include <time.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -23,6 +22,7 @@
 #include "doc/msgpack_reader.h"
 #include "expr/evaluator.h"
 #include "expr/program.h"
+#include "sqlite_exec.h"
 
 namespace daas::bench {
 namespace {
@@ -166,21 +166,13 @@ struct SqlitePeer {
   sqlite3* db = nullptr;
 };
 
-void Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::fprintf(stderr, "expr_micro: sqlite: %s: %s\n", sql, err ? err : "?");
-    std::exit(1);
-  }
-}
-
 const SqlitePeer& Peer() {
   static const SqlitePeer* peer = [] {
     auto* p = new SqlitePeer;
     if (sqlite3_open(":memory:", &p->db) != SQLITE_OK) std::exit(1);
-    Exec(p->db, "CREATE TABLE docs(id INTEGER PRIMARY KEY, doc TEXT)");
-    Exec(p->db, "CREATE TABLE typed(id INTEGER PRIMARY KEY, age INTEGER, country TEXT)");
-    Exec(p->db, "BEGIN");
+    SqliteExec(p->db, "CREATE TABLE docs(id INTEGER PRIMARY KEY, doc TEXT)");
+    SqliteExec(p->db, "CREATE TABLE typed(id INTEGER PRIMARY KEY, age INTEGER, country TEXT)");
+    SqliteExec(p->db, "BEGIN");
     sqlite3_stmt* json_insert = nullptr;
     sqlite3_stmt* typed_insert = nullptr;
     sqlite3_prepare_v2(p->db, "INSERT INTO docs(doc) VALUES (?)", -1, &json_insert, nullptr);
@@ -204,7 +196,7 @@ const SqlitePeer& Peer() {
     }
     sqlite3_finalize(json_insert);
     sqlite3_finalize(typed_insert);
-    Exec(p->db, "COMMIT");
+    SqliteExec(p->db, "COMMIT");
     return p;
   }();
   return *peer;

@@ -9,26 +9,29 @@
 // one for single-document commits on 1 thread and, for durable modes, on --threads threads.
 // The recovery phase runs first, in a forked child, before any engine has started a thread.
 #include <fcntl.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <span>
 #include <thread>
 
+#include "cli_flags.h"
 #include "daas/daas.hpp"
 #include "dataset.h"
 #include "durable_engine.h"
 #include "engine.h"
 #include "machine_info.h"
 #include "report.h"
+#include "temp_dir.h"
 
 namespace daas::bench {
 namespace {
@@ -38,54 +41,33 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kBatch = 1000;
 
-struct Args {
+constexpr Cli kCli = {"daas_durable",
+                      "[--docs N] [--threads N] [--seconds S] [--seconds-many S] [--json FILE] "
+                      "[--label TEXT] [--tmp DIR]"};
+
+struct Args : CommonFlags {
   size_t docs = 1'000'000;
   unsigned threads = 32;
   double seconds = 3;       // single-document commits on 1 thread, per engine and mode
   double seconds_many = 5;  // on --threads threads
-  std::string json, label, tmp;
 };
-
-[[noreturn]] void Usage(const std::string& error) {
-  std::fprintf(stderr,
-               "daas_durable: %s\nusage: daas_durable [--docs N] [--threads N] [--seconds S] "
-               "[--seconds-many S] [--json FILE] [--label TEXT] [--tmp DIR]\n",
-               error.c_str());
-  std::exit(2);
-}
-
-double ParseNumber(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v > 0)) Usage(flag + " wants a positive number");
-  return v;
-}
 
 Args ParseArgs(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") Usage("help");
-    if (i + 1 >= argc) Usage(flag + " needs a value");
-    const std::string value = argv[++i];
+  kCli.Parse(argc, argv, &a, [&](const std::string& flag, const std::string& value) {
     if (flag == "--docs") {
-      a.docs = static_cast<size_t>(ParseNumber(flag, value));
+      a.docs = static_cast<size_t>(kCli.Positive(flag, value));
     } else if (flag == "--threads") {
-      a.threads = static_cast<unsigned>(ParseNumber(flag, value));
+      a.threads = static_cast<unsigned>(kCli.Positive(flag, value));
     } else if (flag == "--seconds") {
-      a.seconds = ParseNumber(flag, value);
+      a.seconds = kCli.Positive(flag, value);
     } else if (flag == "--seconds-many") {
-      a.seconds_many = ParseNumber(flag, value);
-    } else if (flag == "--json") {
-      a.json = value;
-    } else if (flag == "--label") {
-      a.label = value;
-    } else if (flag == "--tmp") {
-      a.tmp = value;
+      a.seconds_many = kCli.Positive(flag, value);
     } else {
-      Usage("unknown option " + flag);
+      return false;
     }
-  }
+    return true;
+  });
   return a;
 }
 
@@ -190,15 +172,15 @@ std::vector<std::string> WalFiles(const std::string& dir) {
   return out;
 }
 
-// Appends `record` bytes and fdatasyncs, over and over for `seconds`: the rate a log that appends
-// one record per commit can reach on this disk. With record == 0, rewrites the first 4 KiB instead
-// (no size change, so no metadata to sync).
 struct SyncLoop {
   uint64_t syncs = 0;
   double seconds = 0;
   double rate() const { return static_cast<double>(syncs) / seconds; }
 };
 
+// Appends `record` bytes and fdatasyncs, over and over for `seconds`: the rate a log that appends
+// one record per commit can reach on this disk. With record == 0, rewrites the first 4 KiB instead
+// (no size change, so no metadata to sync).
 SyncLoop FdatasyncLoop(const std::string& dir, size_t record, double seconds) {
   const std::string path = dir + "/fdatasync.tmp";
   const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
@@ -272,14 +254,15 @@ void TimedOpen(const std::string& dir, DocId id, const std::string& expected, ui
   Check((*db)->Close(), "recovery Close");
 }
 
-// Drops the page cache's copy of every file under `dir`.
-void Evict(const std::string& dir) {
+// Writes back every file under `dir` and, with `evict`, then drops the page cache's copy of it
+// (dirty pages are not dropped, hence the fdatasync first).
+void SyncFiles(const std::string& dir, bool evict) {
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
-    ::fdatasync(fd);  // dirty pages are not dropped
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    ::fdatasync(fd);
+    if (evict) ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     ::close(fd);
   }
 }
@@ -334,24 +317,18 @@ RecoveryResult Recovery(const Dataset& data, const std::string& tmp) {
   // A copy for the cold open, made before the warm open checkpoints the original on Close.
   fs::copy(dir, copy, fs::copy_options::recursive);
   // Written back now, so the copy's writeback does not compete with the timed opens.
-  for (const auto& e : fs::recursive_directory_iterator(copy)) {
-    if (!e.is_regular_file()) continue;
-    const int fd = ::open(e.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    ::fdatasync(fd);
-    ::close(fd);
-  }
+  SyncFiles(copy, false);
   r.checked = true;
   TimedOpen(dir, *last, data.documents.back(), data.documents.size(), &r.open_seconds,
             &r.first_get_seconds, &r.checked);
 
-  Evict(copy);
+  SyncFiles(copy, true);
   TimedOpen(copy, *last, data.documents.back(), data.documents.size(), &r.cold_open_seconds,
             &r.cold_first_get_seconds, &r.checked);
   // `dir` was closed cleanly by the first TimedOpen: every document is in shard files.
   TimedOpen(dir, *last, data.documents.back(), data.documents.size(), &r.clean_open_seconds,
             &r.clean_first_get_seconds, &r.checked);
-  Evict(dir);
+  SyncFiles(dir, true);
   TimedOpen(dir, *last, data.documents.back(), data.documents.size(), &r.clean_cold_open_seconds,
             &r.clean_cold_first_get_seconds, &r.checked);
   fs::remove_all(dir);
@@ -404,10 +381,13 @@ struct Config {
   std::function<std::unique_ptr<DurableEngine>(const std::string& dir)> make;
 };
 
-const Measurement* Best(const Phase& p, bool want_daas, const std::string& excluded_engine = "") {
+// The fastest row of `p` that is not DaaS's (nor the raw disk loop's) and, when `durable_modes` is
+// given, whose mode is one of them.
+const Measurement* BestPeer(const Phase& p, const std::set<std::string>* durable_modes = nullptr) {
   const Measurement* best = nullptr;
   for (const Measurement& m : p.rows) {
-    if ((m.engine == "DaaS") != want_daas || m.engine == excluded_engine) continue;
+    if (m.engine == "DaaS" || m.engine == "disk") continue;
+    if (durable_modes != nullptr && durable_modes->count(m.engine + " " + m.how) == 0) continue;
     if (!best || m.ops_per_second() > best->ops_per_second()) best = &m;
   }
   return best;
@@ -415,7 +395,7 @@ const Measurement* Best(const Phase& p, bool want_daas, const std::string& exclu
 
 const Measurement* FindRow(const Phase& p, const std::string& engine, const std::string& how) {
   for (const Measurement& m : p.rows) {
-    if (m.engine == engine && m.how.find(how) != std::string::npos) return &m;
+    if (m.engine == engine && m.how == how) return &m;
   }
   return nullptr;
 }
@@ -429,13 +409,8 @@ int Main(int argc, char** argv) {
   report.documents = args.docs;
   report.batch = kBatch;
 
-  std::string tmp_parent = args.tmp;
-  if (tmp_parent.empty()) {
-    const char* env = std::getenv("TMPDIR");
-    tmp_parent = env && *env ? env : "/tmp";
-  }
-  std::string tmp = tmp_parent + "/daas_durable_XXXXXX";
-  if (mkdtemp(tmp.data()) == nullptr) Die("cannot create a temp dir under " + tmp_parent);
+  const std::string tmp_parent = TempParent(args.tmp);
+  const std::string tmp = MakeTempDir(tmp_parent, "daas_durable");
 
   std::fprintf(stderr, "generating %zu documents...\n", args.docs);
   report.memory_latency_ns = RandomReadLatencyNs(size_t{256} << 20);
@@ -445,9 +420,9 @@ int Main(int argc, char** argv) {
                     Fixed(static_cast<double>(data.document_bytes) / (1 << 20), 1) +
                     " MiB of MessagePack, " +
                     Fixed(static_cast<double>(data.document_bytes) / args.docs, 1) +
-                    " bytes avg); batches of 1,000; single commits for " + Fixed(args.seconds, 1) +
-                    " s on 1 thread and " + Fixed(args.seconds_many, 1) + " s on " +
-                    std::to_string(args.threads) + " threads; temp dir " + tmp;
+                    " bytes avg); batches of " + Grouped(kBatch) + "; single commits for " +
+                    Fixed(args.seconds, 1) + " s on 1 thread and " + Fixed(args.seconds_many, 1) +
+                    " s on " + std::to_string(args.threads) + " threads; temp dir " + tmp;
 
   // 0. The disk.
   const SyncLoop append_loop = FdatasyncLoop(tmp, 128, 2.0);
@@ -495,6 +470,8 @@ int Main(int argc, char** argv) {
   DiskUse daas_disk;
   double daas_close_seconds = 0;
   std::vector<std::pair<std::string, DiskUse>> disk;
+  // "<engine> <durability>" of every mode that survives a power cut, for the durable-peer target.
+  std::set<std::string> durable_modes;
   auto add = [&](size_t phase, const DurableEngine& e, uint64_t ops, double s, bool ok) {
     report.phases[phase].rows.push_back({e.name(), e.durability(), ops, s, ok});
     std::fprintf(stderr, "[%s %s] %-16s %12.0f/s%s\n", e.name().c_str(), e.durability().c_str(),
@@ -514,6 +491,7 @@ int Main(int argc, char** argv) {
     fs::create_directories(dir);
     auto e = c.make(dir);
     report.modes.emplace_back(e->name() + " " + e->durability(), e->mode());
+    if (e->durable()) durable_modes.insert(e->name() + " " + e->durability());
     auto start = Clock::now();
     e->Load(data, kBatch);
     const double load_s = Since(start);
@@ -607,38 +585,32 @@ int Main(int argc, char** argv) {
   const Phase& one = report.phases[1];
   const Phase& many = report.phases[2];
   const Phase& relaxed = report.phases[3];
-  if (const Measurement* d = FindRow(load, "DaaS", "kFull")) {
+  if (const Measurement* d = FindRow(load, "DaaS", "SyncMode::kFull")) {
     report.targets.push_back(
         {"batched insert, DaaS kFull >= 1,000,000 docs/s", 1e6, d->ops_per_second(), false});
-    const Measurement* peer = nullptr;
-    for (const Measurement& m : load.rows) {
-      const bool durable_peer = m.how == "synchronous=FULL" || m.how == "default (durable)" ||
-                                m.how == "WriteOptions.sync=true";
-      if (durable_peer && (!peer || m.ops_per_second() > peer->ops_per_second())) peer = &m;
-    }
-    if (peer) {
+    if (const Measurement* peer = BestPeer(load, &durable_modes)) {
       report.targets.push_back({"batched insert, DaaS kFull / best durable peer (" + peer->engine +
                                     " " + peer->how + ") >= 2x",
                                 2.0, d->ops_per_second() / peer->ops_per_second(), false});
     }
-    if (const Measurement* any = Best(load, false)) {
+    if (const Measurement* any = BestPeer(load)) {
       report.targets.push_back({"batched insert, DaaS kFull / best peer in any mode (" +
                                     any->engine + " " + any->how + ") >= 2x (for reference)",
                                 2.0, d->ops_per_second() / any->ops_per_second(), false});
     }
   }
-  const Measurement* d1 = FindRow(one, "DaaS", "kFull");
+  const Measurement* d1 = FindRow(one, "DaaS", "SyncMode::kFull");
   if (d1) {
     report.targets.push_back({"1-thread kFull commits / disk fdatasync rate ~ 1 (met at >= 0.8)",
                               0.8, d1->ops_per_second() / fsync_append, false});
   }
-  if (const Measurement* dm = FindRow(many, "DaaS", "kFull")) {
+  if (const Measurement* dm = FindRow(many, "DaaS", "SyncMode::kFull")) {
     if (d1) {
       report.targets.push_back(
           {std::to_string(args.threads) + "-thread kFull commits >= 10x DaaS 1-thread", 10.0,
            dm->ops_per_second() / d1->ops_per_second(), false});
     }
-    if (const Measurement* peer = Best(many, false)) {
+    if (const Measurement* peer = BestPeer(many)) {
       report.targets.push_back({std::to_string(args.threads) +
                                     "-thread kFull commits >= 5x best peer (" + peer->engine + " " +
                                     peer->how + ")",
@@ -646,7 +618,7 @@ int Main(int argc, char** argv) {
     }
   }
   for (const char* m : {"kNormal", "kOff"}) {
-    if (const Measurement* r = FindRow(relaxed, "DaaS", m)) {
+    if (const Measurement* r = FindRow(relaxed, "DaaS", std::string("SyncMode::") + m)) {
       report.targets.push_back({std::string("1-thread ") + m + " commits >= 500,000/s", 5e5,
                                 r->ops_per_second(), false});
     }

@@ -6,85 +6,61 @@
 //
 // Engines run one after another, each through every phase, and each is closed (its files removed)
 // before the next starts, so none competes with another for memory or page cache.
-#include <stdlib.h>
-
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <sstream>
 
+#include "cli_flags.h"
 #include "dataset.h"
 #include "engine.h"
 #include "machine_info.h"
 #include "report.h"
+#include "temp_dir.h"
 
 namespace daas::bench {
 namespace {
 
 constexpr size_t kBatch = 1000;
 
-struct Args {
+constexpr Cli kCli = {"daas_workload",
+                      "[--docs N] [--gets N] [--patches N] [--scan-passes N] "
+                      "[--engines daas,sqlite,lmdb] [--json FILE] [--label TEXT] [--tmp DIR]"};
+
+struct Args : CommonFlags {
   size_t docs = 1'000'000;
   size_t gets = 2'000'000;
   size_t patches = 200'000;
   size_t scan_passes = 5;
   std::vector<std::string> engines = {"daas", "sqlite", "lmdb"};
-  std::string json;
-  std::string label;
-  std::string tmp;
 };
-
-[[noreturn]] void Usage(const std::string& error) {
-  std::fprintf(stderr,
-               "daas_workload: %s\nusage: daas_workload [--docs N] [--gets N] [--patches N] "
-               "[--scan-passes N] [--engines daas,sqlite,lmdb] [--json FILE] [--label TEXT] "
-               "[--tmp DIR]\n",
-               error.c_str());
-  std::exit(2);
-}
-
-size_t ParseCount(const std::string& flag, const std::string& text) {
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0') Usage(flag + " wants a number, got '" + text + "'");
-  return static_cast<size_t>(v);
-}
 
 Args ParseArgs(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--help" || flag == "-h") Usage("help");
-    if (i + 1 >= argc) Usage(flag + " needs a value");
-    const std::string value = argv[++i];
+  kCli.Parse(argc, argv, &a, [&](const std::string& flag, const std::string& value) {
     if (flag == "--docs") {
-      a.docs = ParseCount(flag, value);
+      a.docs = kCli.Count(flag, value);
     } else if (flag == "--gets") {
-      a.gets = ParseCount(flag, value);
+      a.gets = kCli.Count(flag, value);
     } else if (flag == "--patches") {
-      a.patches = ParseCount(flag, value);
+      a.patches = kCli.Count(flag, value);
     } else if (flag == "--scan-passes") {
-      a.scan_passes = ParseCount(flag, value);
+      a.scan_passes = kCli.Count(flag, value);
     } else if (flag == "--engines") {
       a.engines.clear();
       std::stringstream ss(value);
       std::string e;
       while (std::getline(ss, e, ',')) {
-        if (e != "daas" && e != "sqlite" && e != "lmdb") Usage("unknown engine '" + e + "'");
+        if (e != "daas" && e != "sqlite" && e != "lmdb") kCli.Usage("unknown engine '" + e + "'");
         a.engines.push_back(e);
       }
-    } else if (flag == "--json") {
-      a.json = value;
-    } else if (flag == "--label") {
-      a.label = value;
-    } else if (flag == "--tmp") {
-      a.tmp = value;
     } else {
-      Usage("unknown option " + flag);
+      return false;
     }
-  }
-  if (a.docs == 0) Usage("--docs must be positive");
-  if (a.scan_passes == 0) Usage("--scan-passes must be positive");
+    return true;
+  });
+  if (a.docs == 0) kCli.Usage("--docs must be positive");
+  if (a.scan_passes == 0) kCli.Usage("--scan-passes must be positive");
   return a;
 }
 
@@ -246,13 +222,7 @@ int Main(int argc, char** argv) {
   const Dataset data = MakeDataset(args.docs, args.gets, args.patches);
   report.document_bytes = data.document_bytes;
 
-  std::string tmp_parent = args.tmp;
-  if (tmp_parent.empty()) {
-    const char* env = std::getenv("TMPDIR");
-    tmp_parent = env && *env ? env : "/tmp";
-  }
-  std::string tmp = tmp_parent + "/daas_workload_XXXXXX";
-  if (mkdtemp(tmp.data()) == nullptr) Die("cannot create a temp dir under " + tmp_parent);
+  const std::string tmp = MakeTempDir(TempParent(args.tmp), "daas_workload");
 
   Runner runner(args, data, &report);
   for (const std::string& name : args.engines) {

@@ -14,14 +14,6 @@
 namespace daas::bench {
 namespace {
 
-// Big-endian 8-byte keys, so LMDB and RocksDB keep them in numeric order.
-struct Key {
-  explicit Key(uint64_t k) {
-    for (int i = 7; i >= 0; --i, k >>= 8) bytes[i] = static_cast<char>(k);
-  }
-  char bytes[8];
-};
-
 // ---------------------------------------------------------------------------------------------
 // SQLite: journal_mode=WAL, synchronous FULL or NORMAL, one connection per committer thread.
 
@@ -192,7 +184,7 @@ class DurableLmdb final : public DurableEngine {
 
  private:
   void Put(MDB_txn* txn, uint64_t key, std::string_view doc, unsigned flags) {
-    Key k(key);
+    BigEndianKey k(key);
     MDB_val kv{sizeof(k.bytes), k.bytes};
     MDB_val v{doc.size(), const_cast<char*>(doc.data())};
     CheckMdb(mdb_put(txn, dbi_, &kv, &v, flags), "put");
@@ -244,7 +236,7 @@ class DurableRocksdb final : public DurableEngine {
       wb.Clear();
       const size_t end = std::min(data.documents.size(), i + batch);
       for (size_t k = i; k < end; ++k) {
-        Key key(k);
+        BigEndianKey key(k);
         CheckRocks(wb.Put(rocksdb::Slice(key.bytes, sizeof(key.bytes)), data.documents[k]),
                    "batch put");
       }
@@ -252,7 +244,7 @@ class DurableRocksdb final : public DurableEngine {
     }
   }
   void InsertOne(unsigned, uint64_t key, std::string_view document) override {
-    Key k(key);
+    BigEndianKey k(key);
     CheckRocks(db_->Put(write_, rocksdb::Slice(k.bytes, sizeof(k.bytes)),
                         rocksdb::Slice(document.data(), document.size())),
                "put");

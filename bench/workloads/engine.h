@@ -6,6 +6,8 @@
 // skip work and the compiler cannot drop it.
 #pragma once
 
+#include <errno.h>  // program_invocation_short_name (glibc)
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -59,10 +61,19 @@ std::unique_ptr<Engine> MakeDaasEngine();
 std::unique_ptr<Engine> MakeSqliteEngine(const std::string& dir);
 std::unique_ptr<Engine> MakeLmdbEngine(const std::string& dir);
 
+// Document key i as 8 big-endian bytes, so the key-value peers (LMDB, RocksDB) keep keys in
+// numeric order.
+struct BigEndianKey {
+  explicit BigEndianKey(uint64_t k) {
+    for (int i = 7; i >= 0; --i, k >>= 8) bytes[i] = static_cast<char>(k);
+  }
+  char bytes[8];
+};
+
 // Benchmark code has nowhere to send errors: it prints and exits, so a number is never reported for
-// work that failed.
+// work that failed. The message starts with the binary's name (daas_workload, daas_durable, ...).
 [[noreturn]] inline void Die(const std::string& what) {
-  std::fprintf(stderr, "daas_workload: %s\n", what.c_str());
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, what.c_str());
   std::exit(1);
 }
 

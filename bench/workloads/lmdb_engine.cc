@@ -17,13 +17,7 @@ void Check(int rc, const char* what) {
   if (rc != MDB_SUCCESS) Die(std::string("lmdb: ") + what + ": " + mdb_strerror(rc));
 }
 
-struct Key {
-  explicit Key(uint64_t k) {
-    for (int i = 7; i >= 0; --i, k >>= 8) bytes[i] = static_cast<unsigned char>(k);
-  }
-  MDB_val val() { return MDB_val{sizeof(bytes), bytes}; }
-  unsigned char bytes[8];
-};
+MDB_val Val(BigEndianKey& key) { return MDB_val{sizeof(key.bytes), key.bytes}; }
 
 std::string_view View(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 
@@ -59,8 +53,8 @@ class LmdbEngine final : public Engine {
       Check(mdb_txn_begin(env_, nullptr, 0, &txn), "txn_begin");
       const size_t end = std::min(data.documents.size(), i + batch);
       for (size_t k = i; k < end; ++k) {
-        Key key(k);
-        MDB_val kv = key.val();
+        BigEndianKey key(k);
+        MDB_val kv = Val(key);
         MDB_val v{data.documents[k].size(), const_cast<char*>(data.documents[k].data())};
         Check(mdb_put(txn, dbi_, &kv, &v, MDB_APPEND), "put");
       }
@@ -81,8 +75,8 @@ class LmdbEngine final : public Engine {
         in_txn = 0;
       }
       ++in_txn;
-      Key key(k);
-      MDB_val kv = key.val();
+      BigEndianKey key(k);
+      MDB_val kv = Val(key);
       MDB_val v;
       Check(mdb_get(txn, dbi_, &kv, &v), "get");
       buf.assign(View(v));
@@ -114,8 +108,8 @@ class LmdbEngine final : public Engine {
     for (size_t k = 0; k < data.patch_order.size(); ++k) {
       MDB_txn* txn;
       Check(mdb_txn_begin(env_, nullptr, 0, &txn), "txn_begin");
-      Key key(data.patch_order[k]);
-      MDB_val kv = key.val();
+      BigEndianKey key(data.patch_order[k]);
+      MDB_val kv = Val(key);
       MDB_val v;
       Check(mdb_get(txn, dbi_, &kv, &v), "get");
       // The merge reads the mapped bytes in place; they stay valid until the put below.

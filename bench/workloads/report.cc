@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -29,9 +30,11 @@ std::string JsonString(const std::string& s) {
   return out + "\"";
 }
 
+// Whole numbers (byte and operation counts) exactly, anything else to 6 significant digits.
 std::string JsonNumber(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
+  const bool whole = v == std::floor(v) && std::fabs(v) < 1e15;  // exact in a double below 2^53
+  std::snprintf(buf, sizeof(buf), whole ? "%.0f" : "%.6g", v);
   return buf;
 }
 
@@ -142,8 +145,8 @@ void PrintReport(const Report& r, std::FILE* out) {
     }
   }
   std::fprintf(out, "\n%s\n",
-               r.failures.empty() ? "Checks: every engine's checksums and age sums agree with the "
-                                    "generated data."
+               r.failures.empty() ? "Checks: every engine's answers (checksums, sums, document "
+                                    "counts) agree with the generated data."
                                   : "Checks FAILED:");
   for (const std::string& f : r.failures) std::fprintf(out, "- %s\n", f.c_str());
 }

@@ -1,4 +1,5 @@
-// Results of one daas_workload run, printed as Markdown tables and optionally written as JSON.
+// Results of one workload run (daas_workload, daas_durable), printed as Markdown tables and
+// optionally written as JSON.
 #pragma once
 
 #include <cstdint>
@@ -51,9 +52,8 @@ struct Report {
   size_t documents = 0, gets = 0, patches = 0, batch = 0, scan_passes = 0;
   uint64_t document_bytes = 0;
   std::string workload;  // when set, replaces the generated "Workload:" line
-  std::vector<std::pair<std::string, std::string>> modes;
-  std::vector<std::string>
-      notes;  // extra header lines (e.g. the disk's fdatasync rate)  // engine -> mode
+  std::vector<std::pair<std::string, std::string>> modes;  // engine -> mode
+  std::vector<std::string> notes;  // extra header lines (e.g. the disk's fdatasync rate)
   std::vector<Phase> phases;
   // Phase 5 (DaaS only).
   bool have_memory = false;

@@ -1,5 +1,5 @@
 // Runs SQL that returns no rows on a SQLite connection, ending the benchmark on error. Shared by
-// the in-memory and the durable SQLite engines.
+// the SQLite peers of the workloads and of the micro benchmarks.
 #pragma once
 
 #include <sqlite3.h>
