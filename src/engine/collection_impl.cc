@@ -9,6 +9,7 @@
 #include "engine/shard_lock_set.h"
 #include "expr/evaluator.h"
 #include "expr/program.h"
+#include "index/ref_index.h"
 
 namespace daas::engine {
 
@@ -309,6 +310,8 @@ void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchem
                                    std::string json, std::shared_ptr<const Migration> migration,
                                    uint32_t migrated_below, std::shared_ptr<IndexSet> indexes,
                                    bool indexes_pending) {
+  has_refs_.store(schema != nullptr && !index::RefFields(*schema, nullptr).empty(),
+                  std::memory_order_relaxed);
   {
     core::MutexLock l(&schema_mu_);
     schema_ = std::move(schema);
@@ -319,6 +322,7 @@ void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchem
     indexes_pending_ = indexes_pending;
     ++schema_generation_;
   }
+  db_->SchemaInstalled();
   migration_cv_.SignalAll();
 }
 

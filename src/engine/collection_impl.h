@@ -105,6 +105,10 @@ class CollectionImpl final : public Collection {
   // Waits up to `timeout` for writes to resume (SchemaSnapshot::paused). True when they may go.
   bool AwaitWritable(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
 
+  // Whether the installed schema has ref fields: a delete elsewhere looks up referrers only in
+  // collections that do (DatabaseImpl::schema_epoch says when to look again).
+  bool has_refs() const { return has_refs_.load(std::memory_order_relaxed); }
+
   uint32_t id() const { return id_; }
   DatabaseImpl* db() const { return db_; }
   void set_name(std::string name) DAAS_EXCLUDES(name_mu_);
@@ -168,6 +172,7 @@ class CollectionImpl final : public Collection {
   DatabaseImpl* const db_;
   const uint32_t id_;
   std::atomic<bool> dropped_{false};
+  std::atomic<bool> has_refs_{false};
 
   mutable core::Mutex schema_mu_;
   std::shared_ptr<const schema::CollectionSchema> schema_ DAAS_GUARDED_BY(schema_mu_);

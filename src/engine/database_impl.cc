@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <unordered_set>
 
 #include "core/status_macros.h"
@@ -153,6 +154,78 @@ class SchemaChecks {
   std::vector<schema::Violation> violations_;
 };
 
+// The check of the stored documents before a schema is installed: each document as it will be
+// (migrated, when the change rewrites documents) against the schema, its unique keys into the new
+// IndexSet, its refs' targets in `targets` (whose shards the caller holds read-locked).
+class SchemaPreview {
+ public:
+  SchemaPreview(std::string name, const schema::CollectionSchema& to,
+                const CollectionImpl::Migration* migration, IndexSet* indexes,
+                const std::map<std::string, CollectionImpl*, std::less<>>& targets)
+      : name_(std::move(name)),
+        to_(to),
+        migration_(migration),
+        indexes_(indexes),
+        targets_(targets),
+        validator_(to, context_) {}
+
+  // Records the violations of one stored document. Errors only when it cannot be checked (an
+  // expression over its budget).
+  Status Check(DocId id, std::string_view document) {
+    violations_.clear();
+    std::string migrated;
+    if (migration_ != nullptr) {
+      Result<std::string> m =
+          schema::MigrateDocument(migration_->diff, *migration_->from, to_, document, context_);
+      if (!m.ok()) return m.status().WithContext("document '" + id.ToString() + "'");
+      migrated = std::move(*m);
+      document = migrated;
+    }
+    Result<size_t> n =
+        validator_.Validate(document, schema::ValidationMode::kCreate, {}, &violations_);
+    if (!n.ok()) return n.status().WithContext("document '" + id.ToString() + "'");
+    if (indexes_ != nullptr) {
+      indexes_->Add(id, document, &violations_);
+      refs_.clear();
+      index::CollectRefs(to_, indexes_->ref_fields(), document, &refs_);
+      for (const index::RefValue& r : refs_) {
+        storage::Shard* ts = targets_.at(r.field->ref_collection)->FindShard(r.target);
+        std::string_view unused;
+        if (ts == nullptr || !ts->Get(r.target.slot(), r.target.salt(), &unused)) {
+          violations_.push_back(indexes_->MissingTarget(r.ref_slot, r.target));
+        }
+      }
+    }
+    if (!violations_.empty() && ++bad_ <= 3) {
+      report_ +=
+          "; " + std::string(schema::ViolationStatus(name_, id.ToString(), violations_).message());
+    }
+    return Status::OK();
+  }
+
+  // SchemaViolation when any document broke the schema: how many, and the first three.
+  Status Verdict() const {
+    if (bad_ == 0) return Status::OK();
+    return Status::SchemaViolation(
+        std::to_string(bad_) + " stored document(s) of collection '" + name_ + "' break the " +
+        (migration_ != nullptr ? "new schema once migrated" : "new schema") + ", nothing changed" +
+        report_);
+  }
+
+ private:
+  const std::string name_;
+  const schema::CollectionSchema& to_;
+  const CollectionImpl::Migration* migration_;
+  IndexSet* indexes_;
+  const std::map<std::string, CollectionImpl*, std::less<>>& targets_;
+  const schema::ValidationContext context_{expr::SystemNowMicros()};
+  schema::Validator validator_;
+  std::vector<schema::Violation> violations_;
+  std::vector<index::RefValue> refs_;
+  std::string report_;
+  size_t bad_ = 0;
+};
+
 // What a commit did to one slot, to undo it if a later operation fails.
 struct Undo {
   storage::Shard* shard;
@@ -199,17 +272,15 @@ struct IndexedChange {
   bool inserted;
   std::string_view before;
   std::string_view after;
+  std::vector<IndexSet::KeyChange> keys;  // computed once the commit's writes are applied
 };
 
 // validation_ref for a write whose target does not exist.
 Status RefViolation(const RefCheck& rc, std::span<const PendingOp> ops, size_t n) {
   const PendingOp& op = ops[rc.op];
-  Status s = schema::ViolationStatus(
-      op.collection->name(), op.id.is_null() ? std::string() : op.id.ToString(),
-      {schema::Violation{schema::ViolationCode::kRef, rc.set->ref_path(rc.slot),
-                         "points at no document of collection '" +
-                             rc.set->ref_fields()[rc.slot]->ref_collection + "', found '" +
-                             rc.target.ToString() + "'"}});
+  Status s = schema::ViolationStatus(op.collection->name(),
+                                     op.id.is_null() ? std::string() : op.id.ToString(),
+                                     {rc.set->MissingTarget(rc.slot, rc.target)});
   return n > 1 ? s.WithContext(OpContext(rc.op, n, op)) : s;
 }
 
@@ -877,63 +948,16 @@ Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
     ShardLockSet locks(std::vector<storage::Shard*>(), read);
     std::shared_ptr<IndexSet> indexes = IndexSet::For(parsed);
     if (parsed != nullptr) {
-      const schema::ValidationContext context{expr::SystemNowMicros()};
-      schema::Validator validator(*parsed, context);
-      std::vector<schema::Violation> violations;
-      std::vector<index::RefValue> refs;
-      std::string report;
-      size_t bad = 0;
+      SchemaPreview preview(name, *parsed, migration.get(), indexes.get(), target_by_name);
       Status error;
       for (const storage::Shard* shard : shards) {
         shard->ForEach([&](DocId id, std::string_view document) {
-          violations.clear();
-          std::string migrated;
-          if (migration != nullptr) {
-            Result<std::string> m = schema::MigrateDocument(migration->diff, *migration->from,
-                                                            *parsed, document, context);
-            if (!m.ok()) {
-              error = m.status().WithContext("document '" + id.ToString() + "'");
-              return false;
-            }
-            migrated = std::move(*m);
-            document = migrated;
-          }
-          Result<size_t> n =
-              validator.Validate(document, schema::ValidationMode::kCreate, {}, &violations);
-          if (!n.ok()) {
-            error = n.status().WithContext("document '" + id.ToString() + "'");
-            return false;
-          }
-          if (indexes != nullptr) {
-            indexes->Add(id, document, &violations);
-            refs.clear();
-            index::CollectRefs(*parsed, indexes->ref_fields(), document, &refs);
-            for (const index::RefValue& r : refs) {
-              storage::Shard* ts = target_by_name.at(r.field->ref_collection)->FindShard(r.target);
-              std::string_view unused;
-              if (ts == nullptr || !ts->Get(r.target.slot(), r.target.salt(), &unused)) {
-                violations.push_back(schema::Violation{
-                    schema::ViolationCode::kRef, indexes->ref_path(r.ref_slot),
-                    "points at no document of collection '" + r.field->ref_collection +
-                        "', found '" + r.target.ToString() + "'"});
-              }
-            }
-          }
-          if (!violations.empty() && ++bad <= 3) {
-            report +=
-                "; " +
-                std::string(schema::ViolationStatus(name, id.ToString(), violations).message());
-          }
-          return true;
+          error = preview.Check(id, document);
+          return error.ok();
         });
-        if (!error.ok()) return error;
+        DAAS_RETURN_IF_ERROR(error);
       }
-      if (bad != 0) {
-        return Status::SchemaViolation(
-            std::to_string(bad) + " stored document(s) of collection '" + name + "' break the " +
-            (migration != nullptr ? "new schema once migrated" : "new schema") +
-            ", nothing changed" + report);
-      }
+      DAAS_RETURN_IF_ERROR(preview.Verdict());
     }
     installed = coll->InstallSchemaIfShards(shards.size(), parsed, canonical, migration,
                                             std::move(indexes));
@@ -1016,10 +1040,11 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
       schema::Validator* v = checks.For(op.collection);
       if (v != nullptr) {
         if (checks.HasDefaults(op.collection)) {
-          Result<std::string> filled =
-              schema::ApplyDefaults(*checks.Schema(op.collection), op.document, checks.context);
+          // A document that lacks no defaulted field is stored as given, with no copy.
+          Result<std::optional<std::string>> filled = schema::ApplyDefaultsIfMissing(
+              *checks.Schema(op.collection), op.document, checks.context);
           if (!filled.ok()) return filled.status().WithContext(OpContext(i, n, op));
-          documents[i] = with_defaults.emplace_back(std::move(*filled));
+          if (*filled) documents[i] = with_defaults.emplace_back(std::move(**filled));
         }
         if (Status s = checks.Check(v, op.collection, DocId(), documents[i], {}); !s.ok()) {
           return n > 1 ? s.WithContext(OpContext(i, n, op)) : s;
@@ -1036,6 +1061,8 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
   std::vector<storage::Shard*> read_shards;
   std::vector<DerivedOp> derived;
   std::vector<SeenReferrers> seen;
+  // schema_epoch() when the collections that may point at deleted documents were chosen.
+  std::optional<uint64_t> delete_epoch;
   {
     std::vector<index::RefValue> refs;
     std::vector<std::pair<CollectionImpl*, DocId>> deletes;
@@ -1060,12 +1087,19 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     }
     std::unordered_set<DocId, index::DocIdHash> deleting;
     for (const auto& [coll, id] : deletes) deleting.insert(id);
-    std::vector<CollectionImpl*> live;
-    if (!deletes.empty()) live = LiveCollections();
+    // Only collections whose schema has refs can point at what is deleted; a schema installed
+    // after this choice moves the epoch, and step 3 then starts the commit over.
+    std::vector<CollectionImpl*> referring;
+    if (!deletes.empty()) {
+      delete_epoch = schema_epoch();
+      for (CollectionImpl* c : LiveCollections()) {
+        if (c->has_refs()) referring.push_back(c);
+      }
+    }
     for (size_t q = 0; q < deletes.size(); ++q) {
       const auto [target_coll, target] = deletes[q];
       const std::string target_name = target_coll->name();
-      for (CollectionImpl* r_coll : live) {
+      for (CollectionImpl* r_coll : referring) {
         IndexSet* set = checks.Indexes(r_coll);  // also watches it: a pending build waits
         if (set == nullptr) continue;
         for (size_t k = 0; k < set->ref_fields().size(); ++k) {
@@ -1159,7 +1193,7 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
       if (set == nullptr) return;
       auto [it, fresh] = change_of.emplace(id, changes.size());
       if (fresh) {
-        changes.push_back(IndexedChange{coll, set, id, inserted, before, after});
+        changes.push_back(IndexedChange{coll, set, id, inserted, before, after, {}});
       } else {
         changes[it->second].after = after;
       }
@@ -1169,6 +1203,10 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     size_t next_reservation = 0;
     // A schema set since step 1 was not checked against: this commit must not apply.
     failure = checks.StillCurrent(wait_for);
+    if (failure.ok() && delete_epoch && schema_epoch() != *delete_epoch) {
+      failure = Status::Conflict("a schema changed during the delete; retry it");
+      wait_for->push_back(ops.front().collection);  // not paused: the commit starts over at once
+    }
     // The referrers step 1 found are still all there are: each target's shard is locked
     // exclusively now, so none can be added, but one could have come or gone before.
     for (const SeenReferrers& sr : seen) {
@@ -1274,12 +1312,13 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     // Unique keys: every key the commit frees first, then every key it takes, so a batch may move
     // a key between documents. Then the refs.
     if (failure.ok() && !changes.empty()) {
-      for (const IndexedChange& c : changes) {
-        c.set->ReleaseKeys(c.id, c.before, c.after, &index_undo);
+      for (IndexedChange& c : changes) {
+        c.keys = c.set->KeyChanges(c.before, c.after);
+        c.set->ReleaseKeys(c.id, c.keys, &index_undo);
       }
       std::vector<schema::Violation> violations;
       for (const IndexedChange& c : changes) {
-        if (!c.set->ClaimKeys(c.id, c.before, c.after, &index_undo, &violations)) {
+        if (!c.set->ClaimKeys(c.id, c.after, c.keys, &index_undo, &violations)) {
           failure = schema::ViolationStatus(c.coll->name(), c.inserted ? "" : c.id.ToString(),
                                             violations);
           break;

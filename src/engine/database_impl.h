@@ -83,6 +83,11 @@ class DatabaseImpl final : public Database {
   Result<storage::Shard*> NewShard(uint32_t collection_id);
   // Aborted after Close().
   Status CheckOpen() const;
+  // Counts schema installs (CollectionImpl::InstallSchema calls SchemaInstalled after setting
+  // has_refs): a commit with deletes reads it before choosing which collections may point at what
+  // it deletes, and starts over if it moved before the commit's shard locks were held.
+  void SchemaInstalled() { schema_epoch_.fetch_add(1, std::memory_order_release); }
+  uint64_t schema_epoch() const { return schema_epoch_.load(std::memory_order_acquire); }
 
   // Rewrites the documents of `coll`'s running migration, shard by shard, then ends it
   // (migration.cc). OK at once when none runs. Errors: the database's sticky error, Aborted when
@@ -93,6 +98,8 @@ class DatabaseImpl final : public Database {
   // its indexes are built). Errors: Aborted (closed), the sticky error, NotFound (dropped), which
   // a failed migration or index build, or a close, give waiters.
   Status AwaitWritable(CollectionImpl* coll) const;
+  // Those errors, now: Aborted (closed), the sticky error, NotFound (dropped); else OK.
+  Status CheckWritable(const CollectionImpl* coll) const;
   // Called after each shard a migration commits; returning false stops the migration there, as a
   // crash would (tests then call AbandonForTesting). Set before the migration starts.
   void SetMigrationHookForTesting(std::function<bool(ShardId)> hook) {
@@ -182,6 +189,7 @@ class DatabaseImpl final : public Database {
 
   ShardTable shards_;
   std::atomic<uint32_t> next_shard_id_{1};
+  std::atomic<uint64_t> schema_epoch_{0};
 
   // Held for a whole checkpoint or manifest write, so they run one at a time.
   mutable core::Mutex checkpoint_mu_ DAAS_ACQUIRED_BEFORE(catalog_mu_);

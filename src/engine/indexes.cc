@@ -51,27 +51,35 @@ std::shared_ptr<IndexSet> IndexSet::For(std::shared_ptr<const schema::Collection
   return set;
 }
 
-void IndexSet::ReleaseKeys(DocId id, std::string_view before, std::string_view after, Undo* undo) {
-  if (before.empty()) return;
+std::vector<IndexSet::KeyChange> IndexSet::KeyChanges(std::string_view before,
+                                                      std::string_view after) const {
+  std::vector<KeyChange> out;
   for (size_t i = 0; i < unique_.size(); ++i) {
-    std::optional<std::string> old_key = unique_[i]->KeyOf(before);
-    if (!old_key) continue;
-    if (!after.empty() && unique_[i]->KeyOf(after) == old_key) continue;
-    unique_[i]->Release(*old_key, id);
-    undo->steps.push_back({Undo::Step::kReleased, this, i, std::move(*old_key), DocId(), id});
+    KeyChange c{i, std::nullopt, std::nullopt};
+    if (!before.empty()) c.released = unique_[i]->KeyOf(before);
+    if (!after.empty()) c.claimed = unique_[i]->KeyOf(after);
+    if (c.released != c.claimed) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void IndexSet::ReleaseKeys(DocId id, const std::vector<KeyChange>& keys, Undo* undo) {
+  for (const KeyChange& c : keys) {
+    if (!c.released) continue;
+    unique_[c.index]->Release(*c.released, id);
+    if (undo != nullptr) {
+      undo->steps.push_back({Undo::Step::kReleased, this, c.index, *c.released, DocId(), id});
+    }
   }
 }
 
-bool IndexSet::ClaimKeys(DocId id, std::string_view before, std::string_view after, Undo* undo,
-                         std::vector<schema::Violation>* violations) {
-  if (after.empty()) return true;
+bool IndexSet::ClaimKeys(DocId id, std::string_view after, const std::vector<KeyChange>& keys,
+                         Undo* undo, std::vector<schema::Violation>* violations) {
   bool ok = true;
-  for (size_t i = 0; i < unique_.size(); ++i) {
-    std::optional<std::string> key = unique_[i]->KeyOf(after);
-    if (!key) continue;
-    if (!before.empty() && unique_[i]->KeyOf(before) == key) continue;
-    if (std::optional<DocId> holder = unique_[i]->Claim(*key, id)) {
-      const std::vector<std::string>& fields = unique_[i]->fields();
+  for (const KeyChange& c : keys) {
+    if (!c.claimed) continue;
+    if (std::optional<DocId> holder = unique_[c.index]->Claim(*c.claimed, id)) {
+      const std::vector<std::string>& fields = unique_[c.index]->fields();
       violations->push_back(schema::Violation{
           schema::ViolationCode::kUnique, KeyName(fields),
           "must be unique (unique: " + KeyName(fields) + "), found " + KeyText(fields, after) +
@@ -79,7 +87,9 @@ bool IndexSet::ClaimKeys(DocId id, std::string_view before, std::string_view aft
       ok = false;
       continue;
     }
-    undo->steps.push_back({Undo::Step::kClaimed, this, i, std::move(*key), DocId(), id});
+    if (undo != nullptr) {
+      undo->steps.push_back({Undo::Step::kClaimed, this, c.index, *c.claimed, DocId(), id});
+    }
   }
   return ok;
 }
@@ -89,21 +99,35 @@ void IndexSet::UpdateRefs(DocId id, std::string_view before, std::string_view af
   std::vector<index::RefValue> old_refs, new_refs;
   if (!before.empty()) index::CollectRefs(*schema_, ref_fields_, before, &old_refs);
   if (!after.empty()) index::CollectRefs(*schema_, ref_fields_, after, &new_refs);
+  auto same = [](const index::RefValue& a, const index::RefValue& b) {
+    return a.ref_slot == b.ref_slot && a.target == b.target;
+  };
+  if (std::equal(old_refs.begin(), old_refs.end(), new_refs.begin(), new_refs.end(), same)) return;
   for (const index::RefValue& r : old_refs) {
     refs_[r.ref_slot]->Remove(r.target, id);
-    undo->steps.push_back({Undo::Step::kRefRemoved, this, r.ref_slot, {}, r.target, id});
+    if (undo != nullptr) {
+      undo->steps.push_back({Undo::Step::kRefRemoved, this, r.ref_slot, {}, r.target, id});
+    }
   }
   for (const index::RefValue& r : new_refs) {
     refs_[r.ref_slot]->Add(r.target, id);
-    undo->steps.push_back({Undo::Step::kRefAdded, this, r.ref_slot, {}, r.target, id});
+    if (undo != nullptr) {
+      undo->steps.push_back({Undo::Step::kRefAdded, this, r.ref_slot, {}, r.target, id});
+    }
   }
 }
 
 bool IndexSet::Add(DocId id, std::string_view document,
                    std::vector<schema::Violation>* violations) {
-  Undo ignored;
-  UpdateRefs(id, {}, document, &ignored);
-  return ClaimKeys(id, {}, document, &ignored, violations);
+  UpdateRefs(id, {}, document, nullptr);
+  return ClaimKeys(id, document, KeyChanges({}, document), nullptr, violations);
+}
+
+schema::Violation IndexSet::MissingTarget(size_t slot, DocId target) const {
+  return schema::Violation{schema::ViolationCode::kRef, ref_paths_[slot],
+                           "points at no document of collection '" +
+                               ref_fields_[slot]->ref_collection + "', found '" +
+                               target.ToString() + "'"};
 }
 
 void IndexSet::Undo::Rollback() {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,18 +30,30 @@ class IndexSet {
   size_t unique_count() const { return unique_.size(); }
 
   // The changes a write makes to the indexes: `before` and `after` are the document's old and
-  // new bytes (empty: it did not exist / no longer does). Unique keys are claimed only after every
-  // release of the commit (Claim), so a batch may move a key from one document to another.
+  // new bytes (empty: it did not exist / no longer does). A commit computes each document's
+  // KeyChanges once, releases every key of all its writes, then claims the new ones, so a batch
+  // may move a key from one document to another. `undo` may be null (building the set).
   struct Undo;
-  void ReleaseKeys(DocId id, std::string_view before, std::string_view after, Undo* undo);
-  // Claims the new keys of the write; on a taken key appends a validation_unique violation naming
-  // the holder and returns false.
-  bool ClaimKeys(DocId id, std::string_view before, std::string_view after, Undo* undo,
+  struct KeyChange {
+    size_t index;                         // of the UniqueIndex
+    std::optional<std::string> released;  // the old key, when the document had one
+    std::optional<std::string> claimed;   // the new key, when the document has one
+  };
+  // The unique keys that differ between `before` and `after`.
+  std::vector<KeyChange> KeyChanges(std::string_view before, std::string_view after) const;
+  void ReleaseKeys(DocId id, const std::vector<KeyChange>& keys, Undo* undo);
+  // Claims the new keys; on a taken key appends a validation_unique violation naming the holder
+  // (`after` gives the values) and returns false.
+  bool ClaimKeys(DocId id, std::string_view after, const std::vector<KeyChange>& keys, Undo* undo,
                  std::vector<schema::Violation>* violations);
+  // Moves the document's refs from those of `before` to those of `after`.
   void UpdateRefs(DocId id, std::string_view before, std::string_view after, Undo* undo);
 
   // Adds a stored document (building the set). False with a violation when a unique key is taken.
   bool Add(DocId id, std::string_view document, std::vector<schema::Violation>* violations);
+
+  // validation_ref for a document whose ref field `slot` points at `target`, which does not exist.
+  schema::Violation MissingTarget(size_t slot, DocId target) const;
 
   struct Undo {
     struct Step {

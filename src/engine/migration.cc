@@ -35,11 +35,16 @@ struct Rewrite {
 
 }  // namespace
 
+Status DatabaseImpl::CheckWritable(const CollectionImpl* coll) const {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  DAAS_RETURN_IF_ERROR(StickyError());
+  if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
+  return Status::OK();
+}
+
 Status DatabaseImpl::AwaitWritable(CollectionImpl* coll) const {
   while (!coll->AwaitWritable(std::chrono::milliseconds(50))) {
-    DAAS_RETURN_IF_ERROR(CheckOpen());
-    DAAS_RETURN_IF_ERROR(StickyError());
-    if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
+    DAAS_RETURN_IF_ERROR(CheckWritable(coll));
   }
   return Status::OK();
 }
@@ -50,9 +55,7 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
   const CollectionImpl::Migration& m = *snap.migration;
   const schema::CollectionSchema& to = *snap.schema;
   auto stopped = [&]() -> Status {
-    DAAS_RETURN_IF_ERROR(CheckOpen());
-    DAAS_RETURN_IF_ERROR(StickyError());
-    if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
+    DAAS_RETURN_IF_ERROR(CheckWritable(coll));
     core::MutexLock l(&bg_mu_);
     if (bg_stop_) return Status::Aborted("the database is closing");
     return Status::OK();

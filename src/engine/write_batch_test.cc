@@ -137,5 +137,63 @@ TEST_F(WriteBatchTest, GetManyReadsAcrossCollections) {
   EXPECT_FALSE(out[2].has_value());
 }
 
+// Unique keys are checked at commit over the whole batch: a batch may move a key from one
+// document to another, and one that leaves a key with two documents applies nothing.
+TEST_F(WriteBatchTest, UniqueKeysMayMoveWithinABatchButNeverRepeat) {
+  ASSERT_TRUE(
+      a_->SetSchema(R"({"version": 1, "fields": {"email": {"type": "string", "unique": true}}})")
+          .ok());
+  DocId ann = *a_->Insert(Doc(R"({"email":"a@x"})"));
+  DocId bob = *a_->Insert(Doc(R"({"email":"b@x"})"));
+  WriteBatch swap;
+  swap.Patch(a_, ann, Doc(R"({"email":"b@x"})"));
+  swap.Patch(a_, bob, Doc(R"({"email":"a@x"})"));
+  ASSERT_TRUE(db_->Write(swap, nullptr).ok());
+  EXPECT_EQ(GetJson(a_, ann), R"({"email":"b@x"})");
+  EXPECT_EQ(GetJson(a_, bob), R"({"email":"a@x"})");
+
+  WriteBatch clash;
+  clash.Patch(a_, ann, Doc(R"({"email":"c@x"})"));
+  clash.Insert(a_, Doc(R"({"email":"c@x"})"));
+  Status s = db_->Write(clash, nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kSchemaViolation) << s.ToString();
+  EXPECT_NE(s.message().find("email: validation_unique"), std::string_view::npos) << s.ToString();
+  EXPECT_EQ(GetJson(a_, ann), R"({"email":"b@x"})");
+  EXPECT_EQ(*a_->Count(), 2u);
+  // The failed batch released nothing and claimed nothing: b@x is still taken, c@x is free.
+  EXPECT_EQ(a_->Insert(Doc(R"({"email":"b@x"})")).status().code(), StatusCode::kSchemaViolation);
+  EXPECT_TRUE(a_->Insert(Doc(R"({"email":"c@x"})")).ok());
+}
+
+// A batch that deletes a document and points at it fails; one that deletes the referrer with it
+// passes restrict.
+TEST_F(WriteBatchTest, RefsAreCheckedAfterTheBatchsOwnDeletes) {
+  ASSERT_TRUE(
+      l_->SetSchema(
+            R"({"version": 1, "fields": {"account": {"type": "ref", "collection": "accounts"}}})")
+          .ok());
+  DocId acct = *a_->Insert(Doc(R"({"balance":1})"));
+  DocId entry = *l_->Insert(Doc(R"({"account":")" + acct.ToString() + R"("})"));
+  DocId unused = *a_->Insert(Doc(R"({"balance":2})"));
+  WriteBatch both;
+  both.Delete(a_, unused);
+  both.Insert(l_, Doc(R"({"account":")" + unused.ToString() + R"("})"));
+  Status s = db_->Write(both, nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kSchemaViolation) << s.ToString();
+  EXPECT_NE(s.message().find("account: validation_ref"), std::string_view::npos) << s.ToString();
+  EXPECT_EQ(GetJson(a_, unused), R"({"balance":2})");
+  // Deleting a referenced document alone is refused (restrict) ...
+  s = a_->Delete(acct);
+  EXPECT_NE(s.message().find("(account, onDelete: restrict)"), std::string_view::npos)
+      << s.ToString();
+  // ... and allowed together with the document pointing at it.
+  WriteBatch together;
+  together.Delete(l_, entry);
+  together.Delete(a_, acct);
+  ASSERT_TRUE(db_->Write(together, nullptr).ok());
+  EXPECT_EQ(*a_->Count(), 1u);
+  EXPECT_EQ(*l_->Count(), 0u);
+}
+
 }  // namespace
 }  // namespace daas
