@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "crash_common.h"
 #include "daas/daas.hpp"
 #include "doc/msgpack_reader.h"
 #include "env/env.h"
@@ -266,7 +267,7 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
     ASSERT_TRUE(m->InsertMany(views).ok());
     ASSERT_TRUE((*db)->Close().ok());
   }
-  int version = 1;
+  int64_t version = 1;
   // The first cycle runs a whole migration and times it; the others are killed at a random
   // moment of one.
   int64_t migrate_ms = 0;
@@ -281,7 +282,7 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
     for (const std::string& line : lines) {
       std::istringstream in(line);
       std::string word;
-      int v;
+      int64_t v;
       in >> word >> v;
       if (word == "OPEN") {
         ASSERT_EQ(v, version);
@@ -308,7 +309,7 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
     // An empty merge patch changes nothing, but as a write it waits for a resumed migration.
     ASSERT_TRUE(m->Patch(first, *JsonToDocument("{}")).ok());
     const std::string schema = m->GetSchema();
-    const int now = std::atoi(schema.c_str() + schema.find("\"version\":") + 10);
+    const int64_t now = crash::SchemaVersion(*m);
     if (done) ASSERT_EQ(now, version + 1);
     if (!set) ASSERT_EQ(now, version);
     ASSERT_TRUE(now == version || now == version + 1) << schema;

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "child_say.h"
+#include "crash_common.h"
 #include "daas/daas.hpp"
 #include "doc/msgpack_reader.h"
 
@@ -44,14 +44,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s DIR SEED\n", argv[0]);
     return 64;
   }
-  daas::Options options;
-  options.dir = argv[1];
-  options.sync = daas::SyncMode::kFull;
-  auto db = daas::Database::Open(options);
-  if (!db.ok()) Fail("open", db.status());
+  auto db = daas::crash::OpenOrFail(argv[1]);
   auto get_or_create = [&](const char* name) {
-    auto c = (*db)->GetCollection(name);
-    if (!c.ok()) c = (*db)->CreateCollection(name);
+    auto c = db->GetCollection(name);
+    if (!c.ok()) c = db->CreateCollection(name);
     if (!c.ok()) Fail(std::string("collection ") + name, c.status());
     return *c;
   };
@@ -70,7 +66,7 @@ int main(int argc, char** argv) {
     init.Insert(accounts, Json(R"({"bal":1000000})"));
     init.Insert(accounts, Json(R"({"bal":0})"));
     std::vector<daas::DocId> ids;
-    daas::Status s = (*db)->Write(init, &ids);
+    daas::Status s = db->Write(init, &ids);
     if (!s.ok()) Fail("init", s);
     acct = {{ids[0], 1000000}, {ids[1], 0}};
   }
@@ -109,7 +105,7 @@ int main(int argc, char** argv) {
     Say("BEGIN " + std::to_string(k) + " " + std::to_string(n) + " " + std::to_string(g) + " " +
         std::to_string(acct[0].second - x));
     std::vector<daas::DocId> ids;
-    daas::Status s = (*db)->Write(b, &ids);
+    daas::Status s = db->Write(b, &ids);
     if (!s.ok()) Fail("write", s);
     Say("ACK " + std::to_string(k));
     groups[k] = ids;

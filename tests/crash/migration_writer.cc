@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "child_say.h"
+#include "crash_common.h"
 #include "daas/daas.hpp"
 
 namespace {
@@ -28,17 +28,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
     return 64;
   }
-  daas::Options options;
-  options.dir = argv[1];
-  options.sync = daas::SyncMode::kFull;
-  auto db = daas::Database::Open(options);
-  if (!db.ok()) Fail("open", db.status());
-  auto m = (*db)->GetCollection("m");
+  auto db = daas::crash::OpenOrFail(argv[1]);
+  auto m = db->GetCollection("m");
   if (!m.ok()) Fail("collection m", m.status());
-  const std::string schema = (*m)->GetSchema();
-  const size_t at = schema.find("\"version\":");
-  if (at == std::string::npos) Fail("schema", daas::Status::Internal("no version in " + schema));
-  const int k = std::atoi(schema.c_str() + at + 10);
+  const int64_t k = daas::crash::SchemaVersion(**m);
+  if (k < 1) Fail("schema", daas::Status::Internal("no version in " + (*m)->GetSchema()));
   const std::string from = "n" + std::to_string(k), to = "n" + std::to_string(k + 1);
   Say("OPEN " + std::to_string(k));
   Say("SET " + std::to_string(k + 1));
