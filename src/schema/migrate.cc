@@ -286,14 +286,4 @@ Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSche
   return out;
 }
 
-Result<std::vector<Violation>> PreviewMigration(const SchemaDiff& diff,
-                                                const CollectionSchema& from,
-                                                const CollectionSchema& to,
-                                                std::string_view document,
-                                                const ValidationContext& context) {
-  DAAS_ASSIGN_OR_RETURN(const std::string migrated,
-                        MigrateDocument(diff, from, to, document, context));
-  return Validate(to, migrated, ValidationMode::kCreate, "", context);
-}
-
 }  // namespace daas::schema

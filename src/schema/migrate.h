@@ -4,8 +4,8 @@
 // at a time.
 //
 // Invariant: MigrateDocument depends only on the two schemas, the document and the context, so
-// migrating the same document twice gives the same bytes, and a preview (PreviewMigration) reports
-// exactly what the real migration would then reject.
+// migrating the same document twice gives the same bytes, so validating its result before a change
+// (the engine's preview) reports exactly what the real migration would then reject.
 #pragma once
 
 #include <cstdint>
@@ -63,13 +63,5 @@ Result<SchemaDiff> DiffSchemas(const CollectionSchema& from, const CollectionSch
 Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSchema& from,
                                     const CollectionSchema& to, std::string_view document,
                                     const ValidationContext& context);
-
-// The violations the migrated document would have under `to`: the pre-migration report ("would
-// this document violate the new schema"). Errors as MigrateDocument. Thread-safe.
-Result<std::vector<Violation>> PreviewMigration(const SchemaDiff& diff,
-                                                const CollectionSchema& from,
-                                                const CollectionSchema& to,
-                                                std::string_view document,
-                                                const ValidationContext& context);
 
 }  // namespace daas::schema
