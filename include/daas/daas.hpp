@@ -142,8 +142,8 @@ class Collection {
   // collection (readers go on): if any breaks it, nothing changes and the error lists the first
   // ones. A later schema must have a higher version; one that rewrites stored documents (a new
   // field with a default, a rename, a conversion, a removal) migrates them before this returns,
-  // shard by shard, with writers to the collection waiting and readers not (a crash midway is
-  // resumed by the next open). An empty `schema_json` removes the schema. The schema is durable
+  // shard by shard, with writers to the collection waiting and readers not; readers see every
+  // document in the new shape from the install on (a crash midway is resumed by the next open). An empty `schema_json` removes the schema. The schema is durable
   // once this returns. Errors: InvalidArgument (a bad definition, naming its JSON path, a ref to a
   // collection that does not exist, or a version not above the current one), SchemaViolation,
   // NotFound (dropped), IOError.

@@ -206,6 +206,12 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
     core::ReaderLock l(shard->mu());
     std::string_view bytes;
     if (shard->Get(id.slot(), id.salt(), &bytes)) [[likely]] {
+      if (NeedsMigrationOnRead(id)) [[unlikely]] {
+        std::string migrated;
+        DAAS_RETURN_IF_ERROR(MigrateForRead(&bytes, &migrated));
+        fn(bytes);
+        return Status::OK();
+      }
       fn(bytes);
       return Status::OK();
     }
@@ -242,14 +248,27 @@ Result<uint64_t> CollectionImpl::Count() const {
   return n;
 }
 
+template <typename Fn>
+bool CollectionImpl::ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error) const {
+  std::string migrated;
+  return shard.ForEach([&](DocId id, std::string_view bytes) {
+    if (NeedsMigrationOnRead(id)) [[unlikely]] {
+      *error = MigrateForRead(&bytes, &migrated);
+      if (!error->ok()) return false;
+    }
+    return fn(id, bytes);
+  });
+}
+
 Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& fn) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
+  Status error;
   for (storage::Shard* shard : Shards()) {
     DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
     core::ReaderLock l(shard->mu());
-    if (!shard->ForEach(fn)) break;
+    if (!ForEachShaped(*shard, fn, &error)) break;
   }
-  return Status::OK();
+  return error;
 }
 
 Status CollectionImpl::ParallelScan(
@@ -266,10 +285,18 @@ Status CollectionImpl::ParallelScan(
       return;
     }
     core::ReaderLock l(shards[k]->mu());
-    shards[k]->ForEach([&](DocId id, std::string_view bytes) {
-      fn(worker, id, bytes);
-      return true;
-    });
+    Status s;
+    ForEachShaped(
+        *shards[k],
+        [&](DocId id, std::string_view bytes) {
+          fn(worker, id, bytes);
+          return true;
+        },
+        &s);
+    if (!s.ok()) {
+      core::MutexLock l(&error_mu);
+      if (error.ok()) error = s;
+    }
   });
   core::MutexLock l(&error_mu);
   return error;
@@ -318,6 +345,8 @@ void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchem
     schema_json_ = std::move(json);
     migration_ = std::move(migration);
     migrated_below_ = migration_ != nullptr ? migrated_below : 0;
+    set_migrated_until(migration_ != nullptr ? MigrationPosition(ShardId{migrated_below_}, 0)
+                                             : UINT64_MAX);
     indexes_ = std::move(indexes);
     indexes_pending_ = indexes_pending;
     ++schema_generation_;
@@ -345,6 +374,24 @@ bool CollectionImpl::InstallSchemaIfShards(size_t shard_count,
   if (allocs_.size() != shard_count) return false;
   InstallSchema(std::move(schema), std::move(json), std::move(migration), 0, std::move(indexes));
   return true;
+}
+
+Status CollectionImpl::MigrateForRead(std::string_view* document, std::string* scratch) const {
+  const SchemaSnapshot snap = schema();
+  // Ended since the caller looked: the migration passed this document's shard, which needs the
+  // shard's exclusive lock unless none of its documents changes, so the stored bytes are right.
+  if (snap.migration == nullptr) return Status::OK();
+  const Migration& m = *snap.migration;
+  Result<std::string> migrated =
+      schema::MigrateDocument(m.diff, *m.from, *snap.schema, *document, {expr::SystemNowMicros()});
+  if (!migrated.ok()) {
+    return migrated.status().WithContext("reading a document of " + Describe() +
+                                         " not yet migrated to version " +
+                                         std::to_string(snap.schema->version));
+  }
+  *scratch = std::move(*migrated);
+  *document = *scratch;
+  return Status::OK();
 }
 
 uint32_t CollectionImpl::migrated_below() const {

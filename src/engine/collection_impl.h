@@ -102,6 +102,28 @@ class CollectionImpl final : public Collection {
   // The running migration's old schema (canonical JSON) and progress, for the manifest; empty and
   // 0 when none runs.
   std::pair<std::string, uint32_t> MigrationState() const DAAS_EXCLUDES(schema_mu_);
+  // Readers see every document in the installed schema's shape, also while a migration is still
+  // rewriting the stored ones: a migration goes through documents in MigrationPosition order, and
+  // a reader that finds one at or past `migrated_until` migrates its own copy (MigrateForRead).
+  // Both require the read lock of the document's shard.
+  static uint64_t MigrationPosition(ShardId shard, uint16_t slot) {
+    return uint64_t{shard.value} << 16 | slot;
+  }
+  bool NeedsMigrationOnRead(DocId id) const {
+    return MigrationPosition(id.shard(), id.slot()) >=
+           migrated_until_.load(std::memory_order_acquire);
+  }
+  // Points *document at its copy in the installed schema's shape, kept in *scratch (unchanged
+  // when the migration ended meanwhile: then the stored bytes have it). Errors: ResourceExhausted
+  // when a conversion exceeds its expression budget.
+  Status MigrateForRead(std::string_view* document, std::string* scratch) const
+      DAAS_EXCLUDES(schema_mu_);
+  // The running migration has rewritten every document before `position`. Callers hold the
+  // exclusive lock of the shard they just rewrote (up to) `position` in.
+  void set_migrated_until(uint64_t position) {
+    migrated_until_.store(position, std::memory_order_release);
+  }
+
   // Waits up to `timeout` for writes to resume (SchemaSnapshot::paused). True when they may go.
   bool AwaitWritable(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
 
@@ -160,10 +182,14 @@ class CollectionImpl final : public Collection {
   ShardAlloc& AllocOf(const storage::Shard& shard) const DAAS_REQUIRES(alloc_mu_);
 
   // Calls fn(bytes) with the document's shard read-locked when `id` names a live document of this
-  // collection; otherwise NotFound (or Aborted after Close). The point-read hot path: a hit builds
-  // no Status.
+  // collection, in the installed schema's shape; otherwise NotFound (or Aborted after Close). The
+  // point-read hot path: a hit builds no Status.
   template <typename Fn>
   Status WithDocument(DocId id, Fn&& fn) const;
+  // shard.ForEach with each document in the installed schema's shape. Requires the shard's read
+  // lock. False when fn stopped or migrating a copy failed (*error says so).
+  template <typename Fn>
+  bool ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error) const;
   // Aborted after Close, NotFound after the collection was dropped.
   Status CheckUsable() const;
   Status NotFoundError(DocId id) const;
@@ -180,6 +206,9 @@ class CollectionImpl final : public Collection {
   uint64_t schema_generation_ DAAS_GUARDED_BY(schema_mu_) = 0;
   std::shared_ptr<const Migration> migration_ DAAS_GUARDED_BY(schema_mu_);
   uint32_t migrated_below_ DAAS_GUARDED_BY(schema_mu_) = 0;
+  // Documents at this MigrationPosition and after are not rewritten yet; the maximum when no
+  // migration runs. Set under schema_mu_ with the migration, then by the migration itself.
+  std::atomic<uint64_t> migrated_until_{UINT64_MAX};
   std::shared_ptr<IndexSet> indexes_ DAAS_GUARDED_BY(schema_mu_);
   bool indexes_pending_ DAAS_GUARDED_BY(schema_mu_) = false;
   mutable core::CondVar migration_cv_;  // signalled when a migration ends

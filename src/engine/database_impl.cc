@@ -1460,9 +1460,14 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
   }
   out->assign(refs.size(), std::nullopt);
   ShardLockSet locks(std::move(to_lock), ShardLockSet::Mode::kShared);
+  std::string migrated;
   for (size_t i = 0; i < refs.size(); ++i) {
     std::string_view bytes;
     if (found[i] != nullptr && found[i]->Get(refs[i].id.slot(), refs[i].id.salt(), &bytes)) {
+      const auto* coll = static_cast<const CollectionImpl*>(refs[i].collection);
+      if (coll->NeedsMigrationOnRead(refs[i].id)) [[unlikely]] {
+        DAAS_RETURN_IF_ERROR(coll->MigrateForRead(&bytes, &migrated));
+      }
       (*out)[i].emplace(bytes);
     }
   }

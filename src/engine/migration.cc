@@ -4,7 +4,9 @@
 // the manifest's `migrating_from`), then the documents are rewritten one shard at a time in
 // ascending shard ID. Each shard's new documents are computed under its shared lock (readers go
 // on), swapped in under its exclusive lock in short batches, and made durable by a checkpoint
-// that records, in the same manifest, that the shard is migrated (`migrated_below`). Swap,
+// that records, in the same manifest, that the shard is migrated (`migrated_below`). Readers see
+// the new shape from the install on: they migrate their own copy of a document not swapped in
+// yet (CollectionImpl::NeedsMigrationOnRead). Swap,
 // progress and checkpoint happen under the checkpoint lock, so no manifest ever names a migrated
 // shard file without the progress that says so, or the reverse. The swaps are not logged: until
 // its checkpoint, a crash leaves the shard as it was, and the next open migrates it again from
@@ -95,9 +97,13 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
     if (!error.ok()) return fail(error);
     core::MutexLock cp(&checkpoint_mu_);
     DAAS_RETURN_IF_ERROR(stopped());
-    for (size_t i = 0; i < rewrites.size(); i += kSwapBatch) {
+    // Rewrites are in slot order (ForEach's). At least one round, so that readers stop
+    // migrating the documents of a shard with nothing to rewrite.
+    size_t i = 0;
+    do {
+      const size_t end = std::min(rewrites.size(), i + kSwapBatch);
       core::WriterLock l(shard->mu());
-      for (size_t k = i; k < std::min(rewrites.size(), i + kSwapBatch); ++k) {
+      for (size_t k = i; k < end; ++k) {
         Rewrite& r = rewrites[k];
         std::string_view current;
         if (!shard->Get(r.slot, r.salt, &current)) continue;
@@ -110,8 +116,13 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
         }
         shard->Retire(shard->Put(r.slot, r.salt, r.document));
       }
+      coll->set_migrated_until(
+          end < rewrites.size()
+              ? CollectionImpl::MigrationPosition(shard->id(), rewrites[end].slot)
+              : CollectionImpl::MigrationPosition(ShardId{shard->id().value + 1}, 0));
       shard->MaybeCompact();
-    }
+      i = end;
+    } while (i < rewrites.size());
     coll->set_migrated_below(shard->id().value + 1);
     if (!in_memory()) DAAS_RETURN_IF_ERROR(CheckpointLocked());
     if (migration_hook_ && !migration_hook_(shard->id())) {
