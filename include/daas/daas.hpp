@@ -143,10 +143,10 @@ class Collection {
   // ones. A later schema must have a higher version; one that rewrites stored documents (a new
   // field with a default, a rename, a conversion, a removal) migrates them before this returns,
   // shard by shard, with writers to the collection waiting and readers not; readers see every
-  // document in the new shape from the install on (a crash midway is resumed by the next open). An empty `schema_json` removes the schema. The schema is durable
-  // once this returns. Errors: InvalidArgument (a bad definition, naming its JSON path, a ref to a
-  // collection that does not exist, or a version not above the current one), SchemaViolation,
-  // NotFound (dropped), IOError.
+  // document in the new shape from the install on (a crash midway is resumed by the next open). An
+  // empty `schema_json` removes the schema. The schema is durable once this returns. Errors:
+  // InvalidArgument (a bad definition, naming its JSON path, a ref to a collection that does not
+  // exist, or a version not above the current one), SchemaViolation, NotFound (dropped), IOError.
   virtual Status SetSchema(std::string_view schema_json) = 0;
   // The schema's canonical JSON, or "" when the collection has none.
   virtual std::string GetSchema() const = 0;
