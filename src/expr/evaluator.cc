@@ -378,10 +378,24 @@ Evaluator::ResolvedBinding Evaluator::ResolveBinding(uint32_t binding, const Bin
   if (a.type != ValueType::kArray && b.type != ValueType::kArray) {
     return CompareOne(op, a, b, like);
   }
-  return CompareArrays(op, any, a, b, like);
+  return CompareArrays(op, any, a, b, like, nullptr);
 }
 
-bool Evaluator::CompareArrays(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like) {
+[[gnu::always_inline]] inline bool Evaluator::CompareConst(uint8_t op, uint8_t flags,
+                                                           const Value& a, uint32_t c) {
+  const bool any = (flags & internal::kCompareAny) != 0;
+  const Value& b = p_.constants[c];
+  if ((flags & internal::kCompareDatetime) == 0) return Compare(op, any, a, b, kNoLike);
+  // `b` is a string that parses as the datetime `t`: Equal and Order would parse it into `t`
+  // against a datetime, so a datetime compares with `t` directly. Any other operand, a string
+  // included, compares with `b` as before.
+  const Value& t = p_.constants[c + 1];
+  if (a.type == ValueType::kArray) return CompareArrays(op, any, a, b, kNoLike, &t);
+  return CompareOne(op, a, a.type == ValueType::kDatetime ? t : b, kNoLike);
+}
+
+bool Evaluator::CompareArrays(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like,
+                              const Value* b_datetime) {
   // PocketBase's multi-value rule: the ?-form holds when some pair of elements does, the plain
   // form when every pair does.
   Elements left(a);
@@ -392,6 +406,7 @@ bool Evaluator::CompareArrays(uint8_t op, bool any, const Value& a, const Value&
     while (right.Next(&y)) {
       if (budget_ == 0) return false;
       --budget_;
+      if (b_datetime != nullptr && x.type == ValueType::kDatetime) y = *b_datetime;
       const bool r = CompareOne(op, x, y, like);
       if (any && r) return true;
       if (!any && !r) return false;
@@ -580,16 +595,16 @@ bool Evaluator::Run(std::string_view document) {
         --sp;
         break;
       case Op::kCompareConst:
-        SetBool(&sp[-1], Compare(in.a, in.b != 0, sp[-1], p_.constants[in.arg], kNoLike));
+        SetBool(&sp[-1], CompareConst(in.a, in.b, sp[-1], in.arg));
         break;
       case Op::kCompareFieldConst: {
         const Value f = LoadField(in.arg);
-        SetBool(sp++, Compare(in.a, in.b != 0, f, p_.constants[in.arg2], kNoLike));
+        SetBool(sp++, CompareConst(in.a, in.b, f, in.arg2));
         break;
       }
       case Op::kAndFieldConst: {
         const Value f = LoadField(in.arg);
-        if (!Compare(in.a, in.b != 0, f, p_.constants[in.arg2], kNoLike)) {
+        if (!CompareConst(in.a, in.b, f, in.arg2)) {
           SetBool(sp++, false);
           pc = in.arg3;
         }
@@ -597,7 +612,7 @@ bool Evaluator::Run(std::string_view document) {
       }
       case Op::kOrFieldConst: {
         const Value f = LoadField(in.arg);
-        if (Compare(in.a, in.b != 0, f, p_.constants[in.arg2], kNoLike)) {
+        if (CompareConst(in.a, in.b, f, in.arg2)) {
           SetBool(sp++, true);
           pc = in.arg3;
         }

@@ -85,7 +85,12 @@ class Evaluator {
   // Follows segments [first, first + count) from `v`; false when a step is missing.
   bool Descend(doc::Value* v, uint32_t first, uint32_t count);
   bool Compare(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like);
-  bool CompareArrays(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like);
+  // `a op constants[c]`, `flags` being the instruction's kCompareAny and kCompareDatetime.
+  bool CompareConst(uint8_t op, uint8_t flags, const Value& a, uint32_t c);
+  // Compare with an array operand. `b_datetime`, when not null, is what `b` (a string) parses
+  // to: each datetime element of `a` is compared with it instead of `b`.
+  bool CompareArrays(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like,
+                     const Value* b_datetime);
   bool CompareOne(uint8_t op, const Value& a, const Value& b, uint32_t like);
   bool InValue(const Value& x, const Value& list);
   Value Call(uint8_t function, Value* args, uint32_t argc);

@@ -396,6 +396,114 @@ TEST(Evaluator, DatetimesCompareWithDateStrings) {
   EXPECT_TRUE(Match("created = '2024-05-01 10:00:00.000Z'"));
 }
 
+// A MessagePack timestamp 96 (ext -1: nanoseconds, then seconds, both big-endian) of `micros`.
+std::string Timestamp(int64_t micros) {
+  const int64_t seconds = micros >= 0 ? micros / kMicrosPerSecond
+                                      : -((-micros + kMicrosPerSecond - 1) / kMicrosPerSecond);
+  const auto nanos = static_cast<uint32_t>((micros - seconds * kMicrosPerSecond) * 1000);
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(nanos >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>(static_cast<uint64_t>(seconds) >> shift));
+  }
+  return out;
+}
+
+// The compiler parses a string literal compared with something once, into a datetime constant
+// beside it; the evaluator uses it only against datetimes. The results must be exactly those of
+// the same string read from the document, which the evaluator parses at every comparison.
+TEST(Evaluator, DateLiteralsParsedOnceCompareAsTheStringWould) {
+  const int64_t t = FromCivil(2024, 5, 1, 10, 0, 0, 250000);
+  const char* kLiterals[] = {"2024-05-01",
+                             "2024-05-01 10:00:00.250Z",
+                             "2024-05-01T12:00:00.25+02:00",
+                             "2024-05-01T10:00:00.250001Z",
+                             "2024-06-01",
+                             "2024-05-01 10:00:00.250Z ",  // trailing space: not a datetime
+                             "2024-02-30",                 // no such day
+                             "not a date",
+                             "",
+                             "a"};
+  const char* kLeft[] = {"dt", "dts", "none", "s", "missing", "@now", "@todayStart"};
+  const char* kOps[] = {"=", "!=", "<", "<=", ">", ">=", "?=", "?!=", "?<", "?>="};
+  int compared = 0;
+  for (const char* lit : kLiterals) {
+    std::string d;
+    doc::Writer w(&d);
+    w.MapHeader(5);
+    w.String("dt");
+    w.Ext(-1, Timestamp(t));
+    w.String("dts");
+    w.ArrayHeader(3);
+    w.Ext(-1, Timestamp(t - kMicrosPerDay));
+    w.String("2024-05-01");
+    w.Ext(-1, Timestamp(t + kMicrosPerDay));
+    w.String("none");
+    w.ArrayHeader(0);
+    w.String("s");
+    w.String("2024-05-01 10:00:00.250Z");
+    w.String("lit");  // the literal as a field: compared at run time, parsed every time
+    w.String(lit);
+    ASSERT_TRUE(doc::ValidateDocument(d, DocumentLimits()).ok());
+    for (const char* left : kLeft) {
+      for (const char* op : kOps) {
+        const std::string folded = std::string(left) + " " + op + " '" + lit + "'";
+        const std::string reference = std::string(left) + " " + op + " lit";
+        // Also the fused `&&` / `||` forms of a field compared with a constant.
+        const std::string fused_and = folded + " && true";
+        const std::string fused_or = folded + " || false";
+        bool results[4];
+        const std::string* texts[] = {&reference, &folded, &fused_and, &fused_or};
+        for (int k = 0; k < 4; ++k) {
+          auto ast = Parse(*texts[k]);
+          ASSERT_TRUE(ast.ok()) << *texts[k] << ": " << ast.status().ToString();
+          auto program = Compile(*ast);
+          ASSERT_TRUE(program.ok()) << *texts[k] << ": " << program.status().ToString();
+          Evaluator ev(*program, EvalContext{nullptr, kNow});
+          auto m = ev.Matches(d);
+          ASSERT_TRUE(m.ok()) << *texts[k];
+          results[k] = *m;
+        }
+        for (int k = 1; k < 4; ++k) EXPECT_EQ(results[k], results[0]) << *texts[k];
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 10 * 7 * 10);
+
+  // Spot checks of the cases above.
+  std::string d;
+  doc::Writer w(&d);
+  w.MapHeader(2);
+  w.String("dt");
+  w.Ext(-1, Timestamp(t));
+  w.String("s");
+  w.String("2024-05-01 10:00:00.250Z");
+  auto match = [&](std::string_view text) {
+    auto ast = Parse(text);
+    EXPECT_TRUE(ast.ok()) << text;
+    if (!ast.ok()) return false;
+    auto program = Compile(*ast);
+    EXPECT_TRUE(program.ok()) << text;
+    if (!program.ok()) return false;
+    Evaluator ev(*program, EvalContext{nullptr, kNow});
+    auto m = ev.Matches(d);
+    return m.ok() && *m;
+  };
+  EXPECT_TRUE(match("dt = '2024-05-01T12:00:00.25+02:00'"));
+  EXPECT_TRUE(match("dt > '2024-05-01' && dt < '2024-05-02'"));
+  EXPECT_FALSE(match("dt > '2024-05-01T10:00:00.250001Z'"));
+  EXPECT_TRUE(match("@now > '2024-05-15' && @now < '2030-01-01'"));
+  // Not datetimes: mismatched types, as before.
+  EXPECT_TRUE(match("dt != 'not a date'"));
+  EXPECT_FALSE(match("dt < 'not a date'") || match("dt >= 'not a date'"));
+  EXPECT_FALSE(match("dt = ''"));
+  // A string field still compares by bytes with a literal that is a datetime too.
+  EXPECT_FALSE(match("s = '2024-05-01T10:00:00.25Z'"));
+  EXPECT_TRUE(match("dt > '2024-05-01T10:00'"));
+  EXPECT_TRUE(match("s < '2024-05-01T10:00'"));  // ' ' sorts before 'T'
+}
+
 TEST(Evaluator, ParametersAreBoundAtEvaluation) {
   Bindings b;
   ASSERT_TRUE(
@@ -589,6 +697,14 @@ TEST(Evaluator, DisassemblyShowsTheFastPath) {
             "3 push_const 1\n"
             "4 arith +\n"
             "5 compare_const = 3\n");
+  // A string literal that is a datetime carries its parsed form; one that is not, nothing.
+  auto dates = CompileExpression("created > '2024-05-01T12:00:00+02:00' && @now < 'soon'");
+  ASSERT_TRUE(dates.ok());
+  EXPECT_EQ(dates->Disassemble(),
+            "0 and_field_const > created \"2024-05-01T12:00:00+02:00\" datetime "
+            "\"2024-05-01 10:00:00.000Z\" 3\n"
+            "1 push_macro @now\n"
+            "2 compare_const < \"soon\"\n");
 }
 
 }  // namespace

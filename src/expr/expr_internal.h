@@ -32,6 +32,11 @@
 //   kInValue               -          -      -              -       x list -> bool
 //   kCall                  Function   argc   -              -       args -> value
 //   kRegexConst            -          -      regex          -       s -> bool or null
+//
+// `any` above holds bits: kCompareAny for the `?` form and, on the instructions with a constant,
+// kCompareDatetime when the constant is a string literal that parses as a datetime:
+// constants[const + 1] is then that datetime, parsed once by the compiler rather than at every
+// comparison with a datetime.
 #pragma once
 
 #include <cstdint>
@@ -75,6 +80,10 @@ enum class Op : uint8_t {
   kCall,
   kRegexConst,
 };
+
+// Bits of Instr::b for the comparison instructions (see the table above).
+inline constexpr uint8_t kCompareAny = 1;       // the `?` form
+inline constexpr uint8_t kCompareDatetime = 2;  // the string constant's datetime is the next one
 
 struct Instr {
   Op op;

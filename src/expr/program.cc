@@ -5,10 +5,12 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "core/status_macros.h"
+#include "expr/datetime.h"
 #include "expr/expr_internal.h"
 #include "expr/parser.h"
 #include "expr/semantics.h"
@@ -113,7 +115,7 @@ Status Compiler::EmitCompare(const Node& n) {
   const NodeId l = n.children[0];
   const NodeId r = n.children[1];
   const auto op = static_cast<uint8_t>(n.compare);
-  const uint8_t any = n.any ? 1 : 0;
+  const uint8_t any = n.any ? internal::kCompareAny : 0;
   const bool like = n.compare == CompareOp::kLike || n.compare == CompareOp::kNotLike;
   if (IsLiteral(r)) {
     const Value rv = ast_.LiteralValue(r);
@@ -138,12 +140,22 @@ Status Compiler::EmitCompare(const Node& n) {
       return Add(Instr{Op::kLikeConst, op, any, static_cast<uint32_t>(p_->likes.size() - 1), 0}, 0);
     }
     const uint32_t c = Const(rv);
+    uint8_t flags = any;
+    if (rv.type == ValueType::kString) {
+      // Against a datetime (a field, @now, ...) the string is parsed at every comparison: parse
+      // it once here. The string stays the constant for every other operand, so a string field
+      // still compares by bytes, and one that does not parse keeps its string semantics.
+      if (const std::optional<int64_t> t = ParseDatetime(rv.bytes)) {
+        Const(Value::Datetime(*t));  // constants[c + 1]
+        flags |= internal::kCompareDatetime;
+      }
+    }
     const Node& ln = ast_.node(l);
     if (ln.kind == NodeKind::kField) {
-      return Add(Instr{Op::kCompareFieldConst, op, any, Field(ln.path), c}, 1);
+      return Add(Instr{Op::kCompareFieldConst, op, flags, Field(ln.path), c}, 1);
     }
     DAAS_RETURN_IF_ERROR(Emit(l));
-    return Add(Instr{Op::kCompareConst, op, any, c, 0}, 0);
+    return Add(Instr{Op::kCompareConst, op, flags, c, 0}, 0);
   }
   DAAS_RETURN_IF_ERROR(Emit(l));
   DAAS_RETURN_IF_ERROR(Emit(r));
@@ -320,6 +332,17 @@ std::string Program::Disassemble() const {
     for (uint32_t i = 0; i < r.count; ++i) s.append(".").append(p.segments[r.first + i].key);
     return s;
   };
+  auto compare = [](const Instr& in) {
+    return CompareOpText(static_cast<CompareOp>(in.a), (in.b & internal::kCompareAny) != 0);
+  };
+  // A constant, and the datetime parsed from it when the instruction has one.
+  auto constant = [&](const Instr& in, uint32_t c) {
+    std::string s = ToJson(p.constants[c]);
+    if ((in.b & internal::kCompareDatetime) != 0) {
+      s.append(" datetime ").append(ToJson(p.constants[c + 1]));
+    }
+    return s;
+  };
   for (size_t pc = 0; pc < p.code.size(); ++pc) {
     const Instr& in = p.code[pc];
     out.append(std::to_string(pc)).append(" ").append(OpName(in.op));
@@ -338,21 +361,20 @@ std::string Program::Disassemble() const {
         out.append(" ").append(ArithOpText(static_cast<ArithOp>(in.a)));
         break;
       case Op::kCompare:
-        out.append(" ").append(CompareOpText(static_cast<CompareOp>(in.a), in.b != 0));
+        out.append(" ").append(compare(in));
         break;
       case Op::kCompareConst:
-        out.append(" ").append(CompareOpText(static_cast<CompareOp>(in.a), in.b != 0));
-        out.append(" ").append(ToJson(p.constants[in.arg]));
+        out.append(" ").append(compare(in)).append(" ").append(constant(in, in.arg));
         break;
       case Op::kCompareFieldConst:
       case Op::kAndFieldConst:
       case Op::kOrFieldConst:
-        out.append(" ").append(CompareOpText(static_cast<CompareOp>(in.a), in.b != 0));
-        out.append(" ").append(field(in.arg)).append(" ").append(ToJson(p.constants[in.arg2]));
+        out.append(" ").append(compare(in)).append(" ").append(field(in.arg));
+        out.append(" ").append(constant(in, in.arg2));
         if (in.op != Op::kCompareFieldConst) out.append(" ").append(std::to_string(in.arg3));
         break;
       case Op::kLikeConst:
-        out.append(" ").append(CompareOpText(static_cast<CompareOp>(in.a), in.b != 0));
+        out.append(" ").append(compare(in));
         out.append(p.likes[in.arg].contains ? " contains " : " pattern ");
         out.append(p.likes[in.arg].text);
         break;

@@ -1,6 +1,6 @@
 // Compile: a checked syntax tree to a Program, the compact bytecode the Evaluator runs on document
-// bytes. Constants are pooled, field paths pre-split into keys, `~` patterns pre-analyzed and
-// literal regular expressions compiled once, here.
+// bytes. Constants are pooled, field paths pre-split into keys, `~` patterns pre-analyzed, literal
+// regular expressions compiled and string literals compared with parsed as datetimes once, here.
 //
 // Invariant: a Program is immutable after Compile and owns every byte it refers to, so one Program
 // serves any number of Evaluators on any threads for as long as it lives.
