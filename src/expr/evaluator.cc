@@ -192,7 +192,12 @@ Evaluator::Evaluator(const Program& program, const EvalContext& context) : p_(*p
   for (uint32_t b = 0; b < p_.bindings.size(); ++b) {
     bindings_.push_back(ResolveBinding(b, context.bindings));
   }
-  const int64_t now = std::clamp(context.now_micros, kMinNow, kMaxNow);
+  SetNow(context.now_micros);
+}
+
+void Evaluator::SetNow(int64_t now_micros) {
+  if (!p_.reads_clock) return;
+  const int64_t now = std::clamp(now_micros, kMinNow, kMaxNow);
   const CivilTime c = ToCivil(now);
   auto set = [&](Macro m, Value v) { macros_[static_cast<int>(m)] = v; };
   set(Macro::kNow, Value::Datetime(now));

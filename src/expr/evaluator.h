@@ -49,6 +49,10 @@ class Evaluator {
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
 
+  // Moves the instant @now, now() and the other date macros refer to (EvalContext::now_micros),
+  // so that one Evaluator serves many requests. Costs nothing for a program that reads no clock.
+  void SetNow(int64_t now_micros);
+
   // The value of the expression on `document`. The Value may view the document, the program,
   // the bindings or this Evaluator's scratch: it is valid until the next call on this Evaluator
   // and while those live. Errors: ResourceExhausted when the evaluation exceeds the program's

@@ -150,6 +150,7 @@ struct ProgramData {
   std::deque<std::string> strings;  // owns the bytes every view above points to
   uint32_t max_stack = 0;
   uint64_t max_evaluation_steps = 0;
+  bool reads_clock = false;  // a date macro or now(): the Evaluator computes the macros
 };
 
 }  // namespace daas::expr::internal

@@ -183,6 +183,7 @@ Status Compiler::EmitCall(const Node& n) {
     DAAS_RETURN_IF_ERROR(Emit(n.children[0]));
     return Add(Instr{Op::kRegexConst, 0, 0, static_cast<uint32_t>(p_->regexes.size() - 1), 0}, 0);
   }
+  if (n.function == Function::kNow) p_->reads_clock = true;
   for (NodeId c : n.children) DAAS_RETURN_IF_ERROR(Emit(c));
   const int argc = static_cast<int>(n.children.size());
   return Add(Instr{Op::kCall, static_cast<uint8_t>(n.function), static_cast<uint8_t>(argc), 0, 0},
@@ -199,6 +200,7 @@ Status Compiler::Emit(NodeId id) {
     case NodeKind::kBinding:
       return Add(Instr{Op::kLoadBinding, 0, 0, Binding(n), 0}, 1);
     case NodeKind::kMacro:
+      p_->reads_clock = true;
       return Add(Instr{Op::kPushMacro, static_cast<uint8_t>(n.macro), 0, 0, 0}, 1);
     case NodeKind::kNot:
     case NodeKind::kNeg:
