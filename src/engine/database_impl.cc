@@ -81,22 +81,64 @@ std::string OpContext(size_t index, size_t count, const PendingOp& op) {
   return out;
 }
 
+// Validators kept between the commits of one thread: building one, with the Evaluators of its
+// checks, costs more than checking a small document. A commit borrows the one of each schema it
+// checks against (or builds it) and gives it back at its end, so no two commits share one.
+class ValidatorPool {
+ public:
+  using SchemaPtr = std::shared_ptr<const schema::CollectionSchema>;
+
+  static ValidatorPool& ThisThread() {
+    thread_local ValidatorPool pool;
+    return pool;
+  }
+  std::unique_ptr<schema::Validator> Borrow(const SchemaPtr& schema,
+                                            const schema::ValidationContext& context) {
+    for (auto it = kept_.begin(); it != kept_.end(); ++it) {
+      if (it->schema == schema) {
+        std::unique_ptr<schema::Validator> v = std::move(it->validator);
+        kept_.erase(it);
+        v->SetContext(context);
+        return v;
+      }
+    }
+    return std::make_unique<schema::Validator>(*schema, context);
+  }
+  void GiveBack(SchemaPtr schema, std::unique_ptr<schema::Validator> validator) {
+    if (kept_.size() == kMaxKept) kept_.erase(kept_.begin());  // the longest unused
+    kept_.push_back(Kept{std::move(schema), std::move(validator)});
+  }
+
+ private:
+  static constexpr size_t kMaxKept = 8;
+  struct Kept {
+    SchemaPtr schema;  // outlives `validator`, which refers to it (members die in reverse)
+    std::unique_ptr<schema::Validator> validator;
+  };
+  std::vector<Kept> kept_;
+};
+
 // The schemas a commit checks its writes against: one snapshot and Validator per collection,
 // taken at the collection's first operation, and confirmed still current under the shard locks.
 class SchemaChecks {
  public:
   const schema::ValidationContext context{expr::SystemNowMicros()};
 
+  SchemaChecks() = default;
+  SchemaChecks(const SchemaChecks&) = delete;
+  SchemaChecks& operator=(const SchemaChecks&) = delete;
+  ~SchemaChecks() {
+    for (Entry& e : entries_) {
+      if (e.validator)
+        ValidatorPool::ThisThread().GiveBack(e.snapshot.schema, std::move(e.validator));
+    }
+  }
+
   // The validator for `coll`'s schema, or null when it has none.
   schema::Validator* For(CollectionImpl* coll) {
     Entry& e = EntryOf(coll);
     return e.validator.get();
   }
-  const schema::CollectionSchema* Schema(CollectionImpl* coll) {
-    return EntryOf(coll).snapshot.schema.get();
-  }
-  // Whether inserts into `coll` get defaults (else they are stored as given, with no copy).
-  bool HasDefaults(CollectionImpl* coll) { return EntryOf(coll).has_defaults; }
   // SchemaViolation naming the collection, the document (when it has an ID yet) and every
   // violation of `document` (replacing `previous` when not empty).
   Status Check(schema::Validator* v, CollectionImpl* coll, DocId id, std::string_view document,
@@ -136,7 +178,6 @@ class SchemaChecks {
     CollectionImpl* coll;
     CollectionImpl::SchemaSnapshot snapshot;
     std::unique_ptr<schema::Validator> validator;
-    bool has_defaults = false;
   };
   Entry& EntryOf(CollectionImpl* coll) {
     for (Entry& e : entries_) {
@@ -144,8 +185,7 @@ class SchemaChecks {
     }
     Entry e{coll, coll->schema(), nullptr};
     if (e.snapshot.schema != nullptr) {
-      e.validator = std::make_unique<schema::Validator>(*e.snapshot.schema, context);
-      e.has_defaults = schema::HasDefaults(*e.snapshot.schema);
+      e.validator = ValidatorPool::ThisThread().Borrow(e.snapshot.schema, context);
     }
     entries_.push_back(std::move(e));
     return entries_.back();
@@ -1039,10 +1079,10 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     if (op.type == WriteBatch::OpType::kInsert) {
       schema::Validator* v = checks.For(op.collection);
       if (v != nullptr) {
-        if (checks.HasDefaults(op.collection)) {
-          // A document that lacks no defaulted field is stored as given, with no copy.
-          Result<std::optional<std::string>> filled = schema::ApplyDefaultsIfMissing(
-              *checks.Schema(op.collection), op.document, checks.context);
+        if (v->has_defaults()) {
+          // A document that lacks no defaulted field is stored as given, with no copy. The
+          // Validator reuses its Evaluators for expression defaults across the batch.
+          Result<std::optional<std::string>> filled = v->ApplyDefaultsIfMissing(op.document);
           if (!filled.ok()) return filled.status().WithContext(OpContext(i, n, op));
           if (*filled) documents[i] = with_defaults.emplace_back(std::move(**filled));
         }

@@ -32,8 +32,11 @@ const char* ChangeKindName(ChangeKind kind);  // "add_field", "remove_field", ..
 
 struct Change {
   ChangeKind kind = ChangeKind::kAddField;
-  std::string field;  // top-level field name; empty for a collection-level change
-  std::string from;   // kRenameField: the old name
+  // The field's dotted path: "name", "address.city", "lines.*.sku" (`*`: every element of the
+  // array `lines`). A change to an object's own checks or additionalFields names the object;
+  // empty for the collection's (and for its unique keys).
+  std::string field;
+  std::string from;  // kRenameField: the old name, a key of the same object
   // What changed, for people: "type int -> string (convert: ...)", "min 0 -> 18", "required".
   std::string description;
 };
@@ -43,21 +46,27 @@ struct SchemaDiff {
   uint32_t to_version = 0;
   std::vector<Change> changes;
   // Whether stored documents must be rewritten (adds with a default or convert, removes, renames,
-  // type changes); false when only constraints changed, where a preview is all that is needed.
+  // conversions, at any depth); false when only constraints changed, where a preview is all that
+  // is needed.
   bool rewrites_documents = false;
 };
 
-// The changes from `from` to `to` (the same collection), top-level fields in `to`'s order, then
-// removals, then collection-level changes. Nested object fields are compared as a whole
-// (reported as kTighten/kLoosen of the object field). Errors: InvalidArgument when to.version is
-// not greater than from.version, or a renamedFrom names no field of `from` or a field `to` still
-// has. Thread-safe.
+// The changes from `from` to `to` (the same collection): top-level fields in `to`'s order, then
+// removals, then collection-level changes. A field kept with its type and without a convert is
+// followed by the changes inside it, by the same rules: the fields of its objects (paths
+// "address.city"), of its arrays' objects ("lines.*.sku") and its element type's constraints
+// ("tags.*"). Errors: InvalidArgument when to.version is not greater than from.version, a
+// renamedFrom names no field of the previous version of its object or a field the object still
+// has, or a convert expression does not type-check against the previous version of its object
+// (an unknown field, mismatched operands). Thread-safe.
 Result<SchemaDiff> DiffSchemas(const CollectionSchema& from, const CollectionSchema& to);
 
-// `document` (valid under `from`) rewritten for `to` per `diff`: removed fields dropped, renamed
-// keys renamed in place, fields with a convert expression set to its value on the old document
-// (a null result leaves a missing field missing), then ApplyDefaults(to). Keys neither schema
-// declares are kept. Requires: diff came from DiffSchemas(from, to); `document` passed
+// `document` (valid under `from`) rewritten for `to` per `diff`, in the document and in every
+// object inside it the diff changes (objects of object fields, elements of arrays of objects):
+// removed fields dropped, renamed keys renamed in place, fields with a convert expression set to
+// its value on the previous version of the object holding them (a null result keeps a present
+// value and leaves a missing field missing), then ApplyDefaults(to). Keys neither schema declares
+// are kept. Requires: diff came from DiffSchemas(from, to); `document` passed
 // doc::ValidateDocument. Errors: ResourceExhausted from an expression's evaluation budget.
 // Thread-safe.
 Result<std::string> MigrateDocument(const SchemaDiff& diff, const CollectionSchema& from,

@@ -4,16 +4,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "core/status_macros.h"
 #include "doc/json.h"
 #include "doc/msgpack_reader.h"
 #include "doc/msgpack_writer.h"
+#include "expr/datetime.h"
 #include "expr/parser.h"
 #include "expr/program.h"
+#include "expr/semantics.h"
+#include "expr/value.h"
 #include "schema/schema_internal.h"
 
 namespace daas::schema {
@@ -225,7 +230,8 @@ class Parser {
       }
     }
     if (!fields) return Error(path + ".fields", "missing");
-    DAAS_RETURN_IF_ERROR(Object(path, *fields, checks, additional, /*top=*/true, 0, &c.root));
+    DAAS_RETURN_IF_ERROR(Object(path, *fields, checks, additional, /*top=*/true,
+                                /*in_array=*/false, 0, &c.root));
     if (unique) {
       const std::string p = path + ".unique";
       if (unique->type != Type::kArray) return Error(p, "expected an array of arrays of names");
@@ -257,10 +263,10 @@ class Parser {
   }
 
   // Parses `fields` (a map of name -> definition), then `checks`, into `out`. `path` is the path
-  // of the object holding them.
+  // of the object holding them; `in_array` says whether it is (inside) an array element.
   Status Object(const std::string& path, const doc::Value& fields,
                 const std::optional<doc::Value>& checks,
-                const std::optional<doc::Value>& additional, bool top, int depth,
+                const std::optional<doc::Value>& additional, bool top, bool in_array, int depth,
                 ObjectSchema* out) {
     if (depth > kMaxSchemaDepth) {
       return Error(path,
@@ -288,7 +294,7 @@ class Parser {
       }
       Field f;
       f.name = std::string(name);
-      DAAS_RETURN_IF_ERROR(FieldDef(p, def, top, depth, &f));
+      DAAS_RETURN_IF_ERROR(FieldDef(p, def, top, in_array, depth, &f));
       out->fields.push_back(std::move(f));
     }
     // Expressions are compiled once every sibling is known: a check may name any of them.
@@ -302,7 +308,8 @@ class Parser {
         DAAS_RETURN_IF_ERROR(Compile(p + ".default.$expr", &resolver, false, &*f.default_expr));
       }
       if (f.convert) {
-        // Runs on the previous version's document, whose schema is not known here.
+        // Runs on the previous version's value of this object, whose schema is not known here:
+        // DiffSchemas checks it against that schema (migrate.h).
         DAAS_RETURN_IF_ERROR(Compile(p + ".convert", nullptr, false, &*f.convert));
       }
     }
@@ -360,14 +367,77 @@ class Parser {
     return Status::OK();
   }
 
-  static Result<double> Number(const doc::Value& v) {
-    if (v.type == Type::kInt) return static_cast<double>(v.int_value);
-    if (v.type == Type::kUint) return static_cast<double>(v.uint_value);
-    if (v.type == Type::kDouble && std::isfinite(v.double_value)) return v.double_value;
-    return Status::InvalidArgument("expected a number");
+  // Reads a `min` (is_min) or `max` of a field of kind `k` into `out` (Bound): an int field's is
+  // any number, held as the int64 that admits the same int64 values (1.5 as min is 2, as max 1; a
+  // max above 2^63-1 is 2^63-1), so a bound an earlier version stored as a double still means
+  // what it meant; a float field's is a number a double holds exactly; a datetime field's a string
+  // ParseDatetime accepts.
+  Status BoundDef(const std::string& path, FieldKind k, bool is_min, const doc::Value& v,
+                  std::optional<Bound>* out) {
+    if (k == FieldKind::kInt) {
+      if (v.type == Type::kInt) {
+        *out = v.int_value;
+        return Status::OK();
+      }
+      // 2^63 as a double: every int64 is below it.
+      constexpr double kTwo63 = 9223372036854775808.0;
+      double d = 0;
+      if (v.type == Type::kUint) {
+        d = kTwo63;  // a uint is only read when above 2^63-1
+      } else if (v.type == Type::kDouble && !std::isnan(v.double_value)) {
+        d = is_min ? std::ceil(v.double_value) : std::floor(v.double_value);
+      } else {
+        return Error(path, "expected a number");
+      }
+      if (is_min ? d >= kTwo63 : d < -kTwo63) {
+        return Error(path, std::string("no int64 value is ") + (is_min ? "at least " : "at most ") +
+                               internal::ValueText(v));
+      }
+      if (d >= kTwo63) {
+        *out = std::numeric_limits<int64_t>::max();
+      } else if (d < -kTwo63) {
+        *out = std::numeric_limits<int64_t>::min();
+      } else {
+        *out = static_cast<int64_t>(d);
+      }
+      return Status::OK();
+    }
+    if (k == FieldKind::kDatetime) {
+      const std::optional<int64_t> micros =
+          v.type == Type::kString ? expr::ParseDatetime(v.bytes) : std::nullopt;
+      if (!micros) {
+        return Error(path,
+                     "expected a datetime string (\"2024-05-01\", \"2024-05-01 10:00:00.000Z\", "
+                     "\"2024-05-01T12:00:00+02:00\")");
+      }
+      *out = *micros;
+      return Status::OK();
+    }
+    double d = 0;
+    if (v.type == Type::kInt) {
+      d = static_cast<double>(v.int_value);
+    } else if (v.type == Type::kUint) {
+      d = static_cast<double>(v.uint_value);
+    } else if (v.type == Type::kDouble && std::isfinite(v.double_value)) {
+      d = v.double_value;
+    } else {
+      return Error(path, "expected a number");
+    }
+    // A float field's values compare exactly against the double, so an integer bound that rounds
+    // would silently move the bound.
+    if (expr::CompareNumbers(expr::FromDocValue(v), expr::Value::Double(d)) !=
+        expr::Ordering::kEqual) {
+      return Error(path, "expected a number a double holds exactly: " + internal::ValueText(v) +
+                             " would round to " + internal::BoundText(k, d));
+    }
+    *out = d;
+    return Status::OK();
   }
 
-  Status FieldDef(const std::string& path, const doc::Value& v, bool top, int depth, Field* f) {
+  // Parses the definition of one field; `in_array` says whether it is an array's element type or
+  // a field of an object inside an array element, at any depth.
+  Status FieldDef(const std::string& path, const doc::Value& v, bool top, bool in_array, int depth,
+                  Field* f) {
     if (depth > kMaxSchemaDepth) {
       return Error(path,
                    "object and array types nested deeper than " + std::to_string(kMaxSchemaDepth));
@@ -413,12 +483,9 @@ class Parser {
         *out = static_cast<uint64_t>(value.int_value);
         return Status::OK();
       };
-      auto bound = [&](std::optional<double>* out) -> Status {
-        DAAS_RETURN_IF_ERROR(need(numeric));
-        auto n = Number(value);
-        if (!n.ok()) return Error(p, "expected a number");
-        *out = *n;
-        return Status::OK();
+      auto bound = [&](std::optional<Bound>* out) -> Status {
+        DAAS_RETURN_IF_ERROR(need(numeric || k == FieldKind::kDatetime));
+        return BoundDef(p, k, out == &f->min, value, out);
       };
       if (key == "type") {
         continue;
@@ -430,6 +497,11 @@ class Parser {
         DAAS_RETURN_IF_ERROR(flag(&f->hidden));
       } else if (key == "readonly") {
         DAAS_RETURN_IF_ERROR(flag(&f->readonly));
+        if (f->readonly && in_array) {
+          return Error(p,
+                       "readonly is not supported inside arrays: array elements have no identity "
+                       "across updates");
+        }
       } else if (key == "unique") {
         DAAS_RETURN_IF_ERROR(flag(&f->unique));
         if (f->unique && !top) return Error(p, "unique is allowed on top-level fields only");
@@ -497,12 +569,12 @@ class Parser {
         DAAS_RETURN_IF_ERROR(need(k == FieldKind::kArray));
         Field item;
         item.name = f->name;
-        DAAS_RETURN_IF_ERROR(FieldDef(p, value, false, depth + 1, &item));
-        if (item.required || item.readonly || item.unique || item.default_literal ||
-            item.default_expr || !item.renamed_from.empty() || item.convert || item.check) {
+        DAAS_RETURN_IF_ERROR(FieldDef(p, value, false, /*in_array=*/true, depth + 1, &item));
+        if (item.required || item.unique || item.default_literal || item.default_expr ||
+            !item.renamed_from.empty() || item.convert || item.check) {
           return Error(p,
-                       "array items take no required, readonly, unique, default, check, "
-                       "renamedFrom or convert");
+                       "array items take no required, unique, default, check, renamedFrom or "
+                       "convert");
         }
         f->items.push_back(std::move(item));
         has_items = true;
@@ -535,7 +607,8 @@ class Parser {
     if (k == FieldKind::kObject) {
       auto object = std::make_shared<ObjectSchema>();
       if (!fields) fields = doc::ReadValue("\x80");  // no fields: an empty map
-      DAAS_RETURN_IF_ERROR(Object(path, *fields, checks, additional, false, depth + 1, &*object));
+      DAAS_RETURN_IF_ERROR(
+          Object(path, *fields, checks, additional, false, in_array, depth + 1, &*object));
       f->object = std::move(object);
     }
     if (f->min && f->max && *f->min > *f->max) return Error(path + ".max", "less than min");
@@ -659,7 +732,16 @@ Result<CollectionSchema> ParseCollectionSchema(std::string_view name, std::strin
 
 namespace {
 
-void WriteNumber(double d, doc::Writer* w) {
+// Writes a bound of a field of kind `kind` as the schema file spells it: an int field's as a JSON
+// integer, a datetime field's as FormatDatetime's text, a float field's as an integer when it is
+// one below 2^53 (5, not 5.0) and as a double otherwise.
+void WriteBound(FieldKind kind, const Bound& bound, doc::Writer* w) {
+  if (kind == FieldKind::kDatetime) {
+    char buf[expr::kDatetimeTextMax];
+    return w->String(std::string_view(buf, expr::FormatDatetime(std::get<int64_t>(bound), buf)));
+  }
+  if (const int64_t* i = std::get_if<int64_t>(&bound)) return w->Int(*i);
+  const double d = std::get<double>(bound);
   if (std::trunc(d) == d && std::fabs(d) < 9007199254740992.0) {
     w->Int(static_cast<int64_t>(d));
   } else {
@@ -709,8 +791,8 @@ void WriteField(const Field& f, doc::Writer* w) {
     b.String("$expr");
     b.String(f.default_expr->text);
   }
-  if (f.min) key("min"), WriteNumber(*f.min, &b);
-  if (f.max) key("max"), WriteNumber(*f.max, &b);
+  if (f.min) key("min"), WriteBound(f.kind, *f.min, &b);
+  if (f.max) key("max"), WriteBound(f.kind, *f.max, &b);
   if (f.min_length) key("minLength"), b.Uint(*f.min_length);
   if (f.max_length) key("maxLength"), b.Uint(*f.max_length);
   if (!f.pattern.empty() || f.pattern_re) key("pattern"), b.String(f.pattern);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "daas/status.h"
@@ -67,6 +68,11 @@ struct Check {
   CompiledExpr expr;
 };
 
+// A `min` or `max` bound, held exactly for its field's kind: an int field's is an int64, a float
+// field's a double, a datetime field's an int64 of microseconds since the epoch (expr/datetime.h).
+// Bounds of fields of one kind hold the same alternative, so std::variant's comparisons order them.
+using Bound = std::variant<int64_t, double>;
+
 struct Field;
 
 // A map of declared fields: a collection's documents, or a field of type object.
@@ -85,16 +91,16 @@ struct Field {
   bool required = false;
   bool nullable = false;
   bool hidden = false;
-  bool readonly = false;  // may not change after create
+  bool readonly = false;  // may not change after create; never inside arrays
   bool unique = false;    // enforced by the engine's unique index
 
   // default: a literal (MessagePack bytes of one value) or an expression.
   std::optional<std::string> default_literal;
   std::optional<CompiledExpr> default_expr;
 
-  // int / float: value bounds (inclusive).
-  std::optional<double> min;
-  std::optional<double> max;
+  // int / float / datetime: value bounds (inclusive).
+  std::optional<Bound> min;
+  std::optional<Bound> max;
   // string: length in code points; array: element count.
   std::optional<uint64_t> min_length;
   std::optional<uint64_t> max_length;
@@ -117,8 +123,9 @@ struct Field {
   // null.
   std::optional<Check> check;
 
-  // Migration hints (migrate.h): this field was called `renamed_from` in the previous version;
-  // `convert` computes its value from the previous version's document when its type changed.
+  // Migration hints (migrate.h), at any depth but on array items: this field was called
+  // `renamed_from` in the previous version of its object; `convert` computes its value from the
+  // previous version of the object holding it (the document, for a top-level field).
   std::string renamed_from;
   std::optional<CompiledExpr> convert;
 };
@@ -143,9 +150,11 @@ struct Schema {
 
 // Reads a schema file (docs/schema.md). Errors: InvalidArgument naming the JSON path of the
 // offending element, e.g. "collections.users.fields.age.min: expected a number", for bad JSON, an
-// unknown key, a wrong value type, an unknown field type or format, a bad RE2 pattern, a check that
-// does not parse or type-check against the schema, a ref to a collection the file does not define,
-// a unique key naming an unknown field. Thread-safe.
+// unknown key, a wrong value type, a bound its field cannot hold exactly (an int field's must be an
+// int64, a float field's a double, a datetime field's a datetime string), an unknown field type or
+// format, a bad RE2 pattern, a check that does not parse or type-check against the schema, a ref to
+// a collection the file does not define, a unique key naming an unknown field, readonly inside an
+// array (on its items or a field of an object in its elements). Thread-safe.
 Result<Schema> ParseSchemaFile(std::string_view json);
 
 // Reads one collection's definition (the value under collections.<name> in a schema file).

@@ -31,9 +31,10 @@ inline bool IsSystemField(std::string_view name) {
   return name == "id" || name == "created" || name == "updated";
 }
 
-// A schema number (a bound) for people: integral values as integers ("18", not "18.0"), others in
-// the shortest form that reads back exactly ("0.1").
-std::string NumberText(double d);
+// A bound of a field of kind `kind` for people: an int field's as an integer, a float field's
+// integral values as integers ("18", not "18.0") and others in the shortest form that reads back
+// exactly ("0.1"), a datetime field's as FormatDatetime's text ("2024-05-01 00:00:00.000Z").
+std::string BoundText(FieldKind kind, const Bound& bound);
 
 // Writes an expression's value (a default, a migration's conversion) as the stored value of
 // `field`: datetimes as PocketBase text (JSON has no date type), integral floats in int fields as

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
+#include "expr/datetime.h"
 #include "schema/schema_test_util.h"
 
 namespace daas::schema {
@@ -32,7 +34,7 @@ constexpr const char* kRich = R"({"collections": {
       "meta": "json",
       "balance": {"type": "float", "check": {"expr": "balance >= 0", "name": "non_negative",
                   "message": "balance cannot go negative"}},
-      "start": "datetime",
+      "start": {"type": "datetime", "min": "2000-01-01"},
       "end": "datetime",
       "key": "id"
     },
@@ -58,7 +60,8 @@ TEST(SchemaFile, ParsesEveryTypeAndOption) {
   EXPECT_EQ(*name->max_length, 80u);
   EXPECT_EQ(users->root.Find("email")->format, StringFormat::kEmail);
   EXPECT_TRUE(users->root.Find("email")->unique);
-  EXPECT_EQ(*users->root.Find("age")->max, 150);
+  EXPECT_EQ(*users->root.Find("age")->max, Bound(int64_t{150}));
+  EXPECT_EQ(*users->root.Find("score")->min, Bound(-1.5));
   EXPECT_EQ(users->root.Find("role")->enum_values.size(), 2u);
   EXPECT_TRUE(users->root.Find("role")->default_literal.has_value());
   EXPECT_EQ(users->root.Find("joined")->default_expr->text, "@now");
@@ -112,6 +115,67 @@ TEST(SchemaFile, SerializesACollectionAlone) {
   EXPECT_EQ(SerializeCollection(*back), SerializeCollection(c));
 }
 
+TEST(SchemaFile, IntBoundsAreExactInt64) {
+  const CollectionSchema c = One(R"({"fields": {
+      "big": {"type": "int", "min": 9007199254740993, "max": 9007199254740993},
+      "all": {"type": "int", "min": -9223372036854775808, "max": 9223372036854775807}}})");
+  EXPECT_EQ(*c.root.Find("big")->min, Bound(int64_t{9007199254740993}));
+  EXPECT_EQ(*c.root.Find("all")->min, Bound(INT64_MIN));
+  EXPECT_EQ(*c.root.Find("all")->max, Bound(INT64_MAX));
+  const std::string text = SerializeCollection(c);
+  EXPECT_EQ(text, R"({"version":1,"fields":{)"
+                  R"("big":{"type":"int","min":9007199254740993,"max":9007199254740993},)"
+                  R"("all":{"type":"int","min":-9223372036854775808,"max":9223372036854775807}}})");
+  auto back = ParseCollectionSchema("c", text, {});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(SerializeCollection(*back), text);
+}
+
+// An int field's bound given as any other number is held as the int64 admitting the same int64
+// values, so a bound an earlier version stored as a double (1e+18) still means what it meant.
+TEST(SchemaFile, OtherIntBoundsAdmitTheSameValues) {
+  const CollectionSchema c = One(R"({"fields": {
+      "frac": {"type": "int", "min": 1.5, "max": 2.5},
+      "wide": {"type": "int", "min": -1e19, "max": 9223372036854775808},
+      "old": {"type": "int", "min": 1e+18, "max": 4e+18}}})");
+  EXPECT_EQ(*c.root.Find("frac")->min, Bound(int64_t{2}));
+  EXPECT_EQ(*c.root.Find("frac")->max, Bound(int64_t{2}));
+  EXPECT_EQ(*c.root.Find("wide")->min, Bound(INT64_MIN));
+  EXPECT_EQ(*c.root.Find("wide")->max, Bound(INT64_MAX));
+  EXPECT_EQ(*c.root.Find("old")->min, Bound(int64_t{1000000000000000000}));
+  EXPECT_EQ(SerializeCollection(c),
+            R"({"version":1,"fields":{"frac":{"type":"int","min":2,"max":2},)"
+            R"("wide":{"type":"int","min":-9223372036854775808,"max":9223372036854775807},)"
+            R"("old":{"type":"int","min":1000000000000000000,"max":4000000000000000000}}})");
+}
+
+TEST(SchemaFile, FloatBoundsAreDoubles) {
+  const CollectionSchema c = One(R"({"fields": {"f": {"type": "float", "min": 5,
+      "max": 9007199254740992}, "g": {"type": "float", "min": -0.1, "max": 1e300}}})");
+  EXPECT_EQ(*c.root.Find("f")->min, Bound(5.0));
+  EXPECT_EQ(*c.root.Find("f")->max, Bound(9007199254740992.0));
+  const std::string text = SerializeCollection(c);
+  EXPECT_EQ(text, R"({"version":1,"fields":{"f":{"type":"float","min":5,"max":9007199254740992.0},)"
+                  R"("g":{"type":"float","min":-0.1,"max":1e+300}}})");
+  auto back = ParseCollectionSchema("c", text, {});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(SerializeCollection(*back), text);
+}
+
+TEST(SchemaFile, DatetimeBoundsAreMicrosAndSerializeCanonically) {
+  const CollectionSchema c = One(R"({"fields": {"d": {"type": "datetime",
+      "min": "2024-05-01", "max": "2024-05-01T12:00:00.1234567+02:00"}}})");
+  const Field* d = c.root.Find("d");
+  EXPECT_EQ(*d->min, Bound(*expr::ParseDatetime("2024-05-01 00:00:00Z")));
+  EXPECT_EQ(*d->max, Bound(*expr::ParseDatetime("2024-05-01 10:00:00.123456Z")));
+  const std::string text = SerializeCollection(c);
+  EXPECT_EQ(text, R"({"version":1,"fields":{"d":{"type":"datetime",)"
+                  R"("min":"2024-05-01 00:00:00.000Z","max":"2024-05-01 10:00:00.123456Z"}}})");
+  auto back = ParseCollectionSchema("c", text, {});
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(SerializeCollection(*back), text);
+}
+
 struct ErrorCase {
   const char* collection;
   const char* message;
@@ -121,6 +185,27 @@ TEST(SchemaFile, ErrorsNameTheJsonPath) {
   const ErrorCase cases[] = {
       {R"({"fields": {"age": {"type": "int", "min": "x"}}})",
        "collections.c.fields.age.min: expected a number"},
+      {R"({"fields": {"age": {"type": "int", "min": 9223372036854775808}}})",
+       "collections.c.fields.age.min: no int64 value is at least 9223372036854775808"},
+      {R"({"fields": {"age": {"type": "int", "max": -1e19}}})",
+       "collections.c.fields.age.max: no int64 value is at most -1e+19"},
+      {R"({"fields": {"f": {"type": "float", "min": "x"}}})",
+       "collections.c.fields.f.min: expected a number"},
+      {R"({"fields": {"f": {"type": "float", "max": 9007199254740993}}})",
+       "collections.c.fields.f.max: expected a number a double holds exactly: 9007199254740993 "
+       "would round to 9007199254740992"},
+      {R"({"fields": {"d": {"type": "datetime", "min": "yesterday"}}})",
+       "collections.c.fields.d.min: expected a datetime string"},
+      {R"({"fields": {"d": {"type": "datetime", "max": 1714557600}}})",
+       "collections.c.fields.d.max: expected a datetime string"},
+      {R"({"fields": {"d": {"type": "datetime", "min": "2024-05-02", "max": "2024-05-01"}}})",
+       "collections.c.fields.d.max: less than min"},
+      {R"({"fields": {"a": {"type": "int", "min": 9007199254740993, "max": 9007199254740992}}})",
+       "collections.c.fields.a.max: less than min"},
+      {R"({"fields": {"a": {"type": "string", "max": 1}}})",
+       "collections.c.fields.a.max: not allowed for type string"},
+      {R"({"fields": {"a": {"type": "id", "min": "2024-05-01"}}})",
+       "collections.c.fields.a.min: not allowed for type id"},
       {R"({"fields": {"age": {"type": "integer"}}})",
        "collections.c.fields.age.type: unknown type 'integer'"},
       {R"({"fields": {"age": {"min": 1}}})", "collections.c.fields.age.type: missing"},
@@ -191,6 +276,26 @@ TEST(SchemaFile, BoundsNesting) {
   for (int i = 0; i < 40; ++i) fields = R"({"o": {"type": "object", "fields": )" + fields + "}}";
   const std::string error = ParseError(R"({"fields": )" + fields + "}");
   EXPECT_NE(error.find("nested deeper than"), std::string::npos) << error;
+}
+
+TEST(SchemaFile, RefusesReadonlyInsideArrays) {
+  const std::string why =
+      ": readonly is not supported inside arrays: array elements have no identity across updates";
+  EXPECT_EQ(ParseError(R"({"fields": {"lines": {"type": "array", "items": {"type": "object",
+      "fields": {"sku": {"type": "string", "readonly": true}}}}}})"),
+            "collections.c.fields.lines.items.fields.sku.readonly" + why);
+  EXPECT_EQ(ParseError(R"({"fields": {"tags": {"type": "array", "items": {"type": "string",
+      "readonly": true}}}})"),
+            "collections.c.fields.tags.items.readonly" + why);
+  // At any depth below the array, through objects and arrays.
+  EXPECT_EQ(ParseError(R"({"fields": {"o": {"type": "object", "fields": {"m": {"type": "array",
+      "items": {"type": "array", "items": {"type": "object", "fields": {"p": {"type": "object",
+      "fields": {"k": {"type": "int", "readonly": true}}}}}}}}}}})"),
+            "collections.c.fields.o.fields.m.items.items.fields.p.fields.k.readonly" + why);
+  // Objects outside arrays keep readonly, and `false` is accepted anywhere.
+  EXPECT_EQ(ParseError(R"({"fields": {"o": {"type": "object", "fields": {"k": {"type": "int",
+      "readonly": true}}}, "t": {"type": "array", "items": {"type": "int", "readonly": false}}}})"),
+            "");
 }
 
 TEST(ObjectResolver, TypesPathsThroughObjectsAndArrays) {

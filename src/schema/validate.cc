@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 
 #include "core/status_macros.h"
 #include "daas/doc_id.h"
@@ -144,15 +145,31 @@ bool IsUrl(std::string_view s) {
   return true;
 }
 
-// Check evaluators by program: built on first use, reused for every document.
+// Evaluators of checks and expression defaults by program: built on first use, reused for every
+// document.
 using EvaluatorCache = std::unordered_map<const expr::Program*, std::unique_ptr<expr::Evaluator>>;
+
+// The Evaluator of `program` in `cache`, built on first use with @now at context.now_micros.
+expr::Evaluator& EvaluatorFor(EvaluatorCache* cache, const expr::Program& program,
+                              const ValidationContext& context) {
+  std::unique_ptr<expr::Evaluator>& ev = (*cache)[&program];
+  if (!ev) {
+    ev = std::make_unique<expr::Evaluator>(program, expr::EvalContext{nullptr, context.now_micros});
+  }
+  return *ev;
+}
 
 }  // namespace
 
 namespace internal {
 
-std::string NumberText(double d) {
+std::string BoundText(FieldKind kind, const Bound& bound) {
   char buf[64];
+  if (kind == FieldKind::kDatetime) {
+    return std::string(buf, expr::FormatDatetime(std::get<int64_t>(bound), buf));
+  }
+  if (const int64_t* i = std::get_if<int64_t>(&bound)) return std::to_string(*i);
+  const double d = std::get<double>(bound);
   if (std::trunc(d) == d && std::fabs(d) < 1e18) {
     std::snprintf(buf, sizeof(buf), "%lld", static_cast<long long>(d));
     return buf;
@@ -222,20 +239,15 @@ class Walker {
   }
   size_t PushIndex(size_t i) {
     char buf[24];
-    const int n = std::snprintf(buf, sizeof(buf), "%zu", i);
-    return Push(std::string_view(buf, static_cast<size_t>(n)));
+    const auto r = std::to_chars(buf, buf + sizeof(buf), i);
+    return Push(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
   }
   void PopTo(size_t mark) { path_.resize(mark); }
 
   // Whether the check holds on `map` (a check that cannot run, without evaluators, holds).
   bool Holds(const Check& check, const doc::Value& map) {
     if (evaluators_ == nullptr || !check.expr.program) return true;
-    std::unique_ptr<expr::Evaluator>& ev = (*evaluators_)[check.expr.program.get()];
-    if (!ev) {
-      ev = std::make_unique<expr::Evaluator>(*check.expr.program,
-                                             expr::EvalContext{nullptr, context_.now_micros});
-    }
-    auto r = ev->Matches(map.raw);
+    auto r = EvaluatorFor(evaluators_, *check.expr.program, context_).Matches(map.raw);
     if (!r.ok()) {
       if (status_.ok()) status_ = r.status();
       return true;
@@ -325,18 +337,30 @@ class Walker {
         m + ", found " + doc::TypeName(v.type) + " " + internal::ValueText(v));
   }
 
-  void Bounds(const Field& f, const doc::Value& v) {
-    const expr::Value x = expr::FromDocValue(v);
-    if (f.min && (expr::CompareNumbers(x, expr::Value::Double(*f.min)) == expr::Ordering::kLess ||
-                  std::isnan(v.double_value))) {
-      Add(ViolationCode::kMin,
-          "must be >= " + internal::NumberText(*f.min) + " (min), found " + internal::ValueText(v));
+  // The bound as an expression value, which expr::Order compares exactly with the field's values:
+  // an int64 or a double with any number, microseconds with a datetime.
+  static expr::Value BoundValue(FieldKind kind, const Bound& bound) {
+    if (kind == FieldKind::kDatetime) return expr::Value::Datetime(std::get<int64_t>(bound));
+    if (const int64_t* i = std::get_if<int64_t>(&bound)) return expr::Value::Int(*i);
+    return expr::Value::Double(std::get<double>(bound));
+  }
+
+  // Checks `x`, the value `v` of field `f` as a number or datetime, against f's min and max. NaN,
+  // unordered with every bound, is outside both.
+  void Bounds(const Field& f, const expr::Value& x, const doc::Value& v) {
+    if (f.min) {
+      const expr::Ordering o = expr::Order(x, BoundValue(f.kind, *f.min));
+      if (o == expr::Ordering::kLess || o == expr::Ordering::kUnordered) {
+        Add(ViolationCode::kMin, "must be >= " + internal::BoundText(f.kind, *f.min) +
+                                     " (min), found " + internal::ValueText(v));
+      }
     }
-    if (f.max &&
-        (expr::CompareNumbers(x, expr::Value::Double(*f.max)) == expr::Ordering::kGreater ||
-         std::isnan(v.double_value))) {
-      Add(ViolationCode::kMax,
-          "must be <= " + internal::NumberText(*f.max) + " (max), found " + internal::ValueText(v));
+    if (f.max) {
+      const expr::Ordering o = expr::Order(x, BoundValue(f.kind, *f.max));
+      if (o == expr::Ordering::kGreater || o == expr::Ordering::kUnordered) {
+        Add(ViolationCode::kMax, "must be <= " + internal::BoundText(f.kind, *f.max) +
+                                     " (max), found " + internal::ValueText(v));
+      }
     }
   }
 
@@ -412,7 +436,7 @@ class Walker {
             (v.type == doc::Type::kDouble && std::trunc(v.double_value) == v.double_value &&
              v.double_value >= -9223372036854775808.0 && v.double_value < 9223372036854775808.0);
         if (!ok) return Type(f, v);
-        Bounds(f, v);
+        Bounds(f, expr::FromDocValue(v), v);
         Enum(f, v);
         return;
       }
@@ -420,7 +444,7 @@ class Walker {
         const bool ok =
             v.type == doc::Type::kInt || v.type == doc::Type::kUint || v.type == doc::Type::kDouble;
         if (!ok) return Type(f, v);
-        Bounds(f, v);
+        Bounds(f, expr::FromDocValue(v), v);
         Enum(f, v);
         return;
       }
@@ -428,11 +452,16 @@ class Walker {
         if (v.type != doc::Type::kBool) return Type(f, v);
         return;
       case FieldKind::kDatetime: {
-        if (v.type == doc::Type::kString && expr::ParseDatetime(v.bytes)) return;
-        if (v.type == doc::Type::kExt && expr::FromDocValue(v).type == expr::ValueType::kDatetime) {
-          return;
+        std::optional<int64_t> micros;
+        if (v.type == doc::Type::kString) {
+          micros = expr::ParseDatetime(v.bytes);
+        } else if (const expr::Value x = expr::FromDocValue(v);
+                   x.type == expr::ValueType::kDatetime) {
+          micros = x.int_value;
         }
-        return Type(f, v);
+        if (!micros) return Type(f, v);
+        Bounds(f, expr::Value::Datetime(*micros), v);
+        return;
       }
       case FieldKind::kId:
       case FieldKind::kRef: {
@@ -489,9 +518,17 @@ void ValidateLiteral(const Field& field, const doc::Value& value, const std::str
 }  // namespace internal
 
 Validator::Validator(const CollectionSchema& schema, const ValidationContext& context)
-    : schema_(schema), context_(context), state_(std::make_unique<State>()) {}
+    : schema_(schema),
+      context_(context),
+      has_defaults_(HasDefaults(schema)),
+      state_(std::make_unique<State>()) {}
 
 Validator::~Validator() = default;
+
+void Validator::SetContext(const ValidationContext& context) {
+  context_ = context;
+  for (auto& [program, evaluator] : state_->evaluators) evaluator->SetNow(context.now_micros);
+}
 
 Result<size_t> Validator::Validate(std::string_view document, ValidationMode mode,
                                    std::string_view previous, std::vector<Violation>* out) {
@@ -626,20 +663,26 @@ bool AnyDefault(const ObjectSchema& o) {
   return false;
 }
 
+// Expression defaults evaluate with @now at context.now_micros, by the Evaluators in *evaluators
+// (null: a new one per default).
 Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
-                         const ValidationContext& context, doc::Writer* w);
+                         const ValidationContext& context, EvaluatorCache* evaluators,
+                         doc::Writer* w);
 
 // Writes `value` of field `f` with the defaults of the objects inside it (none of its own).
 Status WriteNestedWithDefaults(const Field& f, const doc::Value& value,
-                               const ValidationContext& context, doc::Writer* w) {
+                               const ValidationContext& context, EvaluatorCache* evaluators,
+                               doc::Writer* w) {
   if (f.kind == FieldKind::kObject && value.type == doc::Type::kMap && NestedDefault(f)) {
-    return WriteWithDefaults(*f.object, value, context, w);
+    return WriteWithDefaults(*f.object, value, context, evaluators, w);
   }
   if (f.kind == FieldKind::kArray && value.type == doc::Type::kArray && NestedDefault(f)) {
     w->ArrayHeader(value.count);
     doc::ArrayIterator it(value);
     doc::Value e;
-    while (it.Next(&e)) DAAS_RETURN_IF_ERROR(WriteNestedWithDefaults(f.items[0], e, context, w));
+    while (it.Next(&e)) {
+      DAAS_RETURN_IF_ERROR(WriteNestedWithDefaults(f.items[0], e, context, evaluators, w));
+    }
     return Status::OK();
   }
   w->Raw(value.raw);
@@ -647,7 +690,8 @@ Status WriteNestedWithDefaults(const Field& f, const doc::Value& value,
 }
 
 Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
-                         const ValidationContext& context, doc::Writer* w) {
+                         const ValidationContext& context, EvaluatorCache* evaluators,
+                         doc::Writer* w) {
   std::vector<const Field*> missing;
   for (const Field& f : o.fields) {
     if (HasDefault(f) && !doc::FindField(map.raw, f.name)) missing.push_back(&f);
@@ -660,7 +704,7 @@ Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
     w->String(key);
     const Field* f = o.Find(key);
     if (f != nullptr) {
-      DAAS_RETURN_IF_ERROR(WriteNestedWithDefaults(*f, value, context, w));
+      DAAS_RETURN_IF_ERROR(WriteNestedWithDefaults(*f, value, context, evaluators, w));
     } else {
       w->Raw(value.raw);
     }
@@ -671,7 +715,15 @@ Status WriteWithDefaults(const ObjectSchema& o, const doc::Value& map,
       w->Raw(*f->default_literal);
       continue;
     }
-    expr::Evaluator ev(*f->default_expr->program, expr::EvalContext{nullptr, context.now_micros});
+    const expr::Program& program = *f->default_expr->program;
+    if (evaluators != nullptr) {
+      DAAS_ASSIGN_OR_RETURN(const expr::Value v,
+                            EvaluatorFor(evaluators, program, context).Evaluate(map.raw));
+      WriteExprValue(*f, v, w);
+      continue;
+    }
+    // One-shot: an Evaluator on the stack costs less than filling a cache used once.
+    expr::Evaluator ev(program, expr::EvalContext{nullptr, context.now_micros});
     DAAS_ASSIGN_OR_RETURN(const expr::Value v, ev.Evaluate(map.raw));
     WriteExprValue(*f, v, w);
   }
@@ -714,13 +766,11 @@ bool Complete(const ObjectSchema& o, const doc::Value& map) {
   return true;
 }
 
-}  // namespace
-
-bool HasDefaults(const CollectionSchema& schema) { return AnyDefault(schema.root); }
-
-Result<std::optional<std::string>> ApplyDefaultsIfMissing(const CollectionSchema& schema,
-                                                          std::string_view document,
-                                                          const ValidationContext& context) {
+// ApplyDefaultsIfMissing with the Evaluators in *evaluators (null: a new one per default).
+Result<std::optional<std::string>> FillDefaults(const CollectionSchema& schema,
+                                                std::string_view document,
+                                                const ValidationContext& context,
+                                                EvaluatorCache* evaluators) {
   const doc::Value root = doc::ReadValue(document);
   if (root.type != doc::Type::kMap || Complete(schema.root, root)) {
     return std::optional<std::string>();
@@ -728,8 +778,22 @@ Result<std::optional<std::string>> ApplyDefaultsIfMissing(const CollectionSchema
   std::string out;
   out.reserve(document.size() + 64);
   doc::Writer w(&out);
-  DAAS_RETURN_IF_ERROR(WriteWithDefaults(schema.root, root, context, &w));
+  DAAS_RETURN_IF_ERROR(WriteWithDefaults(schema.root, root, context, evaluators, &w));
   return std::optional<std::string>(std::move(out));
+}
+
+}  // namespace
+
+bool HasDefaults(const CollectionSchema& schema) { return AnyDefault(schema.root); }
+
+Result<std::optional<std::string>> Validator::ApplyDefaultsIfMissing(std::string_view document) {
+  return FillDefaults(schema_, document, context_, &state_->evaluators);
+}
+
+Result<std::optional<std::string>> ApplyDefaultsIfMissing(const CollectionSchema& schema,
+                                                          std::string_view document,
+                                                          const ValidationContext& context) {
+  return FillDefaults(schema, document, context, nullptr);
 }
 
 Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_view document,

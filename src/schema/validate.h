@@ -63,10 +63,11 @@ struct ValidationContext {
   int64_t now_micros = 0;
 };
 
-// Validates documents of one collection. Holds one expression Evaluator per check, built on first
-// use, so validating many documents allocates only for the violations found. The schema must
-// outlive the Validator. Thread-compatible: one thread at a time per Validator (make one per
-// thread); many Validators may share a schema.
+// Validates documents of one collection and fills in their defaults. Holds one expression
+// Evaluator per check and per expression default, built on first use, so validating many
+// documents allocates only for the violations found. The schema must outlive the Validator.
+// Thread-compatible: one thread at a time per Validator (make one per thread); many Validators may
+// share a schema.
 class Validator {
  public:
   Validator(const CollectionSchema& schema, const ValidationContext& context);
@@ -82,10 +83,22 @@ class Validator {
   Result<size_t> Validate(std::string_view document, ValidationMode mode, std::string_view previous,
                           std::vector<Violation>* out);
 
+  // The free ApplyDefaultsIfMissing (below) on this Validator's schema and context, evaluating
+  // expression defaults with the Evaluators this Validator keeps rather than new ones per
+  // document. Requires and errors as ApplyDefaultsIfMissing.
+  Result<std::optional<std::string>> ApplyDefaultsIfMissing(std::string_view document);
+  // HasDefaults of the schema, computed once.
+  bool has_defaults() const { return has_defaults_; }
+
+  // Moves the context (its @now) for the documents validated from now on, keeping the
+  // Evaluators: one Validator may serve many commits.
+  void SetContext(const ValidationContext& context);
+
  private:
   struct State;
   const CollectionSchema& schema_;
   ValidationContext context_;
+  const bool has_defaults_;
   std::unique_ptr<State> state_;
 };
 
@@ -116,7 +129,9 @@ Result<std::string> ApplyDefaults(const CollectionSchema& schema, std::string_vi
 
 // ApplyDefaults without the copy: std::nullopt when nothing is missing (the common insert, which
 // then keeps its own bytes; finding out reads the document and allocates nothing), else the filled
-// document. Requires and errors as ApplyDefaults. Thread-safe.
+// document. Builds an Evaluator per expression default it evaluates: to fill many documents,
+// Validator::ApplyDefaultsIfMissing reuses its own. Requires and errors as ApplyDefaults.
+// Thread-safe.
 Result<std::optional<std::string>> ApplyDefaultsIfMissing(const CollectionSchema& schema,
                                                           std::string_view document,
                                                           const ValidationContext& context);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "daas/doc_id.h"
@@ -144,6 +146,97 @@ TEST(Validate, BoundsPrintInTheirShortestForm) {
   v = Violations(c, R"({"f": 1e21})");
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].message, "must be <= 1e+20 (max), found 1e+21");
+}
+
+TEST(Validate, IntBoundsAreExactBeyond2To53) {
+  // 2^53 + 1 has no double: as a double bound it would be 2^53.
+  const CollectionSchema c = One(R"({"fields": {
+      "hi": {"type": "int", "max": 9007199254740993},
+      "lo": {"type": "int", "min": 9007199254740993}}})");
+  EXPECT_EQ(Codes(c, R"({"hi": 9007199254740993, "lo": 9007199254740993})"), V{});
+  EXPECT_EQ(Codes(c, R"({"hi": 9007199254740994, "lo": 9007199254740992})"),
+            (V{"hi:validation_max", "lo:validation_min"}));
+  auto v = Violations(c, R"({"hi": 9007199254740994})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, "must be <= 9007199254740993 (max), found 9007199254740994");
+  // An integral double is compared exactly too: 9007199254740994.0 is above the max.
+  EXPECT_EQ(Codes(c, R"({"hi": 9007199254740994.0})"), V{"hi:validation_max"});
+}
+
+TEST(Validate, IntBoundsAtInt64Extremes) {
+  const CollectionSchema c = One(R"({"fields": {
+      "all": {"type": "int", "min": -9223372036854775808, "max": 9223372036854775807},
+      "top": {"type": "int", "max": 9223372036854775806},
+      "bottom": {"type": "int", "min": -9223372036854775807}}})");
+  EXPECT_EQ(Codes(c, R"({"all": 9223372036854775807, "top": 9223372036854775806})"), V{});
+  EXPECT_EQ(Codes(c, R"({"all": -9223372036854775808, "bottom": -9223372036854775807})"), V{});
+  // Each value is one past its bound and the same double as it: only exact comparison tells.
+  EXPECT_EQ(Codes(c, R"({"top": 9223372036854775807, "bottom": -9223372036854775808})"),
+            (V{"top:validation_max", "bottom:validation_min"}));
+  // A uint64 above INT64_MAX is an int value beyond every int64 bound.
+  EXPECT_EQ(Codes(c, R"({"all": 9223372036854775808})"), V{"all:validation_max"});
+  auto v = Violations(c, R"({"bottom": -9223372036854775808})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, "must be >= -9223372036854775807 (min), found -9223372036854775808");
+}
+
+TEST(Validate, FloatBoundsCompareIntValuesExactly) {
+  const CollectionSchema c = One(R"({"fields": {
+      "f": {"type": "float", "min": 0.5, "max": 9007199254740992}}})");
+  EXPECT_EQ(Codes(c, R"({"f": 1})"), V{});
+  EXPECT_EQ(Codes(c, R"({"f": 9007199254740992})"), V{});
+  EXPECT_EQ(Codes(c, R"({"f": 0})"), V{"f:validation_min"});
+  // Converted to a double this int would equal the max.
+  EXPECT_EQ(Codes(c, R"({"f": 9007199254740993})"), V{"f:validation_max"});
+}
+
+TEST(Validate, NanIsOutsideBothBounds) {
+  const CollectionSchema c = One(R"({"fields": {"f": {"type": "float", "min": 0, "max": 1}}})");
+  std::string bytes;
+  doc::Writer w(&bytes);
+  w.MapHeader(1);
+  w.String("f");
+  w.Double(std::nan(""));
+  auto r = Validate(c, bytes, ValidationMode::kCreate, "", {});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].code, ViolationCode::kMin);
+  EXPECT_EQ((*r)[1].code, ViolationCode::kMax);
+}
+
+TEST(Validate, DatetimeBounds) {
+  const CollectionSchema c = One(R"({"fields": {"d": {"type": "datetime",
+      "min": "2024-01-01", "max": "2024-05-01T12:00:00+02:00"}}})");
+  EXPECT_EQ(Codes(c, R"({"d": "2024-03-01"})"), V{});
+  // At the bounds, in any accepted form.
+  EXPECT_EQ(Codes(c, R"({"d": "2024-01-01 00:00:00.000Z"})"), V{});
+  EXPECT_EQ(Codes(c, R"({"d": "2024-05-01T10:00:00Z"})"), V{});
+  EXPECT_EQ(Codes(c, R"({"d": "2023-12-31T23:59:59.999999Z"})"), V{"d:validation_min"});
+  EXPECT_EQ(Codes(c, R"({"d": "2024-05-01 10:00:00.000001Z"})"), V{"d:validation_max"});
+  auto v = Violations(c, R"({"d": "2023-12-31T23:00:00-01:00"})");
+  EXPECT_TRUE(v.empty()) << "2024-01-01 00:00 UTC is the min itself";
+  v = Violations(c, R"({"d": "2023-06-01"})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, R"(must be >= 2024-01-01 00:00:00.000Z (min), found "2023-06-01")");
+  v = Violations(c, R"({"d": "2025-01-01"})");
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0].message, R"(must be <= 2024-05-01 10:00:00.000Z (max), found "2025-01-01")");
+  // MessagePack timestamps (ext -1, 32-bit seconds) are bounded alike: 2024-05-01 09:48:48Z is
+  // inside, 2024-05-01 10:00:01Z past the max.
+  for (const auto& [seconds, codes] :
+       {std::pair{std::string("\x66\x32\x10\x00", 4), V{}},
+        std::pair{std::string("\x66\x32\x12\xa1", 4), V{"d:validation_max"}}}) {
+    std::string bytes;
+    doc::Writer w(&bytes);
+    w.MapHeader(1);
+    w.String("d");
+    w.Ext(-1, seconds);
+    auto r = Validate(c, bytes, ValidationMode::kCreate, "", {});
+    ASSERT_TRUE(r.ok());
+    V got;
+    for (const Violation& x : *r) got.push_back(x.path + ":" + ViolationCodeName(x.code));
+    EXPECT_EQ(got, codes);
+  }
 }
 
 TEST(Validate, LengthsCountCodePointsAndElements) {
@@ -409,6 +502,43 @@ TEST(ApplyDefaults, KeepsTheBytesOfACompleteDocument) {
   ASSERT_TRUE(filled.ok());
   ASSERT_TRUE(filled->has_value());
   EXPECT_EQ(Json(**filled), R"({"role":"user"})");
+}
+
+// Validator::ApplyDefaultsIfMissing keeps one Evaluator per expression default (beside those of
+// the checks) for every document and array element it fills: the results are the free
+// function's, each default reading its own object.
+TEST(ApplyDefaults, AValidatorReusesItsEvaluatorsAcrossDocuments) {
+  const CollectionSchema c = One(R"json({"fields": {
+      "name": {"type": "string", "check": "len(name) > 0"},
+      "joined": {"type": "datetime", "default": {"$expr": "@now"}},
+      "size": {"type": "int", "default": {"$expr": "len(name)"}},
+      "lines": {"type": "array", "items": {"type": "object", "fields": {"sku": "string",
+          "code": {"type": "int", "default": {"$expr": "len(sku)"}}}}}}})json");
+  Validator validator(c, {kNow});
+  const char* kDocs[] = {R"({"name": "Ada", "lines": [{"sku": "ab"}, {"sku": "cde"}, {}]})",
+                         R"({"name": "Grace", "size": 1, "lines": [{"sku": "x", "code": 9}]})",
+                         R"({"name": "Al", "joined": "2024-01-01", "size": 0, "lines": []})",
+                         R"({"name": "Barbara"})"};
+  for (int round = 0; round < 2; ++round) {
+    for (const char* json : kDocs) {
+      SCOPED_TRACE(json);
+      const std::string d = Doc(json);
+      auto want = ApplyDefaultsIfMissing(c, d, {kNow});
+      auto got = validator.ApplyDefaultsIfMissing(d);
+      ASSERT_TRUE(want.ok() && got.ok());
+      ASSERT_EQ(got->has_value(), want->has_value());
+      if (!want->has_value()) continue;
+      EXPECT_EQ(**got, **want);
+      std::vector<Violation> out;
+      auto n = validator.Validate(**got, ValidationMode::kCreate, "", &out);
+      ASSERT_TRUE(n.ok());
+      EXPECT_EQ(*n, 0u) << Json(**got);
+    }
+  }
+  auto r = validator.ApplyDefaultsIfMissing(Doc(kDocs[0]));
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ(Json(**r), R"({"name":"Ada","lines":[{"sku":"ab","code":2},{"sku":"cde","code":3},)"
+                       R"({"code":0}],"joined":"2024-05-15 13:45:30.250Z","size":3})");
 }
 
 TEST(ApplyDefaults, LeavesDocumentsAloneWithoutDefaults) {
