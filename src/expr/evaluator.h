@@ -91,6 +91,8 @@ class Evaluator {
   bool Compare(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like);
   // `a op constants[c]`, `flags` being the instruction's kCompareAny and kCompareDatetime.
   bool CompareConst(uint8_t op, uint8_t flags, const Value& a, uint32_t c);
+  // CompareConst of a constant flagged kCompareDatetime.
+  bool CompareDatetimeConst(uint8_t op, uint8_t flags, const Value& a, uint32_t c);
   // Compare with an array operand. `b_datetime`, when not null, is what `b` (a string) parses
   // to: each datetime element of `a` is compared with it instead of `b`.
   bool CompareArrays(uint8_t op, bool any, const Value& a, const Value& b, uint32_t like,
