@@ -89,6 +89,19 @@ bool Match(std::string_view expr, std::string_view json = kPerson) {
   return m.ok() && *m;
 }
 
+// SetNow moves every date macro and now() of an Evaluator already built.
+TEST(Evaluator, SetNowMovesTheClockOfABuiltEvaluator) {
+  auto program = CompileExpression("@todayStart < now() && @year = 2024 && @month = 5");
+  ASSERT_TRUE(program.ok());
+  Evaluator ev(*program, EvalContext{nullptr, kNow});
+  const std::string doc = Doc("{}");
+  EXPECT_TRUE(*ev.Matches(doc));
+  ev.SetNow(FromCivil(2025, 5, 15, 0, 0, 0, 0));
+  EXPECT_FALSE(*ev.Matches(doc));
+  ev.SetNow(FromCivil(2024, 5, 31, 23, 0, 0, 0));
+  EXPECT_TRUE(*ev.Matches(doc));
+}
+
 TEST(Evaluator, ComparesNumbersAcrossIntAndFloat) {
   EXPECT_TRUE(Match("age = 36"));
   EXPECT_TRUE(Match("age = 36.0"));

@@ -541,6 +541,28 @@ TEST(ApplyDefaults, AValidatorReusesItsEvaluatorsAcrossDocuments) {
                        R"({"code":0}],"joined":"2024-05-15 13:45:30.250Z","size":3})");
 }
 
+// A Validator kept between commits moves its @now with SetContext: defaults and checks that read
+// the clock see the new instant, through the Evaluators it already built.
+TEST(ApplyDefaults, SetContextMovesNowForKeptEvaluators) {
+  const CollectionSchema c = One(R"json({"fields": {
+      "joined": {"type": "datetime", "default": {"$expr": "@now"}},
+      "due": {"type": "datetime", "check": "due > @now"}}})json");
+  Validator validator(c, {kNow});
+  const std::string d = Doc(R"({"due": "2024-05-16"})");
+  auto first = validator.ApplyDefaultsIfMissing(d);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ(Json(**first), R"({"due":"2024-05-16","joined":"2024-05-15 13:45:30.250Z"})");
+  std::vector<Violation> out;
+  ASSERT_EQ(*validator.Validate(d, ValidationMode::kCreate, "", &out), 0u);
+  const int64_t kDayLater = kNow + int64_t{86400} * 1000000;
+  validator.SetContext({kDayLater});
+  auto second = validator.ApplyDefaultsIfMissing(d);
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ(Json(**second), R"({"due":"2024-05-16","joined":"2024-05-16 13:45:30.250Z"})");
+  ASSERT_EQ(*validator.Validate(d, ValidationMode::kCreate, "", &out), 1u);
+  EXPECT_EQ(out[0].code, ViolationCode::kCheck);
+}
+
 TEST(ApplyDefaults, LeavesDocumentsAloneWithoutDefaults) {
   const CollectionSchema c = One(R"({"fields": {"a": "int"}})");
   const std::string d = Doc(R"({"b": 1})");
