@@ -33,6 +33,7 @@
 #include "doc/json.h"
 #include "sqlite_exec.h"
 #include "temp_dir.h"
+#include "users_schema.h"
 
 namespace daas::bench {
 namespace {
@@ -60,25 +61,8 @@ const char* VariantName(Variant v) {
   return "?";
 }
 
-// The collection-level form of schema_micro.cc's "users" schema; %s is the email's extra options.
-constexpr const char* kSchemaFormat = R"({"version": 1, "fields": {
-  "name": {"type": "string", "required": true, "minLength": 1, "maxLength": 80},
-  "email": {"type": "string", "format": "email", "required": true%s},
-  "age": {"type": "int", "min": 0, "max": 150},
-  "balance": {"type": "float", "check": "balance >= 0"},
-  "role": {"type": "string", "enum": ["admin", "user", "guest"], "default": "user"},
-  "active": "bool",
-  "joined": {"type": "datetime", "default": {"$expr": "@now"}},
-  "tags": {"type": "array", "items": {"type": "string", "maxLength": 16}, "maxLength": 8},
-  "address": {"type": "object", "fields": {"city": {"type": "string", "required": true},
-                                            "zip": "string"}},
-  "country": {"type": "string", "pattern": "^[A-Z]{2}$"}}})";
-
 std::string SchemaJson(Variant v) {
-  const char* extra = v == Variant::kSchemaUnique ? R"(, "unique": true)" : "";
-  char buf[2048];
-  std::snprintf(buf, sizeof(buf), kSchemaFormat, extra);
-  return buf;
+  return UsersCollectionJson(v == Variant::kSchemaUnique ? R"(, "unique": true)" : "");
 }
 
 // The same rules as SQL. A CHECK passes on NULL, so optional columns accept a missing value as
