@@ -51,6 +51,26 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
   return v ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
+// One crash test's parameters: a seed (DAAS_CRASH_SEED, else random) and a cycle count (the
+// variable `cycles_var`, else `default_cycles`), printed so that a failure can be replayed, and a
+// fresh temporary directory `root` (empty if it could not be made), which the test removes.
+struct CrashRun {
+  uint64_t seed;
+  uint64_t cycles;
+  std::string root;
+};
+
+CrashRun BeginCrashRun(const char* name, const char* cycles_var, uint64_t default_cycles) {
+  CrashRun run{EnvOr("DAAS_CRASH_SEED", std::random_device{}()), EnvOr(cycles_var, default_cycles),
+               ""};
+  std::printf("%s: seed %llu, %llu cycles (DAAS_CRASH_SEED, %s)\n", name,
+              static_cast<unsigned long long>(run.seed),
+              static_cast<unsigned long long>(run.cycles), cycles_var);
+  char tmpl[] = "/tmp/daas_crash_XXXXXX";
+  if (mkdtemp(tmpl) != nullptr) run.root = tmpl;
+  return run;
+}
+
 // Runs the child and kills it `run_ms` after it said OPEN, or, when `during_open`, `run_ms` after
 // it started (often while it opens and recovers), or as soon as it wrote `kill_at` when not
 // empty. Returns every complete line it wrote.
@@ -121,20 +141,17 @@ std::vector<std::string> RunAndKill(const char* binary, const std::vector<std::s
 }
 
 TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
-  const uint64_t seed = EnvOr("DAAS_CRASH_SEED", std::random_device{}());
-  const uint64_t cycles = EnvOr("DAAS_CRASH_CYCLES", 200);
-  std::printf("crash test: seed %llu, %llu cycles (DAAS_CRASH_SEED, DAAS_CRASH_CYCLES)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(cycles));
-  std::mt19937_64 rng(seed);
-  char tmpl[] = "/tmp/daas_crash_XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = std::string(tmpl) + "/db";
+  const CrashRun run = BeginCrashRun("crash test", "DAAS_CRASH_CYCLES", 200);
+  ASSERT_FALSE(run.root.empty());
+  const uint64_t cycles = run.cycles;
+  std::mt19937_64 rng(run.seed);
+  const std::string dir = run.root + "/db";
 
   std::map<int64_t, int64_t> groups;  // model: group -> size, of every batch known applied
   int64_t bal0 = kTotal;
   uint64_t acked_total = 0, inflight_applied = 0, inflight_lost = 0;
   for (uint64_t cycle = 0; cycle < cycles; ++cycle) {
-    SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(seed));
+    SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(run.seed));
     // One kill in eight lands while the writer opens and replays the log.
     const bool during_open = rng() % 8 == 0;
     const auto lines =
@@ -234,7 +251,7 @@ TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
       static_cast<unsigned long long>(inflight_applied),
       static_cast<unsigned long long>(inflight_lost));
   EXPECT_GT(acked_total, cycles / 2);  // the test really exercised commits
-  std::filesystem::remove_all(tmpl);
+  std::filesystem::remove_all(run.root);
 }
 
 // A schema migration killed at a random moment (docs/schema.md, "Migrations over live data"):
@@ -244,14 +261,11 @@ TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
 // k + 1, and every document must hold exactly {"i": i, "n<v>": i + v - 1}: migrated exactly once,
 // whatever the kill interrupted.
 TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
-  const uint64_t seed = EnvOr("DAAS_CRASH_SEED", std::random_device{}());
-  const uint64_t cycles = EnvOr("DAAS_MIGRATION_CRASH_CYCLES", 10);
-  std::printf("migration crash test: seed %llu, %llu cycles\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(cycles));
-  std::mt19937_64 rng(seed);
-  char tmpl[] = "/tmp/daas_crash_XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = std::string(tmpl) + "/db";
+  const CrashRun run = BeginCrashRun("migration crash test", "DAAS_MIGRATION_CRASH_CYCLES", 10);
+  ASSERT_FALSE(run.root.empty());
+  const uint64_t cycles = run.cycles;
+  std::mt19937_64 rng(run.seed);
+  const std::string dir = run.root + "/db";
   constexpr int64_t kDocs = 2 * 65536 + 1000;  // three shards
   {
     auto db = Database::Open(Options{.dir = dir});
@@ -273,7 +287,7 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
   int64_t migrate_ms = 0;
   int before = 0, during = 0, after = 0;
   for (uint64_t cycle = 0; cycle <= cycles; ++cycle) {
-    SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(seed));
+    SCOPED_TRACE("cycle " + std::to_string(cycle) + ", seed " + std::to_string(run.seed));
     const auto lines =
         cycle == 0 ? RunAndKill(DAAS_MIGRATION_WRITER, {dir}, 600000, false, "DONE")
                    : RunAndKill(DAAS_MIGRATION_WRITER, {dir},
@@ -331,7 +345,7 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
       "migration crash test: killed before the change %d times, during its migration %d, after "
       "it %d; a migration took %lld ms\n",
       before, during, after, static_cast<long long>(migrate_ms));
-  std::filesystem::remove_all(tmpl);
+  std::filesystem::remove_all(run.root);
 }
 
 }  // namespace
