@@ -345,7 +345,12 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options,
       return Status::NotFound("database directory '" + dir + "' does not exist");
     }
     DAAS_RETURN_IF_ERROR(db->env_->CreateDirIfMissing(dir));
-    DAAS_ASSIGN_OR_RETURN(db->dir_lock_,
+    // The directory itself is what is locked: the LOCK file can be deleted from under an open
+    // database (and a second process would then lock a new one), the directory cannot while it
+    // holds the database. LOCK is locked too, for processes of earlier versions, which lock only
+    // it.
+    DAAS_ASSIGN_OR_RETURN(db->dir_lock_, db->env_->LockFile(dir));
+    DAAS_ASSIGN_OR_RETURN(db->lock_file_lock_,
                           db->env_->LockFile(env::JoinPath(dir, storage::kLockFileName)));
     Status s = db->Load();
     if (!s.ok()) return s.WithContext("opening database '" + dir + "'");
@@ -719,6 +724,7 @@ Status DatabaseImpl::Close() {
     if (s.ok()) DropCoveredLog();
   }
   closed_.store(true, std::memory_order_release);
+  lock_file_lock_.reset();
   dir_lock_.reset();
   return s;
 }
@@ -726,6 +732,7 @@ Status DatabaseImpl::Close() {
 void DatabaseImpl::AbandonForTesting() {
   StopBackground();
   closed_.store(true, std::memory_order_release);
+  lock_file_lock_.reset();
   dir_lock_.reset();
 }
 
@@ -1709,8 +1716,28 @@ Status DatabaseImpl::CommitCatalogChange() {
 }
 
 Status DatabaseImpl::WriteManifest(uint64_t covered_lsn) {
+  const std::string path = env::JoinPath(options_.dir, storage::kManifestFileName);
+  if (manifest_generation_ != 0) {
+    // The directory lock keeps other processes out, but not one that ignores it (an earlier
+    // version after LOCK was deleted, a copy of the directory on another machine sharing it):
+    // replacing a manifest this process did not write would drop what the other one committed.
+    // Fail loudly instead, before anything is overwritten.
+    Result<std::string> prefix =
+        env_->ReadFilePrefix(path, storage::kManifestGenerationPrefixBytes);
+    Result<uint64_t> on_disk =
+        prefix.ok() ? storage::PeekManifestGeneration(*prefix) : Result<uint64_t>(prefix.status());
+    if (!on_disk.ok() || *on_disk != manifest_generation_) {
+      return Status::Conflict(
+          "MANIFEST in '" + options_.dir + "' was " +
+          (on_disk.ok() ? "rewritten (generation " + std::to_string(*on_disk) + ", expected " +
+                              std::to_string(manifest_generation_) + ")"
+                        : "changed (" + std::string(on_disk.status().message()) + ")") +
+          " by something other than this process while it had the database open; nothing more "
+          "is written");
+    }
+  }
   storage::Manifest m;
-  m.generation = ++manifest_generation_;
+  m.generation = manifest_generation_ + 1;
   m.covered_lsn = covered_lsn;
   m.next_shard_id = next_shard_id_.load(std::memory_order_relaxed);
   m.next_file_number = next_file_number_;
@@ -1732,8 +1759,8 @@ Status DatabaseImpl::WriteManifest(uint64_t covered_lsn) {
     }
     m.collections.push_back(std::move(mc));
   }
-  DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(
-      env_, env::JoinPath(options_.dir, storage::kManifestFileName), storage::EncodeManifest(m)));
+  DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(env_, path, storage::EncodeManifest(m)));
+  manifest_generation_ = m.generation;
   manifest_covered_lsn_ = covered_lsn;
   return Status::OK();
 }

@@ -168,7 +168,9 @@ class DatabaseImpl final : public Database {
 
   const Options options_;
   env::Env* const env_;
+  // Held while open: the directory's lock, and the LOCK file's (Open says why both).
   std::unique_ptr<env::FileLock> dir_lock_;
+  std::unique_ptr<env::FileLock> lock_file_lock_;
   // Null in memory. Set during Open, before any other thread can see the database.
   std::unique_ptr<storage::wal::WalWriter> wal_;
 

@@ -150,6 +150,37 @@ TEST_F(PersistenceTest, SecondOpenOfSameDirectoryIsBusyAndChangesNothing) {
   EXPECT_EQ(GetJson(*db->GetCollection("a"), id), R"({"k":1})");
 }
 
+TEST_F(PersistenceTest, DeletingTheLockFileLetsNoSecondOpenIn) {
+  auto db = testing::OpenOrDie(opts());
+  const DocId id = *(*db->CreateCollection("a"))->Insert(Doc(R"({"k":1})"));
+  // Misuse, but it must not let a second writer in: the directory itself is locked.
+  ASSERT_TRUE(fs::remove(opts().dir + "/LOCK"));
+  auto second = Database::Open(opts());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kBusy) << second.status().ToString();
+  EXPECT_EQ(GetJson(*db->GetCollection("a"), id), R"({"k":1})");
+}
+
+TEST_F(PersistenceTest, ManifestWrittenByAnotherWriterStopsWritesLoudly) {
+  auto db = testing::OpenOrDie(opts());
+  ASSERT_TRUE(db->CreateCollection("a").ok());
+  const std::string older = ReadFile(opts().dir + "/MANIFEST");
+  ASSERT_TRUE(db->CreateCollection("b").ok());
+  // Another writer that bypassed the lock replaces the manifest (here: with one it wrote before).
+  {
+    std::ofstream out(opts().dir + "/MANIFEST", std::ios::binary | std::ios::trunc);
+    out << older;
+  }
+  Result<Collection*> c = db->CreateCollection("c");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kConflict) << c.status().ToString();
+  EXPECT_NE(c.status().message().find("MANIFEST"), std::string_view::npos);
+  // What the other writer wrote stays, and this database takes no more writes.
+  EXPECT_EQ(ReadFile(opts().dir + "/MANIFEST"), older);
+  EXPECT_FALSE((*db->GetCollection("a"))->Insert(Doc(R"({"k":1})")).ok());
+  EXPECT_FALSE(db->Checkpoint().ok());
+}
+
 TEST_F(PersistenceTest, FailedOpenOfCorruptDatabaseLeavesFilesUntouched) {
   {
     auto db = testing::OpenOrDie(opts());

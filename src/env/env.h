@@ -68,7 +68,9 @@ class Env {
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
   // Names (not paths) of the entries in `dir`, without "." and "..".
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
-  // Takes an exclusive advisory lock on `path` (created if missing). Busy if another holder has it.
+  // Takes an exclusive advisory lock on `path`: the directory itself when `path` names one, else a
+  // lock file (created if missing). Busy if another holder (another process, or another lock of
+  // this process) has it.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
 };
 

@@ -60,6 +60,17 @@ std::string EncodeManifest(const Manifest& m) {
   return out;
 }
 
+Result<uint64_t> PeekManifestGeneration(std::string_view prefix) {
+  static_assert(kManifestGenerationPrefixBytes == kFixedHeader + 8);
+  if (prefix.size() < kManifestGenerationPrefixBytes) {
+    return Corrupt(prefix.size(), "file is truncated");
+  }
+  if (prefix.substr(0, 8) != std::string_view(kMagic, 8)) {
+    return Corrupt(0, "not a DaaS manifest (bad magic)");
+  }
+  return core::GetLittle<uint64_t>(prefix.data() + kFixedHeader);
+}
+
 Result<Manifest> DecodeManifest(std::string_view bytes) {
   if (bytes.size() < kFixedHeader + 8) return Corrupt(bytes.size(), "file is truncated");
   if (bytes.substr(0, 8) != std::string_view(kMagic, 8)) {

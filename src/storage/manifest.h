@@ -62,6 +62,13 @@ std::string EncodeManifest(const Manifest& manifest);
 // Errors: Corruption "MANIFEST at byte N: <what>".
 Result<Manifest> DecodeManifest(std::string_view bytes);
 
+// The generation of a manifest from its first kManifestGenerationPrefixBytes bytes, without the
+// rest of the file (so without its checksum): what an open database compares with the generation
+// it wrote last, before it writes the next one, to notice a manifest it did not write.
+// Errors: Corruption when the prefix is short or not a manifest's.
+inline constexpr size_t kManifestGenerationPrefixBytes = 24;
+Result<uint64_t> PeekManifestGeneration(std::string_view prefix);
+
 // "s<shard id, 8 hex>-<file number, 12 hex>.shard", e.g. "s00000001-000000000003.shard".
 std::string ShardFileName(ShardId shard, uint64_t file_number);
 
