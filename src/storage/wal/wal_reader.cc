@@ -116,12 +116,14 @@ Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
     const std::string_view data = file->data();
     ++result.segments;
     const uint64_t before = expected;
+    uint64_t records = 0;
     DAAS_ASSIGN_OR_RETURN(SegmentEnd end,
                           ScanSegment(data, name, first_lsn, i + 1 == segments.size(), &expected,
                                       [&](uint64_t lsn, std::string_view payload) {
                                         DAAS_RETURN_IF_ERROR(fn(lsn, payload));
                                         result.last_lsn = lsn;
                                         result.record_bytes += kRecordHeaderBytes + payload.size();
+                                        ++records;
                                         return Status::OK();
                                       }));
     if (segment_end) DAAS_RETURN_IF_ERROR(segment_end());
@@ -131,6 +133,8 @@ Result<LogReadResult> ReadLog(env::Env* env, const std::string& dir,
       result.torn_bytes = data.size() - end.good_bytes;
       if (end.good_bytes == 0) expected = before;  // a torn creation holds no records
     }
+    const bool keeps_header = !end.torn || end.good_bytes >= kSegmentHeaderBytes;
+    result.empty_newest_lsn = records == 0 && keeps_header && expected == first_lsn ? first_lsn : 0;
   }
   result.next_lsn = expected;
   return result;

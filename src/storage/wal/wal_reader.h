@@ -25,6 +25,9 @@ struct LogReadResult {
   std::string torn_segment;   // file name of the segment with a torn tail, if any
   uint64_t torn_offset = 0;   // where its good bytes end
   uint64_t torn_bytes = 0;    // how many bytes after that were dropped
+  // When the newest segment holds no good record and keeps its header after CutTornTail: the LSN
+  // its name gives, which is next_lsn (a writer may start there without a new segment); else 0.
+  uint64_t empty_newest_lsn = 0;
 };
 
 // Calls fn(lsn, payload) for every good record of the log in `dir`, in LSN order, stopping at the

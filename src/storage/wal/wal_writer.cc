@@ -20,11 +20,17 @@ WalWriter::WalWriter(env::Env* env, std::string dir, uint64_t next_lsn, uint64_t
 WalWriter::~WalWriter() = default;
 
 Result<std::unique_ptr<WalWriter>> WalWriter::Create(env::Env* env, std::string dir,
-                                                     uint64_t next_lsn, uint64_t segment_bytes) {
+                                                     uint64_t next_lsn, uint64_t segment_bytes,
+                                                     bool empty_segment_exists) {
   DAAS_CHECK(next_lsn >= 1);
   std::unique_ptr<WalWriter> w(new WalWriter(env, std::move(dir), next_lsn, segment_bytes));
   core::MutexLock io(&w->io_mu_);
-  DAAS_RETURN_IF_ERROR(w->StartSegment(next_lsn));
+  if (empty_segment_exists) {
+    // WriteOut starts it (again) before its first record: same name, same header.
+    w->file_first_lsn_ = next_lsn;
+  } else {
+    DAAS_RETURN_IF_ERROR(w->StartSegment(next_lsn));
+  }
   return w;
 }
 
@@ -92,6 +98,10 @@ Status WalWriter::Flush(uint64_t lsn, bool sync) {
 }
 
 Status WalWriter::WriteOut(std::string_view bytes, uint64_t first_lsn, bool sync) {
+  if (file_ == nullptr) {
+    if (bytes.empty()) return Status::OK();  // nothing was ever written: nothing to sync
+    DAAS_RETURN_IF_ERROR(StartSegment(file_first_lsn_));
+  }
   while (!bytes.empty()) {
     if (file_bytes_ >= segment_bytes_ && first_lsn > file_first_lsn_) {
       // Crash invariant W1: the full segment is durable before the next one gets a byte.

@@ -27,9 +27,13 @@ namespace daas::storage::wal {
 class WalWriter {
  public:
   // Starts a new segment for `next_lsn` in `dir` (earlier segments are only read). A segment is
-  // closed and a new one started once it holds `segment_bytes`.
+  // closed and a new one started once it holds `segment_bytes`. `empty_segment_exists`: the newest
+  // segment in `dir` is named for `next_lsn` and holds no record (a clean close left it); then
+  // nothing is written until the first record is, so that opening a database and reading from it
+  // writes nothing. That segment is then started afresh, as a new one would be.
   static Result<std::unique_ptr<WalWriter>> Create(env::Env* env, std::string dir,
-                                                   uint64_t next_lsn, uint64_t segment_bytes);
+                                                   uint64_t next_lsn, uint64_t segment_bytes,
+                                                   bool empty_segment_exists = false);
   ~WalWriter();
   WalWriter(const WalWriter&) = delete;
   WalWriter& operator=(const WalWriter&) = delete;
@@ -68,6 +72,7 @@ class WalWriter {
   // Lock order: io_mu_ before mu_. io_mu_ is held by the leader for the whole write, so the file
   // and segment list have one user; mu_ is held only for buffer handoffs.
   core::Mutex io_mu_ DAAS_ACQUIRED_BEFORE(mu_);
+  // Null until the first write when Create found an empty segment to go on from.
   std::unique_ptr<env::WritableFile> file_ DAAS_GUARDED_BY(io_mu_);
   uint64_t file_bytes_ DAAS_GUARDED_BY(io_mu_) = 0;
   uint64_t file_first_lsn_ DAAS_GUARDED_BY(io_mu_) = 0;
