@@ -199,24 +199,40 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
   if (Status s = db_->CheckOpen(); !s.ok()) [[unlikely]]
     return s;
   storage::Shard* shard = FindShard(id);
-  if (shard != nullptr && !dropped()) [[likely]] {
-    if (!shard->loaded()) [[unlikely]] {
-      DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
-    }
-    core::ReaderLock l(shard->mu());
-    std::string_view bytes;
-    if (shard->Get(id.slot(), id.salt(), &bytes)) [[likely]] {
-      if (NeedsMigrationOnRead(id)) [[unlikely]] {
-        std::string migrated;
-        DAAS_RETURN_IF_ERROR(MigrateForRead(&bytes, &migrated));
+  if (shard == nullptr || dropped()) [[unlikely]]
+    return NotFoundError(id);
+  for (;;) {
+    {
+      core::ReaderLock l(shard->mu());
+      std::string_view bytes;
+      bool found;
+      if (shard->loaded()) [[likely]] {
+        found = shard->Get(id.slot(), id.salt(), &bytes);
+      } else if (shard->reads_from_file()) {
+        // Not loaded yet (open is lazy): the record is read from the shard's file, in place.
+        Result<bool> in_file = shard->GetFromFile(id.slot(), id.salt(), &bytes);
+        if (!in_file.ok()) {
+          return in_file.status().WithContext("reading document '" + id.ToString() + "' of " +
+                                              Describe());
+        }
+        found = *in_file;
+      } else {
+        found = false;  // a file without a directory: the shard is loaded below, then read
+      }
+      if (found) [[likely]] {
+        if (NeedsMigrationOnRead(id)) [[unlikely]] {
+          std::string migrated;
+          DAAS_RETURN_IF_ERROR(MigrateForRead(&bytes, &migrated));
+          fn(bytes);
+          return Status::OK();
+        }
         fn(bytes);
         return Status::OK();
       }
-      fn(bytes);
-      return Status::OK();
+      if (shard->loaded() || shard->reads_from_file()) return NotFoundError(id);
     }
+    DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
   }
-  return NotFoundError(id);
 }
 
 Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)>& fn) const {
@@ -235,13 +251,9 @@ Status CollectionImpl::Get(DocId id, std::string* document) const {
 Result<uint64_t> CollectionImpl::Count() const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   // All shards at once, so a batch that inserts into two shards is counted whole or not at all. A
-  // cold shard's count is its file's, so counting loads nothing; one that failed to load fails it.
+  // shard not loaded counts what its file's header says (checked at open), so counting loads
+  // nothing, and gives the same answer whether or not a damaged body was found yet.
   std::vector<storage::Shard*> shards = Shards();
-  for (storage::Shard* shard : shards) {
-    if (shard->load_state() == storage::Shard::LoadState::kFailed) {
-      return db_->LoadShard(this, shard);
-    }
-  }
   ShardLockSet locks(std::move(shards), ShardLockSet::Mode::kShared);
   uint64_t n = 0;
   for (const storage::Shard* s : locks.shards()) n += s->live_count();

@@ -413,21 +413,26 @@ Status DatabaseImpl::Load() {
       }
       auto shard = std::make_unique<storage::Shard>(ms.id, mc.id);
       if (ms.file_number != 0) {
-        // Open is lazy: only the header is read now, the documents when the shard is first used.
+        // Open is lazy: the file is mapped and its header checked now; a point read then reads
+        // just its record from the file, and the documents are loaded when the shard is first
+        // written or scanned, or by the background loader.
         const std::string name = storage::ShardFileName(ms.id, ms.file_number);
-        const std::string path = env::JoinPath(options_.dir, name);
-        DAAS_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path));
-        DAAS_ASSIGN_OR_RETURN(std::string header,
-                              env_->ReadFilePrefix(path, storage::kShardFileHeaderBytes));
-        DAAS_ASSIGN_OR_RETURN(storage::ShardFileInfo info,
-                              storage::CheckShardFileHeader(header, size, name, *shard));
+        Result<std::unique_ptr<env::FileContents>> mapped =
+            env_->MapFile(env::JoinPath(options_.dir, name), env::MapAccess::kSparse);
+        if (!mapped.ok() && mapped.status().code() == StatusCode::kNotFound) {
+          return Status::Corruption("MANIFEST names shard file " + name + ", which is missing");
+        }
+        DAAS_RETURN_IF_ERROR(mapped.status());
+        DAAS_ASSIGN_OR_RETURN(std::shared_ptr<const storage::ShardFileView> file,
+                              storage::ShardFileView::Open(std::move(*mapped), name, *shard));
+        const storage::ShardFileInfo& info = file->info();
         if (info.record_count != ms.record_count || info.lsn != ms.lsn) {
           return Status::Corruption(name + ": holds " + std::to_string(info.record_count) +
                                     " documents up to log record " + std::to_string(info.lsn) +
                                     ", MANIFEST says " + std::to_string(ms.record_count) +
                                     " up to " + std::to_string(ms.lsn));
         }
-        shard->SetCold(ms.record_count);
+        shard->SetCold(ms.record_count, std::move(file));
         core::MutexLock l(&load_mu_);
         cold_[ms.id.value] = ms;
       }
@@ -600,22 +605,26 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
   // Replay applies records in LSN order, each to the shards whose files lack it: everything before
   // the first record it applied is in the shard files, and if it applied none, everything is.
   checkpoint_lsn_ = (first_applied != 0 ? first_applied : next_lsn) - 1;
-  DAAS_ASSIGN_OR_RETURN(wal_, storage::wal::WalWriter::Create(env_, options_.dir, next_lsn,
-                                                              options_.wal_segment_bytes));
+  // After a clean close the newest segment is empty and named for next_lsn: the writer goes on
+  // from it, and opening writes nothing.
+  DAAS_ASSIGN_OR_RETURN(wal_, storage::wal::WalWriter::Create(
+                                  env_, options_.dir, next_lsn, options_.wal_segment_bytes,
+                                  r.empty_newest_lsn != 0 && r.empty_newest_lsn == next_lsn));
   last_checkpoint_ = std::chrono::steady_clock::now();
   return Status::OK();
 }
 
 // ---- lazy loading ----
 
-Status DatabaseImpl::LoadShard(const CollectionImpl* coll, storage::Shard* shard) const {
+Status DatabaseImpl::LoadShard(const CollectionImpl* coll, storage::Shard* shard,
+                               const std::atomic<bool>* cancel) const {
   using State = storage::Shard::LoadState;
   for (;;) {
     switch (shard->load_state()) {
       case State::kLoaded:
         return Status::OK();
       case State::kCold:
-        if (shard->BeginLoad()) return LoadShardFile(coll, shard);
+        if (shard->BeginLoad()) return LoadShardFile(coll, shard, cancel);
         break;  // another thread began first: wait for it below
       case State::kLoading: {
         core::MutexLock l(&load_mu_);
@@ -632,48 +641,48 @@ Status DatabaseImpl::LoadShard(const CollectionImpl* coll, storage::Shard* shard
   }
 }
 
-Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* shard) const {
-  storage::ManifestShard source;
+Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* shard,
+                                   const std::atomic<bool>* cancel) const {
+  std::shared_ptr<const storage::ShardFileView> file;
   {
-    core::MutexLock l(&load_mu_);
-    auto it = cold_.find(shard->id().value);
-    if (it == cold_.end()) return Status::OK();  // discarded since BeginLoad (collection dropped)
-    source = it->second;
+    core::ReaderLock l(shard->mu());
+    file = shard->cold_file_ref();  // null when the collection was dropped since BeginLoad
   }
-  // No file I/O under a shard lock: read first, then fill the shard under its lock.
-  const std::string name = storage::ShardFileName(source.id, source.file_number);
-  Result<std::unique_ptr<env::FileContents>> data =
-      env_->MapFile(env::JoinPath(options_.dir, name));
-  Status s = data.status();
+  // The file is read and decoded into a shard of this thread's own, with no lock held: readers of
+  // the cold shard go on reading from the file meanwhile. Only the swap takes the lock.
+  storage::Shard staging(shard->id(), shard->collection_id());
+  Status s;
+  if (file != nullptr) {
+    file->WillReadAll();
+    s = storage::DecodeShardFile(file->bytes(), file->name(), kCeilingDocumentLimits, &staging,
+                                 cancel)
+            .status();
+    // Loading put a big shard's records in small blocks; compaction moves them into huge pages.
+    if (s.ok()) staging.MaybeCompact();
+  }
+  const bool cancelled = cancel != nullptr && s.code() == StatusCode::kAborted;
   {
     core::WriterLock l(shard->mu());
     if (shard->load_state() != storage::Shard::LoadState::kLoading) {
       s = Status::OK();  // discarded meanwhile (collection dropped): nothing to store
+    } else if (cancelled) {
+      shard->AbortLoad();  // cold again; the next use loads it
     } else {
       if (s.ok()) {
-        Result<storage::ShardFileInfo> info =
-            storage::DecodeShardFile((*data)->data(), name, kCeilingDocumentLimits, shard);
-        s = info.status();
-        if (s.ok() && (info->record_count != source.record_count || info->lsn != source.lsn)) {
-          s = Status::Corruption(name + ": changed since open");
-        }
-      }
-      if (s.ok()) {
-        // Loading put a big shard's records in small blocks; compaction moves them into huge pages.
-        shard->MaybeCompact();
+        shard->SwapContents(staging);
         coll->ShardLoaded(*shard);
       } else {
-        s = s.WithContext("loading shard " + std::to_string(source.id.value) + " of " +
+        s = s.WithContext("loading shard " + std::to_string(shard->id().value) + " of " +
                           coll->Describe());
         coll->ShardLoadFailed(*shard);
       }
       shard->EndLoad(s.ok());
     }
   }
-  {
+  if (!cancelled) {
     core::MutexLock l(&load_mu_);
-    cold_.erase(source.id.value);
-    if (!s.ok()) load_errors_[source.id.value] = s;
+    cold_.erase(shard->id().value);
+    if (!s.ok()) load_errors_[shard->id().value] = s;
   }
   load_cv_.SignalAll();
   return s;
@@ -686,8 +695,9 @@ void DatabaseImpl::LoadInBackground() {
         core::MutexLock l(&bg_mu_);
         if (bg_stop_) return;
       }
-      // A failure is kept for the shard and returned to whoever uses it.
-      LoadShard(coll, shard).IgnoreError();
+      // A failure is kept for the shard and returned to whoever uses it; a cancelled load (the
+      // database is closing) leaves the shard cold.
+      LoadShard(coll, shard, &stopping_).IgnoreError();
     }
   }
 }
@@ -1476,6 +1486,9 @@ void DatabaseImpl::BackgroundLoop() {
 }
 
 void DatabaseImpl::StopBackground() {
+  // Loads and index builds in the background stop within a few hundred documents, so that closing
+  // (or a process exiting) never waits for the whole database to load.
+  stopping_.store(true, std::memory_order_relaxed);
   {
     core::MutexLock l(&bg_mu_);
     bg_stop_ = true;
@@ -1499,7 +1512,16 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
                                      " names a collection of another database");
     }
     found[i] = coll->FindShard(refs[i].id);
-    if (found[i] != nullptr) DAAS_RETURN_IF_ERROR(LoadShard(coll, found[i]));
+    if (found[i] == nullptr || found[i]->loaded()) continue;
+    bool from_file;
+    {
+      core::ReaderLock l(found[i]->mu());
+      from_file = found[i]->reads_from_file();
+    }
+    // A shard whose file answers point reads is read in place (open is lazy); others load first.
+    // Either state lasts: a shard that reads from its file is loaded only whole, and a loaded one
+    // stays loaded.
+    if (!from_file) DAAS_RETURN_IF_ERROR(LoadShard(coll, found[i]));
   }
   std::vector<storage::Shard*> to_lock;
   for (storage::Shard* s : found) {
@@ -1510,7 +1532,17 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
   std::string migrated;
   for (size_t i = 0; i < refs.size(); ++i) {
     std::string_view bytes;
-    if (found[i] != nullptr && found[i]->Get(refs[i].id.slot(), refs[i].id.salt(), &bytes)) {
+    bool hit = false;
+    if (found[i] != nullptr && found[i]->loaded()) {
+      hit = found[i]->Get(refs[i].id.slot(), refs[i].id.salt(), &bytes);
+    } else if (found[i] != nullptr) {
+      Result<bool> in_file = found[i]->GetFromFile(refs[i].id.slot(), refs[i].id.salt(), &bytes);
+      if (!in_file.ok()) {
+        return in_file.status().WithContext("reading document '" + refs[i].id.ToString() + "'");
+      }
+      hit = *in_file;
+    }
+    if (hit) {
       const auto* coll = static_cast<const CollectionImpl*>(refs[i].collection);
       if (coll->NeedsMigrationOnRead(refs[i].id)) [[unlikely]] {
         DAAS_RETURN_IF_ERROR(coll->MigrateForRead(&bytes, &migrated));

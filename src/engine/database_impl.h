@@ -75,7 +75,10 @@ class DatabaseImpl final : public Database {
   // is, else loads its file, or waits for the thread that is loading it. Corruption naming the
   // file and byte offset when the file is damaged; the shard then fails every later load the same
   // way, and the rest of the database works on. Takes no lock the caller may hold. Thread-safe.
-  Status LoadShard(const CollectionImpl* coll, storage::Shard* shard) const DAAS_EXCLUDES(load_mu_);
+  // `cancel` (background loads only): when it reads true the load stops, the shard stays cold, and
+  // the result is Aborted.
+  Status LoadShard(const CollectionImpl* coll, storage::Shard* shard,
+                   const std::atomic<bool>* cancel = nullptr) const DAAS_EXCLUDES(load_mu_);
   // Collection::SetSchema for `coll`.
   Status SetSchema(CollectionImpl* coll, std::string_view schema_json)
       DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
@@ -128,8 +131,8 @@ class DatabaseImpl final : public Database {
   void StopBackground() DAAS_EXCLUDES(bg_mu_);
   Status RemoveUnreferencedFiles() DAAS_REQUIRES(checkpoint_mu_);
   // Reads and loads the file of a shard this thread moved to kLoading.
-  Status LoadShardFile(const CollectionImpl* coll, storage::Shard* shard) const
-      DAAS_EXCLUDES(load_mu_);
+  Status LoadShardFile(const CollectionImpl* coll, storage::Shard* shard,
+                       const std::atomic<bool>* cancel) const DAAS_EXCLUDES(load_mu_);
   // Loads, one by one, the shards no one has touched since open (Options::load_in_background).
   void LoadInBackground() DAAS_EXCLUDES(bg_mu_);
   // After open: resumes the migrations the manifest records, and builds the indexes schemas ask
@@ -185,6 +188,9 @@ class DatabaseImpl final : public Database {
   std::thread loader_;    // LoadInBackground
   std::thread preparer_;  // PrepareInBackground
   std::function<bool(ShardId)> migration_hook_;
+  // Set when closing starts; background loads and index builds poll it. Relaxed: it only makes
+  // them stop early, and StopBackground's join orders everything they did.
+  std::atomic<bool> stopping_{false};
   // Starts true: only a fully successful Open makes the database usable (and checkpointable), so a
   // failed Open never writes to a directory it did not load, or that another process holds.
   std::atomic<bool> closed_{true};

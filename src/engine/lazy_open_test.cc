@@ -3,8 +3,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
 #include <thread>
 
+#include "engine/database_impl.h"
 #include "engine/engine_test_util.h"
 
 namespace daas {
@@ -47,11 +51,17 @@ TEST_F(LazyOpenTest, OpenLoadsNoShardAndFirstUseLoadsOne) {
   // Count answers from the files' counts without loading.
   EXPECT_EQ(*c->Count(), static_cast<uint64_t>(kDocs));
   EXPECT_EQ(ColdShards(db.get()), 4u);
+  // A point read reads its document from the file, in place: nothing is loaded.
   EXPECT_EQ(GetJson(c, ids_[70000]), R"({"i":70000})");
-  EXPECT_EQ(ColdShards(db.get()), 3u);
+  EXPECT_EQ(ColdShards(db.get()), 4u);
+  std::vector<std::optional<std::string>> many;
+  ASSERT_TRUE(db->GetMany(std::vector<DocRef>{{c, ids_[1]}, {c, ids_[140000]}}, &many).ok());
+  ASSERT_TRUE(many[0] && many[1]);
+  EXPECT_EQ(testing::Json(*many[1]), R"({"i":140000})");
+  EXPECT_EQ(ColdShards(db.get()), 4u);
   // A write to a cold shard loads it first.
   ASSERT_TRUE(c->Patch(ids_[5], Doc(R"({"p":true})")).ok());
-  EXPECT_EQ(ColdShards(db.get()), 2u);
+  EXPECT_EQ(ColdShards(db.get()), 3u);
   EXPECT_EQ(GetJson(c, ids_[5]), R"({"i":5,"p":true})");
   // A scan loads the rest.
   uint64_t seen = 0;
@@ -118,6 +128,70 @@ TEST_F(LazyOpenTest, ConcurrentFirstUsesAndADropAgreeWithTheFiles) {
     for (auto& r : readers) r.join();
     EXPECT_EQ(wrong.load(), 0);
     ASSERT_TRUE(db->Close().ok());
+  }
+}
+
+// What a directory holds, file by file: size and modification time. Equal snapshots mean nothing
+// was written, created or removed.
+std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> Snapshot(
+    const std::string& dir) {
+  std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    out[e.path().filename().string()] = {e.file_size(), e.last_write_time()};
+  }
+  return out;
+}
+
+TEST_F(LazyOpenTest, OpeningReadingAndClosingWritesNothing) {
+  const auto before = Snapshot(opts(false).dir);
+  // Modification times have a coarse grain on some file systems: let a write show.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (bool in_background : {false, true}) {
+    auto db = testing::OpenOrDie(opts(in_background));
+    Collection* c = *db->GetCollection("c");
+    EXPECT_EQ(GetJson(c, ids_[123]), R"({"i":123})");
+    EXPECT_EQ(*c->Count(), static_cast<uint64_t>(kDocs));
+    ASSERT_TRUE(db->Close().ok());
+    EXPECT_EQ(Snapshot(opts(false).dir), before);
+  }
+  // The first write after such a session goes on in the log as usual, and survives a reopen.
+  DocId id;
+  {
+    Options durable = opts(false);
+    durable.sync = SyncMode::kFull;
+    auto db = testing::OpenOrDie(durable);
+    id = *(*db->GetCollection("c"))->Insert(Doc(R"({"after":1})"));
+    static_cast<engine::DatabaseImpl*>(db.get())->AbandonForTesting();  // no checkpoint
+  }
+  auto db = testing::OpenOrDie(opts(false));
+  EXPECT_EQ(GetJson(*db->GetCollection("c"), id), R"({"after":1})");
+}
+
+// Close stops index builds and background loads where they are; what they did not finish is
+// done again by the next open, which finds the database whole.
+TEST_F(LazyOpenTest, ClosingDuringTheIndexBuildLeavesTheDatabaseWhole) {
+  {
+    auto db = testing::OpenOrDie(opts(false));
+    ASSERT_TRUE((*db->GetCollection("c"))
+                    ->SetSchema(R"({"version":1,"fields":{"i":{"type":"int","unique":true}}})")
+                    .ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  for (int delay_ms : {0, 1, 5, 20}) {
+    auto db = testing::OpenOrDie(opts(true));
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto db = testing::OpenOrDie(opts(true));
+  Collection* c = *db->GetCollection("c");
+  EXPECT_EQ(*c->Count(), static_cast<uint64_t>(kDocs));
+  // The index is built (the insert waits for it) and enforced.
+  Result<DocId> dup = c->Insert(Doc(R"({"i":7})"));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), StatusCode::kSchemaViolation) << dup.status().ToString();
+  ASSERT_TRUE(c->Insert(Doc(R"({"i":-1})")).ok());
+  for (int i = 0; i < kDocs; i += 4999) {
+    ASSERT_EQ(GetJson(c, ids_[i]), "{\"i\":" + std::to_string(i) + "}");
   }
 }
 

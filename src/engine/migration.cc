@@ -143,16 +143,19 @@ Status DatabaseImpl::BuildIndexes(CollectionImpl* coll) {
   const CollectionImpl::SchemaSnapshot snap = coll->schema();
   if (!snap.indexes_pending || snap.migration != nullptr) return Status::OK();
   std::shared_ptr<IndexSet> set = IndexSet::For(snap.schema);
-  // Writes wait while the indexes are pending, so no shard is added meanwhile.
+  // Writes wait while the indexes are pending, so no shard is added meanwhile. Building runs in
+  // the background after open, and stops (Aborted) as soon as the database starts closing.
   std::vector<storage::Shard*> shards = coll->Shards();
-  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
+  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard, &stopping_));
   ShardLockSet locks(shards, ShardLockSet::Mode::kShared);
   std::vector<schema::Violation> violations;
+  size_t added = 0;
   for (const storage::Shard* shard : locks.shards()) {
-    shard->ForEach([&](DocId id, std::string_view document) {
+    const bool whole = shard->ForEach([&](DocId id, std::string_view document) {
       set->Add(id, document, &violations);
-      return true;
+      return ++added % 1024 != 0 || !stopping_.load(std::memory_order_relaxed);
     });
+    if (!whole) return Status::Aborted("the database is closing");
   }
   if (!violations.empty()) {
     // Commits enforce the keys, so stored documents that repeat one were written wrong.

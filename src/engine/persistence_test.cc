@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "engine/engine_test_util.h"
 
@@ -232,41 +233,55 @@ TEST_F(PersistenceTest, CorruptShardHeaderOrTruncatedShardFileFailsOpenNamingFil
   EXPECT_TRUE(Database::Open(opts()).ok());
 }
 
-// Open reads only headers; a damaged body is found when the shard is first used, and fails every
-// use of that shard, naming the file and offset, while the rest of the database works on and
-// nothing on disk changes.
-TEST_F(PersistenceTest, CorruptShardBodyFailsEveryUseOfThatShardOnly) {
-  DocId in_a, in_b;
+// Open reads only headers. A damaged record is found when it is read: a point read of it fails,
+// naming the file and offset, every time, whether or not the shard was loaded meanwhile, while
+// point reads of the intact documents of the same shard, and its count (from the header open
+// checked), go on working. Everything that needs the whole shard (a scan, a write) fails. The
+// rest of the database works on, and nothing on disk changes.
+TEST_F(PersistenceTest, CorruptRecordFailsWhatReadsItAndOnlyThat) {
+  DocId damaged, intact, in_b;
   {
     auto db = testing::OpenOrDie(opts());
     Collection* a = *db->CreateCollection("a");
-    for (int i = 0; i < 100; ++i) in_a = *a->Insert(Doc(R"({"k":"some value"})"));
+    for (int i = 0; i < 100; ++i) {
+      const DocId id = *a->Insert(Doc(i == 40 ? R"({"k":"the damaged one"})" : R"({"k":"x"})"));
+      if (i == 40) damaged = id;
+      if (i == 70) intact = id;
+    }
     in_b = *(*db->CreateCollection("b"))->Insert(Doc(R"({"k":2})"));
     ASSERT_TRUE(db->Close().ok());
   }
-  const std::string file = opts().dir + "/" + storage_name(in_a);
-  FlipByte(file, 200);
+  const std::string file = opts().dir + "/" + storage_name(damaged);
+  const size_t at = ReadFile(file).find("damaged");
+  ASSERT_NE(at, std::string::npos);
+  FlipByte(file, at);
   const std::string bad = ReadFile(file);
   const std::string manifest = ReadFile(opts().dir + "/MANIFEST");
   {
     auto db = testing::OpenOrDie(opts());
     Collection* a = *db->GetCollection("a");
+    // Before and after the shard's load has been tried (and failed): the same answers.
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::string out;
-      Status s = a->Get(in_a, &out);
+      Status s = a->Get(damaged, &out);
       EXPECT_EQ(s.code(), StatusCode::kCorruption);
-      EXPECT_NE(s.message().find(storage_name(in_a) + " at byte"), std::string_view::npos)
+      EXPECT_NE(s.message().find(storage_name(damaged) + " at byte"), std::string_view::npos)
           << s.ToString();
-      EXPECT_EQ(a->Count().status().code(), StatusCode::kCorruption);
+      EXPECT_EQ(GetJson(a, intact), R"({"k":"x"})");
+      EXPECT_EQ(*a->Count(), 100u);
+      std::vector<std::optional<std::string>> many;
+      EXPECT_EQ(db->GetMany(std::vector<DocRef>{{a, intact}, {a, damaged}}, &many).code(),
+                StatusCode::kCorruption);
       EXPECT_EQ(a->Scan([](DocId, std::string_view) { return true; }).code(),
                 StatusCode::kCorruption);
-      EXPECT_EQ(a->Delete(in_a).code(), StatusCode::kCorruption);
+      EXPECT_EQ(a->Delete(intact).code(), StatusCode::kCorruption);
     }
     EXPECT_EQ(GetJson(*db->GetCollection("b"), in_b), R"({"k":2})");
     EXPECT_TRUE((*db->GetCollection("b"))->Insert(Doc(R"({"k":3})")).ok());
     // Inserts into the damaged collection go to a new shard.
     DocId fresh = *a->Insert(Doc(R"({"k":4})"));
-    EXPECT_NE(fresh.shard(), in_a.shard());
+    EXPECT_NE(fresh.shard(), damaged.shard());
+    EXPECT_EQ(*a->Count(), 101u);
     EXPECT_TRUE(db->Close().ok());
   }
   EXPECT_EQ(ReadFile(file), bad);
@@ -274,8 +289,22 @@ TEST_F(PersistenceTest, CorruptShardBodyFailsEveryUseOfThatShardOnly) {
   // Opening again finds the damage again, and nothing else.
   auto db = testing::OpenOrDie(opts());
   std::string out;
-  EXPECT_EQ((*db->GetCollection("a"))->Get(in_a, &out).code(), StatusCode::kCorruption);
+  EXPECT_EQ((*db->GetCollection("a"))->Get(damaged, &out).code(), StatusCode::kCorruption);
+  EXPECT_EQ(GetJson(*db->GetCollection("a"), intact), R"({"k":"x"})");
   EXPECT_EQ(GetJson(*db->GetCollection("b"), in_b), R"({"k":2})");
+}
+
+TEST_F(PersistenceTest, MissingShardFileIsCorruptionNamingIt) {
+  DocId id;
+  {
+    auto db = testing::OpenOrDie(opts());
+    id = *(*db->CreateCollection("a"))->Insert(Doc(R"({"k":1})"));
+  }
+  ASSERT_TRUE(fs::remove(opts().dir + "/" + storage_name(id)));
+  auto db = Database::Open(opts());
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().ToString();
+  EXPECT_NE(db.status().message().find("missing"), std::string_view::npos);
 }
 
 TEST_F(PersistenceTest, CorruptManifestFailsOpen) {

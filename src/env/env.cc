@@ -30,7 +30,7 @@ class StringContents final : public FileContents {
 
 }  // namespace
 
-Result<std::unique_ptr<FileContents>> Env::MapFile(const std::string& path) {
+Result<std::unique_ptr<FileContents>> Env::MapFile(const std::string& path, MapAccess) {
   DAAS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
   return std::unique_ptr<FileContents>(new StringContents(std::move(bytes)));
 }

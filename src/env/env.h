@@ -32,6 +32,14 @@ class FileContents {
  public:
   virtual ~FileContents() = default;
   virtual std::string_view data() const = 0;
+  // Hints that every byte will be read soon, so the OS can read ahead. No-op by default.
+  virtual void WillNeed() const {}
+};
+
+// How a mapped file will be read (MapFile).
+enum class MapAccess {
+  kWhole,  // every byte, front to back, right away: read it all in now
+  kSparse  // a few places, later: read a page when it is first touched, and no more around it
 };
 
 // Held while a database directory is open; released by destruction. Keeps a second process (or a
@@ -57,8 +65,10 @@ class Env {
   // The first `max_bytes` bytes of `path` (fewer if the file is shorter). The default reads the
   // whole file; implementations read only the prefix.
   virtual Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes);
-  // The whole of `path` (FileContents). The default holds a ReadFile copy.
-  virtual Result<std::unique_ptr<FileContents>> MapFile(const std::string& path);
+  // The whole of `path` (FileContents), to be read as `access` says. The default holds a ReadFile
+  // copy.
+  virtual Result<std::unique_ptr<FileContents>> MapFile(const std::string& path,
+                                                        MapAccess access = MapAccess::kWhole);
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   virtual Status CreateDirIfMissing(const std::string& path) = 0;

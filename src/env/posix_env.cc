@@ -79,6 +79,12 @@ class MappedContents final : public FileContents {
     if (size_ != 0) ::munmap(addr_, size_);
   }
   std::string_view data() const override { return {static_cast<const char*>(addr_), size_}; }
+  void WillNeed() const override {
+    if (size_ == 0) return;
+    // Advice only: a failure costs speed, never correctness.
+    ::madvise(addr_, size_, MADV_SEQUENTIAL);
+    ::madvise(addr_, size_, MADV_WILLNEED);
+  }
 
  private:
   void* addr_;
@@ -124,18 +130,21 @@ class PosixEnv final : public Env {
     return s;
   }
 
-  Result<std::unique_ptr<FileContents>> MapFile(const std::string& path) override {
+  Result<std::unique_ptr<FileContents>> MapFile(const std::string& path,
+                                                MapAccess access) override {
     DAAS_ASSIGN_OR_RETURN(const OpenFile f, OpenForReading(path));
     void* addr = nullptr;
     if (f.size != 0) {
-      // Read ahead: the callers read every byte, front to back.
-      addr = ::mmap(nullptr, f.size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, f.fd, 0);
+      const bool whole = access == MapAccess::kWhole;
+      addr = ::mmap(nullptr, f.size, PROT_READ, MAP_PRIVATE | (whole ? MAP_POPULATE : 0), f.fd, 0);
       if (addr == MAP_FAILED) {
         Status s = PosixError("mmap", path, errno);
         ::close(f.fd);
         return s;
       }
-      ::madvise(addr, f.size, MADV_SEQUENTIAL);
+      // Whole: read ahead, front to back. Sparse: a point read faults in one page, not the
+      // readahead window around it.
+      ::madvise(addr, f.size, whole ? MADV_SEQUENTIAL : MADV_RANDOM);
     }
     ::close(f.fd);  // the mapping stays valid
     return std::unique_ptr<FileContents>(new MappedContents(addr, f.size));
@@ -229,7 +238,8 @@ class PosixEnv final : public Env {
     const bool is_dir = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
     int fd = is_dir ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                     : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError(is_dir ? "open directory to lock" : "open lock file", path, errno);
+    if (fd < 0)
+      return PosixError(is_dir ? "open directory to lock" : "open lock file", path, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       ::close(fd);

@@ -6,6 +6,7 @@
 
 #include "core/coding.h"
 #include "core/status_macros.h"
+#include "storage/shard_file.h"
 
 namespace daas::storage {
 namespace {
@@ -251,18 +252,40 @@ void Shard::Clear() {
   slot_table_bytes_ = 0;
   block_bytes_ = 0;
   own_bytes_ = 0;
-  cold_count_ = 0;
   MarkDirty();
 }
 
 void Shard::Discard() {
   Clear();
+  cold_count_ = 0;
+  cold_file_.reset();
   load_state_.store(LoadState::kLoaded, std::memory_order_release);
 }
 
-void Shard::SetCold(uint32_t count) {
+void Shard::SwapContents(Shard& other) {
+  using std::swap;
+  swap(slots_, other.slots_);
+  swap(slot_limit_, other.slot_limit_);
+  swap(slot_capacity_, other.slot_capacity_);
+  swap(heap_slots_, other.heap_slots_);
+  swap(big_region_, other.big_region_);
+  swap(region_arena_free_, other.region_arena_free_);
+  swap(has_small_blocks_, other.has_small_blocks_);
+  swap(blocks_, other.blocks_);
+  swap(live_count_, other.live_count_);
+  swap(live_bytes_, other.live_bytes_);
+  swap(held_bytes_, other.held_bytes_);
+  swap(dead_bytes_, other.dead_bytes_);
+  swap(slot_table_bytes_, other.slot_table_bytes_);
+  swap(block_bytes_, other.block_bytes_);
+  swap(own_bytes_, other.own_bytes_);
+  swap(lsn_, other.lsn_);
+}
+
+void Shard::SetCold(uint32_t count, std::shared_ptr<const ShardFileView> file) {
   DAAS_CHECK(slot_limit_ == 0 && live_count_ == 0);
   cold_count_ = count;
+  cold_file_ = std::move(file);
   load_state_.store(LoadState::kCold, std::memory_order_release);
 }
 
@@ -274,11 +297,29 @@ bool Shard::BeginLoad() {
 
 void Shard::EndLoad(bool ok) {
   DAAS_CHECK(load_state_.load(std::memory_order_relaxed) == LoadState::kLoading);
-  cold_count_ = 0;
-  if (!ok) Clear();
-  // A loaded shard is what its file says: nothing to write at the next checkpoint.
+  if (ok) {
+    cold_count_ = 0;
+    cold_file_.reset();
+  }
+  // A loaded shard is what its file says, and a failed one keeps naming its file: nothing to
+  // write at the next checkpoint.
   ClearDirty();
   load_state_.store(ok ? LoadState::kLoaded : LoadState::kFailed, std::memory_order_release);
+}
+
+bool Shard::reads_from_file() const {
+  return !loaded() && cold_file_ != nullptr && cold_file_->point_reads();
+}
+
+Result<bool> Shard::GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc) const {
+  DAAS_CHECK(reads_from_file());
+  // A cold shard takes no write (writers load it first), so the file is the shard's content.
+  return cold_file_->Find(slot, salt, doc);
+}
+
+void Shard::AbortLoad() {
+  DAAS_CHECK(load_state_.load(std::memory_order_relaxed) == LoadState::kLoading);
+  load_state_.store(LoadState::kCold, std::memory_order_release);
 }
 
 }  // namespace daas::storage

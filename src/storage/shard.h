@@ -29,10 +29,13 @@
 #include "core/huge_page_memory.h"
 #include "core/mutex.h"
 #include "daas/doc_id.h"
+#include "daas/status.h"
 
 namespace daas::storage {
 
 inline constexpr uint32_t kSlotsPerShard = 65536;
+
+class ShardFileView;  // shard_file.h
 
 struct Slot {
   uint64_t salt = 0;
@@ -41,10 +44,15 @@ struct Slot {
 };
 
 // Lazy loading (DESIGN.md §5, "open is lazy"): a shard the manifest names starts cold. It knows
-// only how many documents its file holds (live_count()) until the engine loads the file into it:
-//   kCold --BeginLoad--> kLoading --EndLoad--> kLoaded | kFailed,   and Clear() --> kLoaded.
-// Only a kLoaded shard's slots and records may be read or written; the engine checks loaded()
-// before taking the lock on every path that touches them.
+// how many documents its file holds (live_count()) and keeps the file open for reading in place
+// (cold_file()) until the engine loads the file into it:
+//   kCold --BeginLoad--> kLoading --EndLoad(true)--> kLoaded
+//                                 --EndLoad(false)--> kFailed   (the file was damaged)
+//                                 --AbortLoad--> kCold          (the load was cancelled)
+//   and Discard() --> kLoaded (empty).
+// Only a kLoaded shard's slots and records may be read or written. Until then, point reads go to
+// cold_file() (a failed shard keeps it: a document whose own bytes are intact is still read), and
+// everything else loads the shard first.
 //
 // Thread-safety: every method except id(), collection_id(), mu(), load_state(), loaded() and
 // BeginLoad() requires mu() held: shared for const methods, exclusive for the rest. Callers that
@@ -90,8 +98,21 @@ class Shard {
   }
   // Slots [0, slot_limit()) may be occupied; all above are empty.
   uint32_t slot_limit() const { return slot_limit_; }
-  // Documents in the shard; for a cold shard, in its file.
+  // Documents in the shard; for a shard not loaded (cold, loading or failed), in its file, as the
+  // file's verified header says.
   uint32_t live_count() const { return live_count_ + cold_count_; }
+  // Whether a point read of this shard, which is not loaded, can be answered by GetFromFile (its
+  // file has a directory); if not, the shard must be loaded first. Requires the shared lock.
+  bool reads_from_file() const;
+  // Get() for a shard that is not loaded, from its file: the document in `slot` under `salt`, read
+  // and verified in place (ShardFileView::Find); *doc stays valid while the lock is held. Errors:
+  // Corruption naming the file and byte offset when the bytes it needs are damaged. Requires the
+  // shared lock and reads_from_file().
+  Result<bool> GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc) const;
+  // The shard's file while it is not loaded, else null. Valid while the lock is held (shared is
+  // enough); to keep it longer, copy cold_file_ref().
+  const ShardFileView* cold_file() const { return cold_file_.get(); }
+  std::shared_ptr<const ShardFileView> cold_file_ref() const { return cold_file_; }
   // Calls fn(DocId, bytes) for each document in slot order until fn returns false. Returns false
   // when fn stopped the walk.
   template <typename Fn>
@@ -133,27 +154,36 @@ class Shard {
   // Moves live records into fresh blocks now, whatever the garbage, and frees the old blocks.
   // Invalidates every record pointer obtained before. Requires: no record awaits Retire.
   void Compact();
-  // Empties the shard and frees its memory. Leaves the load state alone.
+  // Empties the shard and frees its memory. Leaves the load state, the cold file and its count
+  // alone.
   void Clear();
   // Clear(), for good (the collection was dropped): a cold or loading shard counts as loaded, and
-  // empty, afterwards, so a load in progress stores nothing.
+  // empty, afterwards, so a load in progress stores nothing; the cold file is let go.
   void Discard();
+  // Exchanges everything the shard holds (slots, records, counts, lsn) with `other`, an unshared
+  // shard (a load fills one without any lock, then swaps it in). Leaves ids, load states, cold
+  // files and dirty flags alone. Requires this shard's lock exclusively.
+  void SwapContents(Shard& other);
 
   // --- lazy loading (see the class comment) ---
 
   // Lock-free; acquire, so a thread that sees kLoaded sees everything the load stored.
   LoadState load_state() const { return load_state_.load(std::memory_order_acquire); }
   bool loaded() const { return load_state() == LoadState::kLoaded; }
-  // Marks an empty shard cold, its file holding `count` documents. Requires the exclusive lock or
-  // a shard no other thread can see yet.
-  void SetCold(uint32_t count);
-  // kCold -> kLoading. True for the one caller that made the move, which must then EndLoad. That
-  // caller reads the file without the lock, then takes it exclusively, checks that the state is
-  // still kLoading (Discard() may have come first), fills the shard and ends the load. Lock-free.
+  // Marks an empty shard cold, its file `file` holding `count` documents. Requires the exclusive
+  // lock or a shard no other thread can see yet.
+  void SetCold(uint32_t count, std::shared_ptr<const ShardFileView> file);
+  // kCold -> kLoading. True for the one caller that made the move, which must then EndLoad or
+  // AbortLoad. That caller reads the file into a shard of its own without any lock, then takes
+  // this one's exclusively, checks that the state is still kLoading (Discard() may have come
+  // first), swaps the contents in and ends the load. Lock-free.
   bool BeginLoad();
-  // kLoading -> kLoaded when `ok`, else kFailed with the shard emptied. Requires the exclusive
-  // lock and state kLoading.
+  // kLoading -> kLoaded when `ok` (the cold file is let go), else kFailed (the shard stays empty,
+  // and keeps its file and count). Requires the exclusive lock and state kLoading.
   void EndLoad(bool ok);
+  // kLoading -> kCold: the load was cancelled and nothing was stored. Requires the exclusive lock
+  // and state kLoading.
+  void AbortLoad();
 
   // The log position of the last commit applied to this shard (0: none since the log began).
   uint64_t lsn() const { return lsn_; }
@@ -192,6 +222,8 @@ class Shard {
   mutable core::SharedMutex mu_;
   std::atomic<LoadState> load_state_{LoadState::kLoaded};
   uint32_t cold_count_ = 0;  // documents in the file while not loaded
+  // The file while not loaded. Shared with loaders and readers that copied it (cold_file_ref()).
+  std::shared_ptr<const ShardFileView> cold_file_;
 
   Slot* slots_ = nullptr;    // slot_capacity_ slots, in heap_slots_ or big_region_
   uint32_t slot_limit_ = 0;  // <= slot_capacity_; grows like a vector's size did

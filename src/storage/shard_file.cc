@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "core/coding.h"
 #include "core/hash.h"
@@ -12,11 +13,23 @@ namespace daas::storage {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'A', 'A', 'S', 'S', 'H', 'R', 'D'};
-constexpr uint32_t kVersion = 1;
-constexpr uint64_t kHeaderSeed = 0x5348524448454144ull;  // "SHRDHEAD"
-constexpr uint64_t kBodySeed = 0x53485244424f4459ull;    // "SHRDBODY"
+constexpr uint64_t kHeaderSeed = 0x5348524448454144ull;     // "SHRDHEAD"
+constexpr uint64_t kBodySeed = 0x53485244424f4459ull;       // "SHRDBODY" (version 1)
+constexpr uint64_t kRecordSeed = 0x5348524452454344ull;     // "SHRDRECD"
+constexpr uint64_t kTableSeed = 0x5348524454424c45ull;      // "SHRDTBLE"
+constexpr uint64_t kDirectorySeed = 0x5348524444495245ull;  // "SHRDDIRE" (+ chunk index)
 
-Status Corrupt(std::string_view name, size_t offset, std::string_view what) {
+constexpr size_t kHeaderV1Bytes = 48;  // 40 bytes of fields, header_checksum
+constexpr size_t kHeaderV2Bytes = 56;  // 48 bytes of fields, header_checksum
+static_assert(kShardFileHeaderBytes == kHeaderV2Bytes);
+constexpr size_t kRecordPrefixBytes = 14;  // slot, salt, length
+constexpr size_t kRecordChecksumBytes = 4;
+constexpr uint32_t kChunkSlots = 1024;
+constexpr size_t kBitmapBytes = kChunkSlots / 8;
+constexpr size_t kBitmapWords = kBitmapBytes / 8;
+static_assert(kSlotsPerShard / kChunkSlots <= 64, "ShardFileView keeps one bit per chunk");
+
+Status Corrupt(std::string_view name, uint64_t offset, std::string_view what) {
   std::string msg(name);
   msg += " at byte ";
   msg += std::to_string(offset);
@@ -25,64 +38,90 @@ Status Corrupt(std::string_view name, size_t offset, std::string_view what) {
   return Status::Corruption(msg);
 }
 
-}  // namespace
-
-std::string EncodeShardFile(const Shard& shard, uint64_t lsn) {
-  std::string out;
-  out.reserve(kShardFileHeaderBytes + shard.live_bytes() + shard.live_count() * 14ull + 8);
-  out.append(kMagic, sizeof kMagic);
-  core::AppendLittle<uint32_t>(&out, kVersion);
-  core::AppendLittle<uint32_t>(&out, shard.id().value);
-  core::AppendLittle<uint32_t>(&out, shard.collection_id());
-  core::AppendLittle<uint32_t>(&out, shard.live_count());
-  core::AppendLittle<uint64_t>(&out, lsn);
-  const size_t body_size_at = out.size();
-  core::AppendLittle<uint64_t>(&out, 0);  // body_size, patched below
-  core::AppendLittle<uint64_t>(&out, 0);  // header_checksum, patched below
-  const size_t body_start = out.size();
-  for (uint32_t i = 0; i < shard.slot_limit(); ++i) {
-    const Slot& s = shard.slot(static_cast<uint16_t>(i));
-    if (s.empty()) continue;
-    std::string_view doc = Shard::RecordBytes(s.record);
-    core::AppendLittle<uint16_t>(&out, static_cast<uint16_t>(i));
-    core::AppendLittle<uint64_t>(&out, s.salt);
-    core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(doc.size()));
-    out.append(doc);
-  }
-  const uint64_t body_size = out.size() - body_start;
-  core::PutLittle<uint64_t>(out.data() + body_size_at, body_size);
-  core::PutLittle<uint64_t>(out.data() + body_size_at + 8,
-                            core::Checksum64(std::string_view(out).substr(0, 40), kHeaderSeed));
-  core::AppendLittle<uint64_t>(
-      &out, core::Checksum64(std::string_view(out).substr(body_start, body_size), kBodySeed));
-  return out;
+uint32_t RecordChecksum(std::string_view record_before_checksum) {
+  return static_cast<uint32_t>(core::Checksum64(record_before_checksum, kRecordSeed));
 }
 
-Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t file_size,
-                                           std::string_view name, const Shard& shard) {
-  if (file_size < kShardFileHeaderBytes + 8 || header.size() < kShardFileHeaderBytes) {
-    return Corrupt(name, std::min<uint64_t>(file_size, header.size()),
-                   "file is shorter than a header and trailer");
+uint32_t ChunkCount(uint32_t slot_limit) { return (slot_limit + kChunkSlots - 1) / kChunkSlots; }
+
+// Bytes of the directory for `record_count` records below `slot_limit`.
+uint64_t DirectoryBytes(uint32_t slot_limit, uint32_t record_count, uint32_t entry_bytes) {
+  const uint64_t chunks = ChunkCount(slot_limit);
+  if (chunks == 0) return 0;
+  return chunks * 8 + 8 + chunks * (kBitmapBytes + 8) + uint64_t{record_count} * entry_bytes;
+}
+
+// Files below this size use 4-byte record offsets (SetShortOffsetLimitForTesting moves it).
+std::atomic<uint64_t> short_offset_limit{uint64_t{1} << 32};
+
+// Offsets fit 4 bytes exactly when the file stays below 4 GiB with them: one encoding per file.
+uint32_t EntryBytesFor(uint64_t body_size, uint32_t slot_limit, uint32_t record_count) {
+  return kHeaderV2Bytes + body_size + DirectoryBytes(slot_limit, record_count, 4) <
+                 short_offset_limit.load(std::memory_order_relaxed)
+             ? 4
+             : 8;
+}
+
+uint64_t ReadEntry(const char* at, uint32_t entry_bytes) {
+  return entry_bytes == 4 ? core::GetLittle<uint32_t>(at) : core::GetLittle<uint64_t>(at);
+}
+
+// Bit `bit` of a chunk's bitmap, and how many bits are set before it.
+bool BitmapHas(const char* bitmap, uint32_t bit) {
+  return (core::GetLittle<uint64_t>(bitmap + bit / 64 * 8) >> (bit % 64)) & 1;
+}
+uint32_t BitmapRank(const char* bitmap, uint32_t bit) {
+  uint32_t rank = 0;
+  for (uint32_t w = 0; w < bit / 64; ++w) {
+    rank += static_cast<uint32_t>(__builtin_popcountll(core::GetLittle<uint64_t>(bitmap + w * 8)));
   }
+  const uint64_t below = (uint64_t{1} << (bit % 64)) - 1;
+  return rank + static_cast<uint32_t>(
+                    __builtin_popcountll(core::GetLittle<uint64_t>(bitmap + bit / 64 * 8) & below));
+}
+uint32_t BitmapCount(const char* bitmap) {
+  uint32_t n = 0;
+  for (size_t w = 0; w < kBitmapWords; ++w) {
+    n += static_cast<uint32_t>(__builtin_popcountll(core::GetLittle<uint64_t>(bitmap + w * 8)));
+  }
+  return n;
+}
+
+using Layout = ShardFileLayout;
+
+Result<Layout> ParseHeader(std::string_view header, uint64_t file_size, std::string_view name,
+                           const Shard& shard) {
+  if (header.size() < std::min<uint64_t>(file_size, kShardFileHeaderBytes)) {
+    return Status::Internal("CheckShardFileHeader given " + std::to_string(header.size()) +
+                            " bytes of the header");
+  }
+  if (file_size < 12) return Corrupt(name, file_size, "file is shorter than a header");
   if (std::string_view(header.data(), 8) != std::string_view(kMagic, 8)) {
     return Corrupt(name, 0, "not a DaaS shard file (bad magic)");
   }
-  core::ByteReader r(header);
-  r.ReadBytes(8);
-  const uint32_t version = r.Read<uint32_t>();
+  Layout l;
+  l.info.version = core::GetLittle<uint32_t>(header.data() + 8);
+  if (l.info.version != 1 && l.info.version != 2) {
+    return Corrupt(name, 8,
+                   "unsupported shard file version " + std::to_string(l.info.version) +
+                       " (or a damaged header)");
+  }
+  const size_t header_bytes = l.info.version == 1 ? kHeaderV1Bytes : kHeaderV2Bytes;
+  const size_t trailer_bytes = l.info.version == 1 ? 8 : 0;
+  if (file_size < header_bytes + trailer_bytes) {
+    return Corrupt(name, file_size, "file is shorter than a header and trailer");
+  }
+  const size_t fields = header_bytes - 8;
+  if (core::GetLittle<uint64_t>(header.data() + fields) !=
+      core::Checksum64(header.substr(0, fields), kHeaderSeed)) {
+    return Corrupt(name, fields, "header checksum mismatch");
+  }
+  core::ByteReader r(header.substr(12, fields - 12));
   const uint32_t shard_id = r.Read<uint32_t>();
   const uint32_t collection_id = r.Read<uint32_t>();
-  ShardFileInfo info;
-  info.record_count = r.Read<uint32_t>();
-  info.lsn = r.Read<uint64_t>();
-  const uint64_t body_size = r.Read<uint64_t>();
-  const uint64_t header_checksum = r.Read<uint64_t>();
-  if (header_checksum != core::Checksum64(header.substr(0, 40), kHeaderSeed)) {
-    return Corrupt(name, 40, "header checksum mismatch");
-  }
-  if (version != kVersion) {
-    return Corrupt(name, 8, "unsupported shard file version " + std::to_string(version));
-  }
+  l.info.record_count = r.Read<uint32_t>();
+  l.info.lsn = r.Read<uint64_t>();
+  l.body_size = r.Read<uint64_t>();
   if (shard_id != shard.id().value || collection_id != shard.collection_id()) {
     return Corrupt(name, 12,
                    "file belongs to shard " + std::to_string(shard_id) + " of collection " +
@@ -90,66 +129,443 @@ Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t fil
                        std::to_string(shard.id().value) + " of collection " +
                        std::to_string(shard.collection_id()));
   }
-  if (body_size != file_size - kShardFileHeaderBytes - 8) {
-    return Corrupt(name, 32,
-                   "body size " + std::to_string(body_size) + " does not match file size " +
-                       std::to_string(file_size));
+  l.body_offset = header_bytes;
+  if (l.info.version == 1) {
+    if (l.body_size != file_size - header_bytes - trailer_bytes) {
+      return Corrupt(name, 32,
+                     "body size " + std::to_string(l.body_size) + " does not match file size " +
+                         std::to_string(file_size));
+    }
+    return l;
   }
-  return info;
+  l.slot_limit = r.Read<uint32_t>();
+  l.entry_bytes = r.Read<uint32_t>();
+  if (l.slot_limit > kSlotsPerShard || l.info.record_count > l.slot_limit ||
+      (l.info.record_count == 0) != (l.slot_limit == 0) ||
+      l.body_size < uint64_t{l.info.record_count} * (kRecordPrefixBytes + kRecordChecksumBytes)) {
+    return Corrupt(name, 24,
+                   "record count " + std::to_string(l.info.record_count) + ", slot limit " +
+                       std::to_string(l.slot_limit) + " and body size " +
+                       std::to_string(l.body_size) + " do not fit together");
+  }
+  if (l.body_size > file_size - header_bytes ||
+      l.entry_bytes != EntryBytesFor(l.body_size, l.slot_limit, l.info.record_count) ||
+      header_bytes + l.body_size +
+              DirectoryBytes(l.slot_limit, l.info.record_count, l.entry_bytes) !=
+          file_size) {
+    return Corrupt(name, 32,
+                   "body size " + std::to_string(l.body_size) + " and a directory of " +
+                       std::to_string(l.info.record_count) + " records below slot " +
+                       std::to_string(l.slot_limit) + " in " + std::to_string(l.entry_bytes) +
+                       "-byte entries do not match file size " + std::to_string(file_size));
+  }
+  l.directory_offset = header_bytes + l.body_size;
+  l.chunk_count = ChunkCount(l.slot_limit);
+  return l;
 }
 
-Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
-                                      const DocumentLimits& limits, Shard* shard) {
-  DAAS_ASSIGN_OR_RETURN(const ShardFileInfo info,
-                        CheckShardFileHeader(bytes, bytes.size(), name, *shard));
-  const uint32_t record_count = info.record_count;
-  const uint64_t lsn = info.lsn;
-  const uint64_t body_size = bytes.size() - kShardFileHeaderBytes - 8;
-  const std::string_view body = bytes.substr(kShardFileHeaderBytes, body_size);
+// Version 1: body checksum, then records back to back up to the trailer.
+Result<ShardFileInfo> DecodeVersion1(std::string_view bytes, const Layout& l, std::string_view name,
+                                     const DocumentLimits& limits, Shard* shard,
+                                     const std::atomic<bool>* cancel) {
+  const std::string_view body = bytes.substr(l.body_offset, l.body_size);
   const uint64_t body_checksum = core::GetLittle<uint64_t>(bytes.data() + bytes.size() - 8);
   if (body_checksum != core::Checksum64(body, kBodySeed)) {
     return Corrupt(name, bytes.size() - 8, "body checksum mismatch");
   }
-  if (shard->slot_limit() != 0) {  // holds no record (a cold shard knows only its count)
-    return Status::Internal("DecodeShardFile into a shard that is not empty");
-  }
-
   // The checksums passed, so anything wrong below means the file was written wrong or forged:
-  // still refused without guessing, and nothing half-loaded is kept.
+  // still refused without guessing.
   core::ByteReader br(body);
   int64_t prev_slot = -1;
-  Status error;
-  for (uint32_t i = 0; i < record_count; ++i) {
-    const size_t at = kShardFileHeaderBytes + br.offset();
+  for (uint32_t i = 0; i < l.info.record_count; ++i) {
+    if (cancel != nullptr && i % kChunkSlots == 0 && cancel->load(std::memory_order_relaxed)) {
+      return Status::Aborted("loading " + std::string(name) + " was cancelled");
+    }
+    const uint64_t at = l.body_offset + br.offset();
     const uint16_t slot = br.Read<uint16_t>();
     const uint64_t salt = br.Read<uint64_t>();
     const uint32_t length = br.Read<uint32_t>();
     const std::string_view doc = br.ReadBytes(length);
-    if (!br.ok()) {
-      error = Corrupt(name, at, "record " + std::to_string(i) + " is truncated");
-      break;
-    }
+    if (!br.ok()) return Corrupt(name, at, "record " + std::to_string(i) + " is truncated");
     if (static_cast<int64_t>(slot) <= prev_slot || salt == 0) {
-      error = Corrupt(name, at, "record " + std::to_string(i) + " has a bad slot or zero salt");
-      break;
+      return Corrupt(name, at, "record " + std::to_string(i) + " has a bad slot or zero salt");
     }
     if (Status s = doc::ValidateDocument(doc, limits); !s.ok()) {
-      error = Corrupt(name, at + 14, "record " + std::to_string(i) + ": " + s.ToString());
-      break;
+      return Corrupt(name, at + kRecordPrefixBytes,
+                     "record " + std::to_string(i) + ": " + s.ToString());
     }
     prev_slot = slot;
     shard->Put(slot, salt, doc);
   }
-  if (error.ok() && br.remaining() != 0) {
-    error = Corrupt(name, kShardFileHeaderBytes + br.offset(), "bytes after the last record");
+  if (br.remaining() != 0) {
+    return Corrupt(name, l.body_offset + br.offset(), "bytes after the last record");
   }
-  if (!error.ok()) {
-    shard->Clear();
-    return error;
+  return l.info;
+}
+
+// The chunk table: verified, then chunk k's offset.
+Status CheckChunkTable(std::string_view bytes, const Layout& l, std::string_view name) {
+  const uint64_t size = uint64_t{l.chunk_count} * 8;
+  if (core::GetLittle<uint64_t>(bytes.data() + l.directory_offset + size) !=
+      core::Checksum64(bytes.substr(l.directory_offset, size), kTableSeed)) {
+    return Corrupt(name, l.directory_offset + size, "checksum mismatch in the chunk table");
+  }
+  return Status::OK();
+}
+uint64_t ChunkOffset(std::string_view bytes, const Layout& l, uint32_t chunk) {
+  return core::GetLittle<uint64_t>(bytes.data() + l.directory_offset + uint64_t{chunk} * 8);
+}
+
+// Chunk `chunk` at file offset `at` (from a verified table): where it is and how many records it
+// names, with its checksum verified. Corruption when it does not lie in the directory or fails its
+// checksum.
+Result<uint32_t> CheckChunk(std::string_view bytes, const Layout& l, std::string_view name,
+                            uint32_t chunk, uint64_t at) {
+  const uint64_t first = l.directory_offset + uint64_t{l.chunk_count} * 8 + 8;
+  const std::string what = "directory chunk " + std::to_string(chunk);
+  if (at < first || at > bytes.size() || bytes.size() - at < kBitmapBytes + 8) {
+    return Corrupt(name, l.directory_offset + uint64_t{chunk} * 8,
+                   what + " is said to be outside the directory");
+  }
+  const uint32_t records = BitmapCount(bytes.data() + at);
+  const uint64_t size = kBitmapBytes + uint64_t{records} * l.entry_bytes;
+  if (bytes.size() - at - 8 < size) return Corrupt(name, at, what + " is truncated");
+  if (core::GetLittle<uint64_t>(bytes.data() + at + size) !=
+      core::Checksum64(bytes.substr(at, size), kDirectorySeed + chunk)) {
+    return Corrupt(name, at + size, "checksum mismatch in " + what);
+  }
+  return records;
+}
+
+// Names a record in messages ("record 12", "the record of slot 7"); built only for an error.
+struct RecordName {
+  const char* prefix;
+  uint32_t number;
+  std::string str() const { return prefix + std::to_string(number); }
+};
+
+// One version 2 record at file offset `at`: its fields, with its checksum verified. Corruption
+// when it does not lie in the body or fails its checksum.
+struct Record {
+  uint16_t slot;
+  uint64_t salt;
+  std::string_view doc;
+  uint64_t end;  // file offset just past it
+};
+Result<Record> ReadRecord(std::string_view bytes, const Layout& l, std::string_view name,
+                          uint64_t at, RecordName what) {
+  const uint64_t body_end = l.directory_offset;
+  if (at < l.body_offset || at > body_end ||
+      body_end - at < kRecordPrefixBytes + kRecordChecksumBytes) {
+    return Corrupt(name, at, what.str() + " is truncated or outside the body");
+  }
+  Record rec;
+  rec.slot = core::GetLittle<uint16_t>(bytes.data() + at);
+  rec.salt = core::GetLittle<uint64_t>(bytes.data() + at + 2);
+  const uint32_t length = core::GetLittle<uint32_t>(bytes.data() + at + 10);
+  if (body_end - at - kRecordPrefixBytes - kRecordChecksumBytes < length) {
+    return Corrupt(name, at + 10, what.str() + " is truncated");
+  }
+  rec.doc = bytes.substr(at + kRecordPrefixBytes, length);
+  rec.end = at + kRecordPrefixBytes + length + kRecordChecksumBytes;
+  const uint32_t checksum = core::GetLittle<uint32_t>(bytes.data() + rec.end - 4);
+  if (checksum != RecordChecksum(bytes.substr(at, kRecordPrefixBytes + length))) {
+    return Corrupt(name, rec.end - 4, what.str() + ": checksum mismatch");
+  }
+  if (rec.salt == 0) return Corrupt(name, at + 2, what.str() + " has a zero salt");
+  return rec;
+}
+
+Result<ShardFileInfo> DecodeVersion2(std::string_view bytes, const Layout& l, std::string_view name,
+                                     const DocumentLimits& limits, Shard* shard,
+                                     const std::atomic<bool>* cancel) {
+  // The directory first: the table and every chunk verified, back to back, naming as many
+  // records as the header says, and no slot at or past slot_limit.
+  std::vector<uint64_t> chunk_at(l.chunk_count);
+  if (l.chunk_count != 0) {
+    DAAS_RETURN_IF_ERROR(CheckChunkTable(bytes, l, name));
+    uint64_t expected = l.directory_offset + uint64_t{l.chunk_count} * 8 + 8;
+    uint64_t named = 0;
+    for (uint32_t k = 0; k < l.chunk_count; ++k) {
+      chunk_at[k] = ChunkOffset(bytes, l, k);
+      if (chunk_at[k] != expected) {
+        return Corrupt(name, l.directory_offset + uint64_t{k} * 8,
+                       "directory chunk " + std::to_string(k) +
+                           " is not where the one before "
+                           "it ends");
+      }
+      DAAS_ASSIGN_OR_RETURN(const uint32_t records, CheckChunk(bytes, l, name, k, chunk_at[k]));
+      named += records;
+      expected += kBitmapBytes + uint64_t{records} * l.entry_bytes + 8;
+    }
+    const uint32_t tail = l.slot_limit % kChunkSlots;
+    if (tail != 0) {
+      const char* last = bytes.data() + chunk_at.back();
+      if (BitmapCount(last) != BitmapRank(last, tail)) {
+        return Corrupt(name, chunk_at.back(), "the directory names slots past the slot limit");
+      }
+    }
+    if (named != l.info.record_count) {
+      return Corrupt(name, l.directory_offset,
+                     "the directory names " + std::to_string(named) + " records, the header " +
+                         std::to_string(l.info.record_count));
+    }
+  }
+  uint64_t at = l.body_offset;
+  int64_t prev_slot = -1;
+  uint32_t rank = 0;  // records of the current chunk before this one
+  for (uint32_t i = 0; i < l.info.record_count; ++i) {
+    if (cancel != nullptr && i % kChunkSlots == 0 && cancel->load(std::memory_order_relaxed)) {
+      return Status::Aborted("loading " + std::string(name) + " was cancelled");
+    }
+    const RecordName what{"record ", i};
+    DAAS_ASSIGN_OR_RETURN(const Record rec, ReadRecord(bytes, l, name, at, what));
+    if (static_cast<int64_t>(rec.slot) <= prev_slot || rec.slot >= l.slot_limit) {
+      return Corrupt(name, at,
+                     what.str() + " has slot " + std::to_string(rec.slot) + " out of order");
+    }
+    const uint32_t chunk = rec.slot / kChunkSlots;
+    if (prev_slot < 0 || static_cast<uint32_t>(prev_slot) / kChunkSlots != chunk) rank = 0;
+    const char* bitmap = bytes.data() + chunk_at[chunk];
+    const uint64_t entry_at = chunk_at[chunk] + kBitmapBytes + uint64_t{rank} * l.entry_bytes;
+    if (!BitmapHas(bitmap, rec.slot % kChunkSlots) ||
+        ReadEntry(bytes.data() + entry_at, l.entry_bytes) != at) {
+      return Corrupt(name, entry_at,
+                     "the directory does not point at " + what.str() + " from slot " +
+                         std::to_string(rec.slot));
+    }
+    if (Status s = doc::ValidateDocument(rec.doc, limits); !s.ok()) {
+      return Corrupt(name, at + kRecordPrefixBytes, what.str() + ": " + s.ToString());
+    }
+    prev_slot = rec.slot;
+    ++rank;
+    shard->Put(rec.slot, rec.salt, rec.doc);
+    at = rec.end;
+  }
+  if (at != l.directory_offset) return Corrupt(name, at, "bytes after the last record");
+  if (prev_slot + 1 != static_cast<int64_t>(l.slot_limit)) {
+    return Corrupt(name, 40,
+                   "slot limit " + std::to_string(l.slot_limit) + " is not one past the last slot");
+  }
+  return l.info;
+}
+
+void AppendHeaderFields(std::string* out, uint32_t version, const Shard& shard, uint32_t count,
+                        uint64_t lsn) {
+  out->append(kMagic, sizeof kMagic);
+  core::AppendLittle<uint32_t>(out, version);
+  core::AppendLittle<uint32_t>(out, shard.id().value);
+  core::AppendLittle<uint32_t>(out, shard.collection_id());
+  core::AppendLittle<uint32_t>(out, count);
+  core::AppendLittle<uint64_t>(out, lsn);
+}
+
+}  // namespace
+
+std::string EncodeShardFile(const Shard& shard, uint64_t lsn) {
+  std::string out;
+  out.reserve(kHeaderV2Bytes + shard.live_bytes() +
+              shard.live_count() * uint64_t{kRecordPrefixBytes + kRecordChecksumBytes + 8});
+  AppendHeaderFields(&out, 2, shard, shard.live_count(), lsn);
+  const size_t sizes_at = out.size();
+  out.resize(kHeaderV2Bytes);  // body_size, slot_limit, entry_bytes, checksum: patched below
+  std::vector<std::pair<uint16_t, uint64_t>> offsets;  // slot, record offset; ascending slot
+  offsets.reserve(shard.live_count());
+  for (uint32_t i = 0; i < shard.slot_limit(); ++i) {
+    const Slot& s = shard.slot(static_cast<uint16_t>(i));
+    if (s.empty()) continue;
+    const std::string_view doc = Shard::RecordBytes(s.record);
+    const size_t at = out.size();
+    core::AppendLittle<uint16_t>(&out, static_cast<uint16_t>(i));
+    core::AppendLittle<uint64_t>(&out, s.salt);
+    core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(doc.size()));
+    out.append(doc);
+    core::AppendLittle<uint32_t>(&out, RecordChecksum(std::string_view(out).substr(at)));
+    offsets.emplace_back(static_cast<uint16_t>(i), at);
+  }
+  const uint64_t body_size = out.size() - kHeaderV2Bytes;
+  const uint32_t slot_limit = offsets.empty() ? 0 : offsets.back().first + 1u;
+  const uint32_t records = static_cast<uint32_t>(offsets.size());
+  const uint32_t entry_bytes = EntryBytesFor(body_size, slot_limit, records);
+  const uint32_t chunks = ChunkCount(slot_limit);
+  out.reserve(out.size() + DirectoryBytes(slot_limit, records, entry_bytes));
+  if (chunks != 0) {
+    const size_t table_at = out.size();
+    out.resize(out.size() + uint64_t{chunks} * 8 + 8);  // the table, filled in below
+    size_t next = 0;                                    // the first record not in a chunk yet
+    for (uint32_t k = 0; k < chunks; ++k) {
+      const size_t at = out.size();
+      core::PutLittle<uint64_t>(out.data() + table_at + uint64_t{k} * 8, at);
+      uint64_t bitmap[kBitmapWords] = {};
+      size_t end = next;
+      for (; end < offsets.size() && offsets[end].first / kChunkSlots == k; ++end) {
+        const uint32_t bit = offsets[end].first % kChunkSlots;
+        bitmap[bit / 64] |= uint64_t{1} << (bit % 64);
+      }
+      for (uint64_t word : bitmap) core::AppendLittle<uint64_t>(&out, word);
+      for (; next < end; ++next) {
+        if (entry_bytes == 4) {
+          core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(offsets[next].second));
+        } else {
+          core::AppendLittle<uint64_t>(&out, offsets[next].second);
+        }
+      }
+      core::AppendLittle<uint64_t>(
+          &out, core::Checksum64(std::string_view(out).substr(at), kDirectorySeed + k));
+    }
+    core::PutLittle<uint64_t>(
+        out.data() + table_at + uint64_t{chunks} * 8,
+        core::Checksum64(std::string_view(out).substr(table_at, uint64_t{chunks} * 8), kTableSeed));
+  }
+  core::PutLittle<uint64_t>(out.data() + sizes_at, body_size);
+  core::PutLittle<uint32_t>(out.data() + sizes_at + 8, slot_limit);
+  core::PutLittle<uint32_t>(out.data() + sizes_at + 12, entry_bytes);
+  core::PutLittle<uint64_t>(out.data() + 48,
+                            core::Checksum64(std::string_view(out).substr(0, 48), kHeaderSeed));
+  return out;
+}
+
+void SetShortOffsetLimitForTesting(uint64_t bytes) {
+  short_offset_limit.store(bytes == 0 ? uint64_t{1} << 32 : bytes, std::memory_order_relaxed);
+}
+
+std::string EncodeShardFileVersion1ForTesting(const Shard& shard, uint64_t lsn) {
+  std::string out;
+  AppendHeaderFields(&out, 1, shard, shard.live_count(), lsn);
+  const size_t body_size_at = out.size();
+  out.resize(kHeaderV1Bytes);  // body_size and header_checksum, patched below
+  for (uint32_t i = 0; i < shard.slot_limit(); ++i) {
+    const Slot& s = shard.slot(static_cast<uint16_t>(i));
+    if (s.empty()) continue;
+    const std::string_view doc = Shard::RecordBytes(s.record);
+    core::AppendLittle<uint16_t>(&out, static_cast<uint16_t>(i));
+    core::AppendLittle<uint64_t>(&out, s.salt);
+    core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(doc.size()));
+    out.append(doc);
+  }
+  const uint64_t body_size = out.size() - kHeaderV1Bytes;
+  core::PutLittle<uint64_t>(out.data() + body_size_at, body_size);
+  core::PutLittle<uint64_t>(out.data() + 40,
+                            core::Checksum64(std::string_view(out).substr(0, 40), kHeaderSeed));
+  core::AppendLittle<uint64_t>(
+      &out, core::Checksum64(std::string_view(out).substr(kHeaderV1Bytes, body_size), kBodySeed));
+  return out;
+}
+
+void ResealShardFileForTesting(std::string* file) {
+  std::string& f = *file;
+  if (f.size() < 12) return;
+  const uint32_t version = core::GetLittle<uint32_t>(f.data() + 8);
+  if (version == 1) {
+    if (f.size() < kHeaderV1Bytes) return;
+    core::PutLittle<uint64_t>(f.data() + 40,
+                              core::Checksum64(std::string_view(f).substr(0, 40), kHeaderSeed));
+    if (f.size() < kHeaderV1Bytes + 8) return;
+    core::PutLittle<uint64_t>(
+        f.data() + f.size() - 8,
+        core::Checksum64(std::string_view(f).substr(kHeaderV1Bytes, f.size() - kHeaderV1Bytes - 8),
+                         kBodySeed));
+    return;
+  }
+  if (f.size() < kHeaderV2Bytes) return;
+  core::PutLittle<uint64_t>(f.data() + 48,
+                            core::Checksum64(std::string_view(f).substr(0, 48), kHeaderSeed));
+  const uint64_t body_size = core::GetLittle<uint64_t>(f.data() + 32);
+  const uint32_t slot_limit = core::GetLittle<uint32_t>(f.data() + 40);
+  const uint32_t entry_bytes = core::GetLittle<uint32_t>(f.data() + 44);
+  if (body_size > f.size() - kHeaderV2Bytes) return;
+  const uint64_t body_end = kHeaderV2Bytes + body_size;
+  for (uint64_t at = kHeaderV2Bytes; body_end - at >= kRecordPrefixBytes + kRecordChecksumBytes;) {
+    const uint32_t length = core::GetLittle<uint32_t>(f.data() + at + 10);
+    if (body_end - at - kRecordPrefixBytes - kRecordChecksumBytes < length) break;
+    const uint64_t sum_at = at + kRecordPrefixBytes + length;
+    core::PutLittle<uint32_t>(f.data() + sum_at,
+                              RecordChecksum(std::string_view(f).substr(at, sum_at - at)));
+    at = sum_at + kRecordChecksumBytes;
+  }
+  if ((entry_bytes != 4 && entry_bytes != 8) || slot_limit > kSlotsPerShard) return;
+  const uint32_t chunks = ChunkCount(slot_limit);
+  if (chunks == 0 || body_end > f.size() || f.size() - body_end < uint64_t{chunks} * 8 + 8) return;
+  const uint64_t table_size = uint64_t{chunks} * 8;
+  core::PutLittle<uint64_t>(
+      f.data() + body_end + table_size,
+      core::Checksum64(std::string_view(f).substr(body_end, table_size), kTableSeed));
+  for (uint32_t k = 0; k < chunks; ++k) {
+    const uint64_t at = core::GetLittle<uint64_t>(f.data() + body_end + uint64_t{k} * 8);
+    if (at > f.size() || f.size() - at < kBitmapBytes + 8) continue;
+    const uint64_t size = kBitmapBytes + uint64_t{BitmapCount(f.data() + at)} * entry_bytes;
+    if (f.size() - at - 8 < size) continue;
+    core::PutLittle<uint64_t>(
+        f.data() + at + size,
+        core::Checksum64(std::string_view(f).substr(at, size), kDirectorySeed + k));
+  }
+}
+
+Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t file_size,
+                                           std::string_view name, const Shard& shard) {
+  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(header, file_size, name, shard));
+  return l.info;
+}
+
+Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
+                                      const DocumentLimits& limits, Shard* shard,
+                                      const std::atomic<bool>* cancel) {
+  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(bytes, bytes.size(), name, *shard));
+  if (shard->slot_limit() != 0) {  // holds no record (a cold shard knows only its count)
+    return Status::Internal("DecodeShardFile into a shard that is not empty");
+  }
+  Result<ShardFileInfo> info = l.info.version == 1
+                                   ? DecodeVersion1(bytes, l, name, limits, shard, cancel)
+                                   : DecodeVersion2(bytes, l, name, limits, shard, cancel);
+  if (!info.ok()) {
+    shard->Clear();  // nothing half-loaded is kept
+    return info;
   }
   shard->ClearDirty();
-  shard->set_lsn(lsn);
-  return ShardFileInfo{record_count, lsn};
+  shard->set_lsn(l.info.lsn);
+  return info;
+}
+
+Result<std::shared_ptr<const ShardFileView>> ShardFileView::Open(
+    std::unique_ptr<env::FileContents> file, std::string name, const Shard& shard) {
+  const std::string_view bytes = file->data();
+  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(bytes, bytes.size(), name, shard));
+  return std::shared_ptr<const ShardFileView>(
+      new ShardFileView(std::move(file), std::move(name), l));
+}
+
+Result<bool> ShardFileView::Find(uint16_t slot, uint64_t salt, std::string_view* doc) const {
+  const Layout& l = layout_;
+  if (slot >= l.slot_limit) return false;
+  const std::string_view bytes = file_->data();
+  // The table and the chunk are verified once; a record, each time it is read.
+  if (!verified_table_.load(std::memory_order_relaxed)) {
+    DAAS_RETURN_IF_ERROR(CheckChunkTable(bytes, l, name_));
+    verified_table_.store(true, std::memory_order_relaxed);
+  }
+  const uint32_t chunk = slot / kChunkSlots;
+  const uint64_t chunk_at = ChunkOffset(bytes, l, chunk);
+  const uint64_t bit = uint64_t{1} << chunk;
+  if ((verified_chunks_.load(std::memory_order_relaxed) & bit) == 0) {
+    DAAS_RETURN_IF_ERROR(CheckChunk(bytes, l, name_, chunk, chunk_at).status());
+    verified_chunks_.fetch_or(bit, std::memory_order_relaxed);
+  }
+  const char* bitmap = bytes.data() + chunk_at;
+  if (!BitmapHas(bitmap, slot % kChunkSlots)) return false;
+  const uint64_t at = ReadEntry(
+      bitmap + kBitmapBytes + uint64_t{BitmapRank(bitmap, slot % kChunkSlots)} * l.entry_bytes,
+      l.entry_bytes);
+  const RecordName what{"the record of slot ", slot};
+  DAAS_ASSIGN_OR_RETURN(const Record rec, ReadRecord(bytes, l, name_, at, what));
+  if (rec.slot != slot) {
+    return Corrupt(name_, at, what.str() + " holds slot " + std::to_string(rec.slot));
+  }
+  if (Status s = doc::ValidateDocument(rec.doc, kCeilingDocumentLimits); !s.ok()) {
+    return Corrupt(name_, at + kRecordPrefixBytes, what.str() + ": " + s.ToString());
+  }
+  if (rec.salt != salt) return false;
+  *doc = rec.doc;
+  return true;
 }
 
 }  // namespace daas::storage

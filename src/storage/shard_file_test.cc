@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 
 namespace daas::storage {
@@ -82,10 +83,170 @@ TEST(ShardFile, EmptyShardRoundTrips) {
     core::ReaderLock l(empty.mu());
     file = EncodeShardFile(empty, 0);
   }
-  EXPECT_EQ(file.size(), kShardFileHeaderBytes + 8);
+  EXPECT_EQ(file.size(), kShardFileHeaderBytes);
   Shard loaded(ShardId{1}, 1);
   core::WriterLock l(loaded.mu());
   EXPECT_TRUE(DecodeShardFile(file, "f", DocumentLimits{}, &loaded).ok());
+}
+
+// The bytes of `file`, as a FileContents a view can own.
+class Bytes final : public env::FileContents {
+ public:
+  explicit Bytes(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string_view data() const override { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+Result<std::shared_ptr<const ShardFileView>> View(std::string file, const Shard& shard) {
+  return ShardFileView::Open(std::make_unique<Bytes>(std::move(file)), "f.shard", shard);
+}
+
+TEST(ShardFile, VersionOneFilesStillLoad) {
+  Shard original(ShardId{4}, 2);
+  {
+    core::WriterLock l(original.mu());
+    for (uint16_t i = 0; i < 50; ++i)
+      original.Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i));
+  }
+  std::string file;
+  {
+    core::ReaderLock l(original.mu());
+    file = EncodeShardFileVersion1ForTesting(original, 77);
+  }
+  Shard loaded(ShardId{4}, 2);
+  core::WriterLock l(loaded.mu());
+  auto info = DecodeShardFile(file, "f.shard", DocumentLimits{}, &loaded);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->version, 1u);
+  EXPECT_EQ(loaded.live_count(), 50u);
+  std::string_view out;
+  ASSERT_TRUE(loaded.Get(147, 1049, &out));
+  EXPECT_EQ(out, SmallDoc(49));
+  // A version 1 file has no directory: its shard is loaded whole, never read in place.
+  auto view = View(file, loaded);
+  ASSERT_TRUE(view.ok());
+  EXPECT_FALSE((*view)->point_reads());
+}
+
+TEST(ShardFile, ViewFindsEveryDocumentInPlaceAndNothingElse) {
+  Shard original(ShardId{4}, 2);
+  const std::string file = EncodeSample(&original);
+  auto view = View(file, original);
+  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  ASSERT_TRUE((*view)->point_reads());
+  EXPECT_EQ((*view)->info().record_count, 50u);
+  for (uint32_t slot = 0; slot < 200; ++slot) {
+    std::string_view doc;
+    const bool present = slot % 3 == 0 && slot / 3 < 50;
+    const uint64_t salt = present ? 1000 + slot / 3 : 1000;
+    Result<bool> found = (*view)->Find(static_cast<uint16_t>(slot), salt, &doc);
+    ASSERT_TRUE(found.ok()) << found.status().ToString();
+    ASSERT_EQ(*found, present) << slot;
+    if (present) {
+      EXPECT_EQ(doc, SmallDoc(static_cast<uint8_t>(slot / 3)));
+      // The right slot with another salt (a stale or guessed ID) finds nothing.
+      EXPECT_FALSE(*(*view)->Find(static_cast<uint16_t>(slot), salt + 1, &doc));
+    }
+  }
+}
+
+// Shards of every size and shape, including ones whose slots span several directory chunks with
+// empty chunks between them, in both offset widths, round-trip through the file and through the
+// view.
+TEST(ShardFile, SparseAndFullShardsRoundTripInBothOffsetWidths) {
+  std::mt19937 rng(7);
+  for (uint64_t short_offset_limit : {uint64_t{0}, uint64_t{64}}) {
+    SetShortOffsetLimitForTesting(short_offset_limit);
+    for (uint32_t density : {1u, 50u, 100u}) {
+      Shard original(ShardId{9}, 3);
+      std::vector<uint16_t> slots;
+      {
+        core::WriterLock l(original.mu());
+        for (uint32_t slot = 0; slot < kSlotsPerShard; ++slot) {
+          const bool in_gap = slot >= 5000 && slot < 9000;  // whole chunks with no record
+          if (in_gap || rng() % 100 >= density) continue;
+          original.Put(static_cast<uint16_t>(slot), slot + 1, SmallDoc(slot % 100));
+          slots.push_back(static_cast<uint16_t>(slot));
+        }
+      }
+      std::string file;
+      {
+        core::ReaderLock l(original.mu());
+        file = EncodeShardFile(original, 5);
+      }
+      Shard loaded(ShardId{9}, 3);
+      {
+        core::WriterLock l(loaded.mu());
+        auto info = DecodeShardFile(file, "f.shard", DocumentLimits{}, &loaded);
+        ASSERT_TRUE(info.ok()) << info.status().ToString();
+        EXPECT_EQ(loaded.live_count(), slots.size());
+      }
+      auto view = View(file, loaded);
+      ASSERT_TRUE(view.ok()) << view.status().ToString();
+      for (size_t i = 0; i < slots.size(); i += 7) {
+        std::string_view doc;
+        Result<bool> found = (*view)->Find(slots[i], slots[i] + 1u, &doc);
+        ASSERT_TRUE(found.ok() && *found) << slots[i];
+        EXPECT_EQ(doc, SmallDoc(slots[i] % 100));
+      }
+      std::string_view doc;
+      EXPECT_FALSE(*(*view)->Find(6000, 6001, &doc));
+      if (density == 1) {
+        // The directory costs about 4 bytes per document (8 with long offsets) and 144 per 1024
+        // slots, not a fixed size per slot.
+        // Record prefix, the 4-byte document, record checksum, directory entry.
+        const uint64_t per_document = 14 + 4 + 4 + (short_offset_limit != 0 ? 8 : 4);
+        EXPECT_LT(file.size(),
+                  kShardFileHeaderBytes + slots.size() * per_document + 64 * 144 + 8 + 8);
+      }
+    }
+  }
+  SetShortOffsetLimitForTesting(0);
+}
+
+TEST(ShardFile, CancelledDecodeLoadsNothing) {
+  Shard original(ShardId{4}, 2);
+  const std::string file = EncodeSample(&original);
+  const std::atomic<bool> cancel{true};
+  Shard loaded(ShardId{4}, 2);
+  core::WriterLock l(loaded.mu());
+  auto info = DecodeShardFile(file, "f.shard", DocumentLimits{}, &loaded, &cancel);
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(loaded.live_count(), 0u);
+  EXPECT_EQ(loaded.slot_limit(), 0u);
+}
+
+// A point read returns the stored document or Corruption, whatever bit of the file is damaged:
+// never another document, and never "absent" for a document that is there.
+TEST(ShardFile, PointReadsNeverReturnDamagedBytes) {
+  Shard original(ShardId{4}, 2);
+  const std::string file = EncodeSample(&original);
+  for (size_t byte = 0; byte < file.size(); ++byte) {
+    std::string bad = file;
+    bad[byte] = static_cast<char>(bad[byte] ^ (1 << (byte % 8)));
+    auto view = View(bad, original);
+    if (!view.ok()) {
+      EXPECT_EQ(view.status().code(), StatusCode::kCorruption);
+      continue;
+    }
+    bool corruption_seen = false;
+    for (uint16_t i = 0; i < 50; ++i) {
+      std::string_view doc;
+      Result<bool> found = (*view)->Find(static_cast<uint16_t>(i * 3), 1000 + i, &doc);
+      if (!found.ok()) {
+        EXPECT_EQ(found.status().code(), StatusCode::kCorruption) << byte;
+        EXPECT_NE(found.status().message().find("f.shard at byte"), std::string_view::npos);
+        corruption_seen = true;
+        continue;
+      }
+      ASSERT_TRUE(*found) << "flip at " << byte << " hid slot " << i * 3;
+      ASSERT_EQ(doc, SmallDoc(static_cast<uint8_t>(i))) << "flip at " << byte;
+    }
+    EXPECT_TRUE(corruption_seen) << "flip at " << byte << " went unnoticed by every read";
+  }
 }
 
 }  // namespace
