@@ -1,7 +1,8 @@
 // Every database in tests/data/compat/ (one per released on-disk format) opens, holds exactly the
 // documents its expected.jsonl lists and the schemas its expected_schemas.json lists (none when it
-// has no such file), still enforces those schemas, passes a write, and reopens. Each runs on a
-// copy.
+// has no such file), still enforces those schemas (unique keys too: a copy of a document is
+// refused where accepted.json names a document to write instead), passes a write, and reopens.
+// Each runs on a copy.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -63,9 +64,10 @@ std::string Normalized(std::string_view json) {
   return out;
 }
 
-// expected_schemas.json, {"<collection>": <schema as GetSchema returns it>}, normalized; empty
-// when the folder has no such file.
-std::map<std::string, std::string> ReadExpectedSchemas(const fs::path& file) {
+// A file {"<collection>": <object>, ...} as each object's normalized JSON; empty when the folder
+// has no such file. expected_schemas.json holds each schema as GetSchema returns it;
+// accepted.json, a document the collection takes (for one whose unique keys refuse a copy).
+std::map<std::string, std::string> ReadCollectionMap(const fs::path& file) {
   std::map<std::string, std::string> out;
   if (!fs::exists(file)) return out;
   std::ifstream in(file);
@@ -91,13 +93,14 @@ TEST_P(CompatTest, OpensWithEveryDocumentAndTakesWrites) {
   const std::vector<Expected> expected = ReadExpected(source / "expected.jsonl");
   ASSERT_FALSE(expected.empty());
   const std::map<std::string, std::string> schemas =
-      ReadExpectedSchemas(source / "expected_schemas.json");
+      ReadCollectionMap(source / "expected_schemas.json");
+  const std::map<std::string, std::string> accepted = ReadCollectionMap(source / "accepted.json");
   testing::TempDir tmp;
   const std::string dir = tmp.path() + "/db";
   fs::create_directories(dir);
   for (const auto& e : fs::directory_iterator(source)) {
     const std::string name = e.path().filename().string();
-    if (name != "expected.jsonl" && name != "expected_schemas.json") {
+    if (name != "expected.jsonl" && name != "expected_schemas.json" && name != "accepted.json") {
       fs::copy_file(e.path(), fs::path(dir) / name);
     }
   }
@@ -148,11 +151,20 @@ TEST_P(CompatTest, OpensWithEveryDocumentAndTakesWrites) {
           << name << ": " << broken.status().ToString();
     }
     // A write in today's format lands beside the old files; the next round reopens both. A
-    // collection with a schema takes a copy of one of its documents.
+    // collection with a schema takes a copy of one of its documents, or what accepted.json
+    // gives it.
     if (round == 0) {
+      for (const auto& [name, document] : accepted) {
+        // Its unique keys were rebuilt from the stored documents: a copy breaks them.
+        auto copy = (*(*db)->GetCollection(name))->Insert(first_document.at(name));
+        ASSERT_FALSE(copy.ok()) << name;
+        EXPECT_NE(copy.status().message().find("validation_unique"), std::string_view::npos)
+            << copy.status().ToString();
+      }
       for (const auto& [name, n] : per_collection) {
-        const std::string document =
-            schemas.contains(name) ? first_document.at(name) : *JsonToDocument(R"({"new":1})");
+        const std::string document = accepted.contains(name)  ? *JsonToDocument(accepted.at(name))
+                                     : schemas.contains(name) ? first_document.at(name)
+                                                              : *JsonToDocument(R"({"new":1})");
         auto id = (*(*db)->GetCollection(name))->Insert(document);
         ASSERT_TRUE(id.ok()) << name << ": " << id.status().ToString();
       }
