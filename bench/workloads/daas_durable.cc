@@ -9,7 +9,6 @@
 // one for single-document commits on 1 thread and, for durable modes, on --threads threads.
 // The recovery phase runs first, in a forked child, before any engine has started a thread.
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -144,22 +143,6 @@ class DurableDaas final : public DurableEngine {
 
 // ---------------------------------------------------------------------------------------------
 // Files.
-
-struct DiskUse {
-  uint64_t allocated = 0;  // st_blocks * 512, what du reports
-  uint64_t apparent = 0;   // st_size
-};
-
-DiskUse Du(const std::string& dir) {
-  DiskUse d;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    struct stat st;
-    if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    d.allocated += static_cast<uint64_t>(st.st_blocks) * 512;
-    d.apparent += static_cast<uint64_t>(st.st_size);
-  }
-  return d;
-}
 
 std::vector<std::string> WalFiles(const std::string& dir) {
   std::vector<std::string> out;

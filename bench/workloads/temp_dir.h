@@ -1,9 +1,12 @@
 // Temp directories for benchmark runs, on the machine's disk: the workload drivers put every
 // engine's files under one, and the micro benchmarks that write files give each database its own.
+// Also what such a directory holds on disk (Du).
 #pragma once
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -44,5 +47,22 @@ class TempDir {
  private:
   std::string path_;
 };
+
+struct DiskUse {
+  uint64_t allocated = 0;  // st_blocks * 512, what du reports
+  uint64_t apparent = 0;   // st_size
+};
+
+// The regular files under `dir`, at any depth.
+inline DiskUse Du(const std::string& dir) {
+  DiskUse d;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    struct stat st;
+    if (::lstat(e.path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    d.allocated += static_cast<uint64_t>(st.st_blocks) * 512;
+    d.apparent += static_cast<uint64_t>(st.st_size);
+  }
+  return d;
+}
 
 }  // namespace daas::bench
