@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -38,7 +39,22 @@ std::string JsonNumber(double v) {
   return buf;
 }
 
+// A sample figure for a table: whole numbers grouped from 100 up, else 1 or 2 decimals.
+std::string SampleNumber(double v) { return v >= 100 ? Grouped(v) : Fixed(v, v >= 10 ? 1 : 2); }
+
+// "a / b" as "1.23x", or "-" when b is 0.
+std::string Ratio(double a, double b) { return b > 0 ? Fixed(a / b, 2) + "x" : "-"; }
+
 }  // namespace
+
+double Quantile(std::vector<double> sorted, double q) {
+  if (sorted.empty()) return 0;
+  std::sort(sorted.begin(), sorted.end());
+  const double at = q * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(at);
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (at - static_cast<double>(lo));
+}
 
 std::string Grouped(double v) {
   std::string digits = std::to_string(static_cast<uint64_t>(v + 0.5));
@@ -107,6 +123,54 @@ void PrintReport(const Report& r, std::FILE* out) {
         }
       }
       std::fprintf(out, " %s |\n", row.checked ? "ok" : "MISMATCH");
+    }
+  }
+
+  for (const SamplePhase& p : r.sample_phases) {
+    std::vector<const SampleRow*> daas;
+    for (const SampleRow& row : p.rows) {
+      if (row.engine == "DaaS") daas.push_back(&row);
+    }
+    const char* unit = p.unit.c_str();
+    std::fprintf(out, "\n## %s\n\n| engine | how | runs | median %s | p90 %s |", p.title.c_str(),
+                 unit, unit);
+    for (const SampleRow* d : daas) {
+      std::fprintf(out, " DaaS%s / engine, median (p90) |",
+                   daas.size() > 1 ? (" " + d->how).c_str() : "");
+    }
+    std::fprintf(out, " check |\n|---|---|---:|---:|---:|");
+    for (size_t i = 0; i < daas.size(); ++i) std::fprintf(out, "---:|");
+    std::fprintf(out, "---|\n");
+    for (const SampleRow& row : p.rows) {
+      const double median = row.Quantile(0.5), p90 = row.Quantile(0.9);
+      std::fprintf(out, "| %s | %s | %zu | %s | %s |", row.engine.c_str(), row.how.c_str(),
+                   row.samples.size(), SampleNumber(median).c_str(), SampleNumber(p90).c_str());
+      for (const SampleRow* d : daas) {
+        if (row.engine == "DaaS") {
+          std::fprintf(out, " |");
+        } else {
+          std::fprintf(out, " %s (%s) |", Ratio(d->Quantile(0.5), median).c_str(),
+                       Ratio(d->Quantile(0.9), p90).c_str());
+        }
+      }
+      std::fprintf(out, " %s |\n", row.checked ? "ok" : "MISMATCH");
+    }
+  }
+
+  for (const MedianTable& t : r.median_tables) {
+    std::fprintf(out, "\n## %s\n\n| engine | how |", t.title.c_str());
+    for (const MedianColumn& c : t.columns) {
+      std::fprintf(out, " %s (%s) |", c.name.c_str(), c.unit.c_str());
+    }
+    std::fprintf(out, "\n|---|---|");
+    for (size_t i = 0; i < t.columns.size(); ++i) std::fprintf(out, "---:|");
+    std::fprintf(out, "\n");
+    for (const MedianRow& row : t.rows) {
+      std::fprintf(out, "| %s | %s |", row.engine.c_str(), row.how.c_str());
+      for (const std::vector<double>& s : row.samples) {
+        std::fprintf(out, " %s |", SampleNumber(Quantile(s, 0.5)).c_str());
+      }
+      std::fprintf(out, "\n");
     }
   }
 
@@ -185,6 +249,55 @@ bool WriteJson(const Report& r, const std::string& path) {
     }
     j << "]}";
   }
+  j << "\n  },\n  \"sample_phases\": {";
+  for (size_t i = 0; i < r.sample_phases.size(); ++i) {
+    const SamplePhase& p = r.sample_phases[i];
+    j << (i ? "," : "") << "\n    " << JsonString(p.key) << ": {\"title\": " << JsonString(p.title)
+      << ", \"unit\": " << JsonString(p.unit) << ", \"results\": [";
+    for (size_t k = 0; k < p.rows.size(); ++k) {
+      const SampleRow& row = p.rows[k];
+      j << (k ? "," : "") << "\n      {\"engine\": " << JsonString(row.engine)
+        << ", \"how\": " << JsonString(row.how) << ", \"runs\": " << row.samples.size()
+        << ", \"median\": " << JsonNumber(row.Quantile(0.5))
+        << ", \"p90\": " << JsonNumber(row.Quantile(0.9)) << ", \"samples\": [";
+      for (size_t s = 0; s < row.samples.size(); ++s) {
+        j << (s ? ", " : "") << JsonNumber(row.samples[s]);
+      }
+      j << "], \"checked\": " << (row.checked ? "true" : "false") << "}";
+    }
+    j << "]}";
+  }
+  j << "\n  },\n  \"median_tables\": {";
+  for (size_t i = 0; i < r.median_tables.size(); ++i) {
+    const MedianTable& t = r.median_tables[i];
+    j << (i ? "," : "") << "\n    " << JsonString(t.key) << ": {\"title\": " << JsonString(t.title)
+      << ", \"columns\": [";
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      j << (c ? ", " : "") << "{\"key\": " << JsonString(t.columns[c].key)
+        << ", \"name\": " << JsonString(t.columns[c].name)
+        << ", \"unit\": " << JsonString(t.columns[c].unit) << "}";
+    }
+    j << "], \"results\": [";
+    for (size_t k = 0; k < t.rows.size(); ++k) {
+      const MedianRow& row = t.rows[k];
+      j << (k ? "," : "") << "\n      {\"engine\": " << JsonString(row.engine)
+        << ", \"how\": " << JsonString(row.how) << ", \"medians\": {";
+      for (size_t c = 0; c < row.samples.size() && c < t.columns.size(); ++c) {
+        j << (c ? ", " : "") << JsonString(t.columns[c].key) << ": "
+          << JsonNumber(Quantile(row.samples[c], 0.5));
+      }
+      j << "}, \"samples\": {";
+      for (size_t c = 0; c < row.samples.size() && c < t.columns.size(); ++c) {
+        j << (c ? ", " : "") << JsonString(t.columns[c].key) << ": [";
+        for (size_t s = 0; s < row.samples[c].size(); ++s) {
+          j << (s ? ", " : "") << JsonNumber(row.samples[c][s]);
+        }
+        j << "]";
+      }
+      j << "}}";
+    }
+    j << "]}";
+  }
   j << "\n  },\n";
   if (r.have_memory) {
     j << "  \"memory\": {\"raw_document_bytes\": " << r.document_bytes
@@ -216,7 +329,7 @@ bool WriteJson(const Report& r, const std::string& path) {
   f << j.str();
   f.close();
   if (!f) {
-    std::fprintf(stderr, "daas_workload: cannot write %s: %s\n", path.c_str(),
+    std::fprintf(stderr, "%s: cannot write %s: %s\n", r.tool.c_str(), path.c_str(),
                  std::strerror(errno));
     return false;
   }

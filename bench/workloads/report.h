@@ -36,6 +36,46 @@ struct Target {
   bool met() const { return lower_is_better ? actual <= goal : actual >= goal; }
 };
 
+// The q-quantile (0 <= q <= 1) of `samples`, interpolated between the two nearest; 0 if none.
+double Quantile(std::vector<double> samples, double q);
+
+// A figure measured once per run of a process (e.g. the milliseconds from its start to its first
+// lookup), summarized by its median and 90th percentile.
+struct SampleRow {
+  std::string engine;           // "DaaS", "SQLite", ...
+  std::string how;              // e.g. "journal_mode=WAL"
+  std::vector<double> samples;  // one per run, in the phase's unit
+  bool checked = false;         // every run gave the expected answer
+  double Quantile(double q) const { return daas::bench::Quantile(samples, q); }
+};
+
+struct SamplePhase {
+  std::string key;    // JSON key, e.g. "cold_lookup_ms"
+  std::string title;  // "Cold: process start to first lookup done"
+  std::string unit;   // "ms"
+  std::vector<SampleRow> rows;
+};
+
+// Several figures measured once per run (e.g. the steps of a process's life), printed as one table
+// of their medians, a column each.
+struct MedianColumn {
+  std::string key;   // JSON key, e.g. "open_ms"
+  std::string name;  // "Open"
+  std::string unit;  // "ms"
+};
+
+struct MedianRow {
+  std::string engine, how;
+  std::vector<std::vector<double>> samples;  // samples[column][run]
+};
+
+struct MedianTable {
+  std::string key;    // JSON key
+  std::string title;  // "Warm: where the time goes (medians)"
+  std::vector<MedianColumn> columns;
+  std::vector<MedianRow> rows;
+};
+
 // A named figure that is not a rate (recovery time, disk use), printed in its own table.
 struct Figure {
   std::string key;    // JSON key, e.g. "recovery_open_seconds"
@@ -55,6 +95,9 @@ struct Report {
   std::vector<std::pair<std::string, std::string>> modes;  // engine -> mode
   std::vector<std::string> notes;  // extra header lines (e.g. the disk's fdatasync rate)
   std::vector<Phase> phases;
+  // Lower is better; printed with each DaaS row's median (and p90) over the engine's.
+  std::vector<SamplePhase> sample_phases;
+  std::vector<MedianTable> median_tables;  // printed after the sample phases
   // Phase 5 (DaaS only).
   bool have_memory = false;
   uint64_t memory_bytes = 0, stats_document_bytes = 0, rss_growth_bytes = 0;
@@ -63,8 +106,8 @@ struct Report {
   std::vector<std::string> failures;  // checksum mismatches; empty when every answer agreed
 };
 
-// Prints the header (machine, modes, parameters), one table per phase with DaaS's ratio to each
-// peer, the memory figures and the targets.
+// Prints the header (machine, modes, parameters), one table per phase and per sample phase with
+// DaaS's ratio to each peer, the median tables, the memory figures and the targets.
 void PrintReport(const Report& report, std::FILE* out);
 
 // 12345678.9 -> "12,345,679".
