@@ -14,6 +14,7 @@
 // readings in main, after its open and after its close split that into steps. --show-commands 1
 // prints each child's command line for one key and exits (to run a child under strace or perf).
 #include <fcntl.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -422,6 +423,23 @@ void ReadAll(const std::string& dir) {
   }
 }
 
+// The scheduling policy of this process, which the children inherit.
+std::string SchedulingPolicy() {
+  const int policy = ::sched_getscheduler(0);
+  sched_param param{};
+  ::sched_getparam(0, &param);
+  switch (policy) {
+    case SCHED_OTHER:
+      return "SCHED_OTHER (the default)";
+    case SCHED_FIFO:
+      return "SCHED_FIFO priority " + std::to_string(param.sched_priority);
+    case SCHED_RR:
+      return "SCHED_RR priority " + std::to_string(param.sched_priority);
+    default:
+      return "policy " + std::to_string(policy);
+  }
+}
+
 // The first field of /proc/loadavg.
 std::string LoadAverage() {
   std::ifstream f("/proc/loadavg");
@@ -572,6 +590,7 @@ int Main(int argc, char** argv) {
       "Times from just before posix_spawn (CLOCK_MONOTONIC) to the child's reading of the same "
       "clock right after its lookup, and to the return of wait4; CPU and block I/O from wait4's "
       "rusage. Each child is its own binary, so the dynamic linking it needs is its own");
+  report.notes.push_back("Scheduling of the driver and the children: " + SchedulingPolicy());
   if (args.warm) {
     report.notes.push_back(
         "Warm: every file of every database read once, then each child run once untimed, before "
