@@ -1,6 +1,6 @@
 // What the cold-start children (coldstart_daas, coldstart_sqlite, coldstart_lmdb, coldstart_none)
-// share with their driver, daas_coldstart: the command line, the document check and the one line
-// a child prints. C library only, so a child that links no C++ runtime of its own stays that way.
+// share with their driver, daas_coldstart: the command line, the document check and the lines a
+// child prints. C library only, so a child that links no C++ runtime of its own stays that way.
 //
 // A child is started as
 //   <child> TARGET KEY SIZE HASH

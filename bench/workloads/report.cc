@@ -47,8 +47,9 @@ std::string Ratio(double a, double b) { return b > 0 ? Fixed(a / b, 2) + "x" : "
 
 }  // namespace
 
-double Quantile(std::vector<double> sorted, double q) {
-  if (sorted.empty()) return 0;
+double Quantile(std::vector<double> samples, double q) {
+  if (samples.empty()) return 0;
+  std::vector<double>& sorted = samples;
   std::sort(sorted.begin(), sorted.end());
   const double at = q * static_cast<double>(sorted.size() - 1);
   const size_t lo = static_cast<size_t>(at);
