@@ -33,6 +33,8 @@ namespace daas::engine {
 namespace {
 
 constexpr size_t kMaxCollectionNameBytes = 128;
+// How long after open the background loader starts (LoadInBackground).
+constexpr std::chrono::milliseconds kBackgroundLoadDelay{50};
 
 Status ValidateCollectionName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= kMaxCollectionNameBytes &&
@@ -413,18 +415,17 @@ Status DatabaseImpl::Load() {
       }
       auto shard = std::make_unique<storage::Shard>(ms.id, mc.id);
       if (ms.file_number != 0) {
-        // Open is lazy: the file is mapped and its header checked now; a point read then reads
+        // Open is lazy: only the file's header is read and checked now. A point read then reads
         // just its record from the file, and the documents are loaded when the shard is first
         // written or scanned, or by the background loader.
         const std::string name = storage::ShardFileName(ms.id, ms.file_number);
-        Result<std::unique_ptr<env::FileContents>> mapped =
-            env_->MapFile(env::JoinPath(options_.dir, name), env::MapAccess::kSparse);
-        if (!mapped.ok() && mapped.status().code() == StatusCode::kNotFound) {
+        Result<std::shared_ptr<const storage::ShardFileView>> opened =
+            storage::ShardFileView::Open(env_, env::JoinPath(options_.dir, name), name, *shard);
+        if (!opened.ok() && opened.status().code() == StatusCode::kNotFound) {
           return Status::Corruption("MANIFEST names shard file " + name + ", which is missing");
         }
-        DAAS_RETURN_IF_ERROR(mapped.status());
         DAAS_ASSIGN_OR_RETURN(std::shared_ptr<const storage::ShardFileView> file,
-                              storage::ShardFileView::Open(std::move(*mapped), name, *shard));
+                              std::move(opened));
         const storage::ShardFileInfo& info = file->info();
         if (info.record_count != ms.record_count || info.lsn != ms.lsn) {
           return Status::Corruption(name + ": holds " + std::to_string(info.record_count) +
@@ -569,6 +570,7 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
   // valid until ReadLog's segment end.
   std::vector<std::pair<uint64_t, std::string_view>> pending;
   auto apply_pending = [&]() -> Status {
+    if (pending.empty()) return Status::OK();  // (an empty segment: no worker pool to start)
     constexpr size_t kChunk = 64;
     const size_t chunks = (pending.size() + kChunk - 1) / kChunk;
     std::vector<Status> errors(chunks);
@@ -653,10 +655,13 @@ Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* s
   storage::Shard staging(shard->id(), shard->collection_id());
   Status s;
   if (file != nullptr) {
-    file->WillReadAll();
-    s = storage::DecodeShardFile(file->bytes(), file->name(), kCeilingDocumentLimits, &staging,
-                                 cancel)
-            .status();
+    Result<std::string_view> bytes = file->Bytes();
+    s = bytes.status();
+    if (s.ok()) {
+      file->WillReadAll();
+      s = storage::DecodeShardFile(*bytes, file->name(), kCeilingDocumentLimits, &staging, cancel)
+              .status();
+    }
     // Loading put a big shard's records in small blocks; compaction moves them into huge pages.
     if (s.ok()) staging.MaybeCompact();
   }
@@ -689,6 +694,18 @@ Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* s
 }
 
 void DatabaseImpl::LoadInBackground() {
+  // A short pause first: a process that opens the database for a few reads (a command, a script)
+  // is done before the loader would start competing with it for the disk, the memory map and the
+  // CPU, and one that stays pays nothing it would notice (reads by ID go to the files meanwhile).
+  {
+    core::MutexLock l(&bg_mu_);
+    const auto until = std::chrono::steady_clock::now() + kBackgroundLoadDelay;
+    while (!bg_stop_ && std::chrono::steady_clock::now() < until) {
+      bg_cv_.WaitFor(&bg_mu_, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  until - std::chrono::steady_clock::now()));
+    }
+    if (bg_stop_) return;
+  }
   for (CollectionImpl* coll : LiveCollections()) {
     for (storage::Shard* shard : coll->Shards()) {
       {

@@ -154,8 +154,10 @@ class PosixEnv final : public Env {
     return ReadFilePrefix(path, SIZE_MAX);
   }
 
-  Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes) override {
+  Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes,
+                                     uint64_t* file_size = nullptr) override {
     DAAS_ASSIGN_OR_RETURN(const OpenFile f, OpenForReading(path));
+    if (file_size != nullptr) *file_size = f.size;
     const int fd = f.fd;
     std::string out;
     out.resize(std::min(f.size, max_bytes));

@@ -526,18 +526,58 @@ Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view n
   return info;
 }
 
-Result<std::shared_ptr<const ShardFileView>> ShardFileView::Open(
+Result<std::shared_ptr<const ShardFileView>> ShardFileView::Open(env::Env* env, std::string path,
+                                                                 std::string name,
+                                                                 const Shard& shard) {
+  uint64_t size = 0;
+  DAAS_ASSIGN_OR_RETURN(const std::string header,
+                        env->ReadFilePrefix(path, kShardFileHeaderBytes, &size));
+  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(header, size, name, shard));
+  return std::shared_ptr<const ShardFileView>(
+      new ShardFileView(env, std::move(path), std::move(name), l, size));
+}
+
+Result<std::shared_ptr<const ShardFileView>> ShardFileView::FromContents(
     std::unique_ptr<env::FileContents> file, std::string name, const Shard& shard) {
   const std::string_view bytes = file->data();
   DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(bytes, bytes.size(), name, shard));
-  return std::shared_ptr<const ShardFileView>(
-      new ShardFileView(std::move(file), std::move(name), l));
+  auto view = std::shared_ptr<ShardFileView>(
+      new ShardFileView(nullptr, "", std::move(name), l, bytes.size()));
+  core::MutexLock lock(&view->map_mu_);
+  view->file_ = std::move(file);
+  view->mapped_.store(view->file_.get(), std::memory_order_release);
+  return std::shared_ptr<const ShardFileView>(std::move(view));
+}
+
+Result<std::string_view> ShardFileView::Bytes() const {
+  if (const env::FileContents* f = mapped_.load(std::memory_order_acquire)) return f->data();
+  core::MutexLock lock(&map_mu_);
+  if (file_ == nullptr) {
+    Result<std::unique_ptr<env::FileContents>> mapped =
+        env_->MapFile(path_, env::MapAccess::kSparse);
+    if (!mapped.ok() && mapped.status().code() == StatusCode::kNotFound) {
+      return Status::Corruption(name_ + " is missing (it was there when the database opened)");
+    }
+    DAAS_RETURN_IF_ERROR(mapped.status());
+    if ((*mapped)->data().size() != file_size_) {
+      return Status::Corruption(name_ + " changed size since the database opened (" +
+                                std::to_string(file_size_) + " bytes, now " +
+                                std::to_string((*mapped)->data().size()) + ")");
+    }
+    file_ = std::move(*mapped);
+    mapped_.store(file_.get(), std::memory_order_release);
+  }
+  return file_->data();
+}
+
+void ShardFileView::WillReadAll() const {
+  if (const env::FileContents* f = mapped_.load(std::memory_order_acquire)) f->WillNeed();
 }
 
 Result<bool> ShardFileView::Find(uint16_t slot, uint64_t salt, std::string_view* doc) const {
   const Layout& l = layout_;
   if (slot >= l.slot_limit) return false;
-  const std::string_view bytes = file_->data();
+  DAAS_ASSIGN_OR_RETURN(const std::string_view bytes, Bytes());
   // The table and the chunk are verified once; a record, each time it is read.
   if (!verified_table_.load(std::memory_order_relaxed)) {
     DAAS_RETURN_IF_ERROR(CheckChunkTable(bytes, l, name_));

@@ -39,6 +39,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/mutex.h"
 #include "daas/options.h"
 #include "daas/status.h"
 #include "env/env.h"
@@ -96,40 +97,57 @@ Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view n
                                       const DocumentLimits& limits, Shard* shard,
                                       const std::atomic<bool>* cancel = nullptr);
 
-// A shard file opened for reading in place: the header is checked at Open, the rest is read only
-// where a caller looks. Version 2 files answer point reads (Find) from the file; a version 1 file
-// has no directory, so its shard must be loaded whole (DecodeShardFile over bytes()).
-// Thread-safe: every method may be called concurrently; the view is immutable but for the record
-// of which directory chunks were verified.
+// A shard file opened for reading in place: Open reads and checks the header only; the file is
+// mapped (pages read as they are touched) the first time a point read or a load needs it, so that
+// opening a database touches one small piece of each file and maps only the ones it reads. Version
+// 2 files answer point reads (Find) from the file; a version 1 file has no directory, so its shard
+// must be loaded whole (DecodeShardFile over Bytes()).
+// Thread-safe: every method may be called concurrently.
 class ShardFileView {
  public:
-  // `file` holds the file's bytes (mapped: pages are read as they are touched). Checks the header
-  // as CheckShardFileHeader does for `shard`.
-  static Result<std::shared_ptr<const ShardFileView>> Open(std::unique_ptr<env::FileContents> file,
+  // Reads the header of the file at `path` (named `name` in messages) and checks it as
+  // CheckShardFileHeader does for `shard`. Errors: Corruption; NotFound when there is no file.
+  static Result<std::shared_ptr<const ShardFileView>> Open(env::Env* env, std::string path,
                                                            std::string name, const Shard& shard);
+  // The same over bytes already in memory (tests, fuzzing).
+  static Result<std::shared_ptr<const ShardFileView>> FromContents(
+      std::unique_ptr<env::FileContents> file, std::string name, const Shard& shard);
 
   const ShardFileInfo& info() const { return layout_.info; }
   const std::string& name() const { return name_; }
-  std::string_view bytes() const { return file_->data(); }
   // Whether Find works (version 2).
   bool point_reads() const { return layout_.info.version >= 2; }
+  // The whole file, mapped on the first call and valid while the view lives. Errors: the OS's,
+  // and Corruption when the file is missing or its size changed since Open.
+  Result<std::string_view> Bytes() const DAAS_EXCLUDES(map_mu_);
   // The document in `slot` if it holds `salt`: true and *doc pointing into the file (valid while
-  // the view lives), or false when there is none. Reads and verifies only the directory chunk of
-  // the slot and the record: their checksums, the record's slot and bounds, and the document's
-  // well-formedness. Errors: Corruption "<name> at byte N: <what>" when those bytes are damaged.
-  // Requires: point_reads().
+  // the view lives), or false when there is none. Reads and verifies only what it needs: the chunk
+  // table and the slot's directory chunk (each checked once), then the record (its checksum, slot
+  // and bounds, and the document's well-formedness). Errors: Corruption "<name> at byte N:
+  // <what>" when those bytes are damaged; Bytes()'s. Requires: point_reads().
   Result<bool> Find(uint16_t slot, uint64_t salt, std::string_view* doc) const;
-  // Hints that every byte will be read soon (a load): the OS reads ahead.
-  void WillReadAll() const { file_->WillNeed(); }
+  // Hints that every byte will be read soon (a load), so the OS reads ahead. Requires: Bytes()
+  // succeeded.
+  void WillReadAll() const;
 
  private:
-  ShardFileView(std::unique_ptr<env::FileContents> file, std::string name,
-                const ShardFileLayout& layout)
-      : file_(std::move(file)), name_(std::move(name)), layout_(layout) {}
+  ShardFileView(env::Env* env, std::string path, std::string name, const ShardFileLayout& layout,
+                uint64_t file_size)
+      : env_(env),
+        path_(std::move(path)),
+        name_(std::move(name)),
+        layout_(layout),
+        file_size_(file_size) {}
 
-  const std::unique_ptr<env::FileContents> file_;
+  env::Env* const env_;  // null for FromContents
+  const std::string path_;
   const std::string name_;
   const ShardFileLayout layout_;
+  const uint64_t file_size_;
+  mutable core::Mutex map_mu_;  // serializes the mapping; readers then use `mapped_`
+  mutable std::unique_ptr<env::FileContents> file_ DAAS_GUARDED_BY(map_mu_);
+  // file_ once set. acquire/release: a reader that sees it sees the mapping complete.
+  mutable std::atomic<const env::FileContents*> mapped_{nullptr};
   // Bit k: directory chunk k passed its checksum (at most 64 chunks of 1024 slots); and the chunk
   // table did. Relaxed: those bytes never change, so a stale false only costs a second check.
   mutable std::atomic<uint64_t> verified_chunks_{0};

@@ -100,7 +100,7 @@ class Bytes final : public env::FileContents {
 };
 
 Result<std::shared_ptr<const ShardFileView>> View(std::string file, const Shard& shard) {
-  return ShardFileView::Open(std::make_unique<Bytes>(std::move(file)), "f.shard", shard);
+  return ShardFileView::FromContents(std::make_unique<Bytes>(std::move(file)), "f.shard", shard);
 }
 
 TEST(ShardFile, VersionOneFilesStillLoad) {
