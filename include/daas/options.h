@@ -63,10 +63,10 @@ struct Options {
   // checkpoint_interval_ms after it, whichever comes first; 0 disables that trigger.
   uint64_t checkpoint_wal_bytes = 256ull << 20;
   uint32_t checkpoint_interval_ms = 300000;
-  // Open is lazy: it reads the manifest and the header of each shard file. Until a shard is
-  // loaded, a read by ID reads that one document from its file, and the first write or scan of the
-  // shard loads it. When true, a background thread loads the shards after open, so that later
-  // reads and writes find them in memory; closing stops it where it is.
+  // Open is lazy: it reads the manifest, and no shard file. Until a shard is loaded, a read by ID
+  // reads that one document from its file, and the first write or scan of the shard loads it. When
+  // true, a background thread loads the shards after open, so that later reads and writes find
+  // them in memory; closing stops it where it is.
   bool load_in_background = true;
 };
 

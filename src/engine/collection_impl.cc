@@ -201,25 +201,25 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
   storage::Shard* shard = FindShard(id);
   if (shard == nullptr || dropped()) [[unlikely]]
     return NotFoundError(id);
+  // At most twice: a shard whose file cannot answer point reads is loaded, then read.
   for (;;) {
     {
       core::ReaderLock l(shard->mu());
       std::string_view bytes;
-      bool found;
+      using FileRead = storage::Shard::FileRead;
+      FileRead found;
       if (shard->loaded()) [[likely]] {
-        found = shard->Get(id.slot(), id.salt(), &bytes);
-      } else if (shard->reads_from_file()) {
+        found = shard->Get(id.slot(), id.salt(), &bytes) ? FileRead::kFound : FileRead::kAbsent;
+      } else {
         // Not loaded yet (open is lazy): the record is read from the shard's file, in place.
-        Result<bool> in_file = shard->GetFromFile(id.slot(), id.salt(), &bytes);
+        Result<FileRead> in_file = shard->GetFromFile(id.slot(), id.salt(), &bytes);
         if (!in_file.ok()) {
           return in_file.status().WithContext("reading document '" + id.ToString() + "' of " +
                                               Describe());
         }
         found = *in_file;
-      } else {
-        found = false;  // a file without a directory: the shard is loaded below, then read
       }
-      if (found) [[likely]] {
+      if (found == FileRead::kFound) [[likely]] {
         if (NeedsMigrationOnRead(id)) [[unlikely]] {
           std::string migrated;
           DAAS_RETURN_IF_ERROR(MigrateForRead(&bytes, &migrated));
@@ -229,7 +229,7 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
         fn(bytes);
         return Status::OK();
       }
-      if (shard->loaded() || shard->reads_from_file()) return NotFoundError(id);
+      if (found == FileRead::kAbsent) return NotFoundError(id);
     }
     DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
   }

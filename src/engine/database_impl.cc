@@ -388,7 +388,7 @@ Status DatabaseImpl::Load() {
       return Status::NotFound("no database in '" + options_.dir + "' (no MANIFEST)");
     }
     DAAS_RETURN_IF_ERROR(WriteManifest(0));
-    DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
+    DAAS_RETURN_IF_ERROR(ReconcileFiles());
     return RecoverLog(by_id, &created);
   }
   DAAS_ASSIGN_OR_RETURN(std::string bytes, env_->ReadFile(manifest_path));
@@ -415,25 +415,14 @@ Status DatabaseImpl::Load() {
       }
       auto shard = std::make_unique<storage::Shard>(ms.id, mc.id);
       if (ms.file_number != 0) {
-        // Open is lazy: only the file's header is read and checked now. A point read then reads
-        // just its record from the file, and the documents are loaded when the shard is first
-        // written or scanned, or by the background loader.
+        // Open is lazy: it reads no shard file (ReconcileFiles checks they are all there). A file's
+        // header is checked, against the manifest too, when the shard is first used; a point read
+        // then reads just its record from the file, and the documents are loaded when the shard is
+        // first written or scanned, or by the background loader.
         const std::string name = storage::ShardFileName(ms.id, ms.file_number);
-        Result<std::shared_ptr<const storage::ShardFileView>> opened =
-            storage::ShardFileView::Open(env_, env::JoinPath(options_.dir, name), name, *shard);
-        if (!opened.ok() && opened.status().code() == StatusCode::kNotFound) {
-          return Status::Corruption("MANIFEST names shard file " + name + ", which is missing");
-        }
-        DAAS_ASSIGN_OR_RETURN(std::shared_ptr<const storage::ShardFileView> file,
-                              std::move(opened));
-        const storage::ShardFileInfo& info = file->info();
-        if (info.record_count != ms.record_count || info.lsn != ms.lsn) {
-          return Status::Corruption(name + ": holds " + std::to_string(info.record_count) +
-                                    " documents up to log record " + std::to_string(info.lsn) +
-                                    ", MANIFEST says " + std::to_string(ms.record_count) +
-                                    " up to " + std::to_string(ms.lsn));
-        }
-        shard->SetCold(ms.record_count, std::move(file));
+        shard->SetCold(ms.record_count, std::make_shared<const storage::ShardFileView>(
+                                            env_, env::JoinPath(options_.dir, name), name, ms.id,
+                                            mc.id, ms.record_count, ms.lsn));
         core::MutexLock l(&load_mu_);
         cold_[ms.id.value] = ms;
       }
@@ -483,7 +472,7 @@ Status DatabaseImpl::Load() {
     by_name_.at(mc.name)->InstallSchema(std::move(to), mc.schema, std::move(migration),
                                         mc.migrated_below, nullptr, pending);
   }
-  DAAS_RETURN_IF_ERROR(RemoveUnreferencedFiles());
+  DAAS_RETURN_IF_ERROR(ReconcileFiles());
   DAAS_RETURN_IF_ERROR(RecoverLog(by_id, &created));
   // Replay loaded the shard files its records touched and changed their slots after the load
   // handed their free slots to the allocators: hand them over again, as they are now.
@@ -719,14 +708,22 @@ void DatabaseImpl::LoadInBackground() {
   }
 }
 
-Status DatabaseImpl::RemoveUnreferencedFiles() {
-  // Shard files of checkpoints that never reached the manifest, or were superseded, and temp files
-  // of interrupted atomic writes. Only names DaaS writes are touched.
+Status DatabaseImpl::ReconcileFiles() {
+  // Removed: shard files of checkpoints that never reached the manifest, or were superseded, and
+  // temp files of interrupted atomic writes. Only names DaaS writes are touched.
   std::unordered_set<std::string> keep;
   for (const auto& [id, ms] : checkpointed_) {
     if (ms.file_number != 0) keep.insert(storage::ShardFileName(ms.id, ms.file_number));
   }
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(options_.dir));
+  // Every file the manifest names is there (open reads none of them: a missing one would be found
+  // only when its shard is first used). Checked before anything is removed.
+  const std::unordered_set<std::string_view> present(names.begin(), names.end());
+  for (const std::string& name : keep) {
+    if (present.count(name) == 0) {
+      return Status::Corruption("MANIFEST names shard file " + name + ", which is missing");
+    }
+  }
   for (const std::string& name : names) {
     const bool ours = name.ends_with(".shard") || name.ends_with(".shard.tmp") ||
                       name == std::string(storage::kManifestFileName) + ".tmp";
@@ -1530,15 +1527,18 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
     }
     found[i] = coll->FindShard(refs[i].id);
     if (found[i] == nullptr || found[i]->loaded()) continue;
-    bool from_file;
+    Result<bool> from_file = false;
     {
       core::ReaderLock l(found[i]->mu());
-      from_file = found[i]->reads_from_file();
+      if (!found[i]->loaded()) from_file = found[i]->ReadsFromFile();
+    }
+    if (!from_file.ok()) {
+      return from_file.status().WithContext("reading document '" + refs[i].id.ToString() + "'");
     }
     // A shard whose file answers point reads is read in place (open is lazy); others load first.
     // Either state lasts: a shard that reads from its file is loaded only whole, and a loaded one
     // stays loaded.
-    if (!from_file) DAAS_RETURN_IF_ERROR(LoadShard(coll, found[i]));
+    if (!*from_file) DAAS_RETURN_IF_ERROR(LoadShard(coll, found[i]));
   }
   std::vector<storage::Shard*> to_lock;
   for (storage::Shard* s : found) {
@@ -1553,11 +1553,15 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
     if (found[i] != nullptr && found[i]->loaded()) {
       hit = found[i]->Get(refs[i].id.slot(), refs[i].id.salt(), &bytes);
     } else if (found[i] != nullptr) {
-      Result<bool> in_file = found[i]->GetFromFile(refs[i].id.slot(), refs[i].id.salt(), &bytes);
+      using FileRead = storage::Shard::FileRead;
+      Result<FileRead> in_file =
+          found[i]->GetFromFile(refs[i].id.slot(), refs[i].id.salt(), &bytes);
       if (!in_file.ok()) {
         return in_file.status().WithContext("reading document '" + refs[i].id.ToString() + "'");
       }
-      hit = *in_file;
+      // Shards that cannot be read in place were loaded above, and stay loaded.
+      DAAS_CHECK(*in_file != FileRead::kLoadFirst);
+      hit = *in_file == FileRead::kFound;
     }
     if (hit) {
       const auto* coll = static_cast<const CollectionImpl*>(refs[i].collection);

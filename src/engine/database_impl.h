@@ -129,7 +129,9 @@ class DatabaseImpl final : public Database {
   // Flushes the log for kNormal/kOff and starts checkpoints when their triggers fire.
   void BackgroundLoop() DAAS_EXCLUDES(bg_mu_);
   void StopBackground() DAAS_EXCLUDES(bg_mu_);
-  Status RemoveUnreferencedFiles() DAAS_REQUIRES(checkpoint_mu_);
+  // At open: Corruption when a shard file the manifest names is missing; else removes the files
+  // of ours the manifest does not name (leftovers of interrupted checkpoints).
+  Status ReconcileFiles() DAAS_REQUIRES(checkpoint_mu_);
   // Reads and loads the file of a shard this thread moved to kLoading.
   Status LoadShardFile(const CollectionImpl* coll, storage::Shard* shard,
                        const std::atomic<bool>* cancel) const DAAS_EXCLUDES(load_mu_);

@@ -189,12 +189,12 @@ TEST_F(PersistenceTest, FailedOpenOfCorruptDatabaseLeavesFilesUntouched) {
   }
   const auto shard = Files(".shard");
   ASSERT_EQ(shard.size(), 1u);
-  FlipByte(shard[0], 20);  // the header, which open reads
+  FlipByte(opts().dir + "/MANIFEST", 30);  // which open reads
   const std::string manifest = ReadFile(opts().dir + "/MANIFEST");
-  const std::string bad = ReadFile(shard[0]);
+  const std::string file = ReadFile(shard[0]);
   EXPECT_FALSE(Database::Open(opts()).ok());
   EXPECT_EQ(ReadFile(opts().dir + "/MANIFEST"), manifest);
-  EXPECT_EQ(ReadFile(shard[0]), bad);
+  EXPECT_EQ(ReadFile(shard[0]), file);
 }
 
 TEST_F(PersistenceTest, MissingDirectoryWithoutCreateIsNotFound) {
@@ -205,35 +205,60 @@ TEST_F(PersistenceTest, MissingDirectoryWithoutCreateIsNotFound) {
   EXPECT_EQ(db.status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(PersistenceTest, CorruptShardHeaderOrTruncatedShardFileFailsOpenNamingFile) {
+// Open reads no shard file. A damaged header, a truncated file, or the file of an older checkpoint
+// of the shard under the current name is found when the shard is first used: every use that
+// needs the file fails with Corruption naming it, every time, while its count comes from the
+// manifest and the rest of the database works on.
+TEST_F(PersistenceTest, DamagedOrStaleShardFileFailsEveryReadOfThatShardNamingIt) {
+  DocId id, other;
+  std::string stale;
   {
     auto db = testing::OpenOrDie(opts());
     Collection* a = *db->CreateCollection("a");
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(a->Insert(Doc(R"({"k":"some value"})")).ok());
+    for (int i = 0; i < 100; ++i) id = *a->Insert(Doc(R"({"k":"some value"})"));
+    other = *(*db->CreateCollection("b"))->Insert(Doc(R"({"k":2})"));
+    ASSERT_TRUE(db->Close().ok());
+    stale = ReadFile(opts().dir + "/" + storage_name(id));
+    // A later checkpoint of the same shard, with as many documents.
+    db = testing::OpenOrDie(opts());
+    ASSERT_TRUE((*db->GetCollection("a"))->Patch(id, Doc(R"({"k":"changed"})")).ok());
     ASSERT_TRUE(db->Close().ok());
   }
-  const auto files = Files(".shard");
-  ASSERT_EQ(files.size(), 1u);
-  const std::string name = fs::path(files[0]).filename().string();
-  const std::string good = ReadFile(files[0]);
-  for (size_t damage : {size_t{12}, size_t{20}, size_t{40}, good.size() - 1}) {
+  const std::string path = opts().dir + "/" + storage_name(id);
+  const std::string name = storage_name(id);
+  const std::string good = ReadFile(path);
+  for (size_t damage : {size_t{12}, size_t{20}, size_t{40}, good.size() - 1, size_t{0}}) {
     SCOPED_TRACE(damage);
-    if (damage == good.size() - 1) {
-      fs::resize_file(files[0], damage);  // a truncated file: the header's body size disagrees
+    if (damage == 0) {
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << stale;
+    } else if (damage == good.size() - 1) {
+      fs::resize_file(path, damage);  // a truncated file: the header's sizes disagree
     } else {
-      FlipByte(files[0], damage);
+      FlipByte(path, damage);
     }
-    auto db = Database::Open(opts());
-    ASSERT_FALSE(db.ok());
-    EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
-    EXPECT_NE(db.status().message().find(name), std::string_view::npos) << db.status().message();
-    EXPECT_NE(db.status().message().find("at byte"), std::string_view::npos);
-    std::ofstream(files[0], std::ios::binary | std::ios::trunc) << good;
+    auto db = testing::OpenOrDie(opts());
+    Collection* a = *db->GetCollection("a");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::string out;
+      Status s = a->Get(id, &out);
+      EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+      EXPECT_NE(s.message().find(name), std::string_view::npos) << s.message();
+      EXPECT_NE(s.message().find(damage == 0 ? "MANIFEST says" : "at byte"), std::string_view::npos)
+          << s.message();
+      EXPECT_EQ(a->Scan([](DocId, std::string_view) { return true; }).code(),
+                StatusCode::kCorruption);
+      EXPECT_EQ(*a->Count(), 100u);
+    }
+    EXPECT_EQ(GetJson(*db->GetCollection("b"), other), R"({"k":2})");
+    ASSERT_TRUE(db->Close().ok());
+    EXPECT_NE(ReadFile(path), good);  // nothing rewrote it
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << good;
   }
-  EXPECT_TRUE(Database::Open(opts()).ok());
+  auto db = testing::OpenOrDie(opts());
+  EXPECT_EQ(GetJson(*db->GetCollection("a"), id), R"({"k":"changed"})");
 }
 
-// Open reads only headers. A damaged record is found when it is read: a point read of it fails,
+// Open reads no shard file. A damaged record is found when it is read: a point read of it fails,
 // naming the file and offset, every time, whether or not the shard was loaded meanwhile, while
 // point reads of the intact documents of the same shard, and its count (from the header open
 // checked), go on working. Everything that needs the whole shard (a scan, a write) fails. The

@@ -307,14 +307,18 @@ void Shard::EndLoad(bool ok) {
   load_state_.store(ok ? LoadState::kLoaded : LoadState::kFailed, std::memory_order_release);
 }
 
-bool Shard::reads_from_file() const {
-  return !loaded() && cold_file_ != nullptr && cold_file_->point_reads();
+Result<bool> Shard::ReadsFromFile() const {
+  if (cold_file_ == nullptr) return false;
+  return cold_file_->PointReads();
 }
 
-Result<bool> Shard::GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc) const {
-  DAAS_CHECK(reads_from_file());
-  // A cold shard takes no write (writers load it first), so the file is the shard's content.
-  return cold_file_->Find(slot, salt, doc);
+Result<Shard::FileRead> Shard::GetFromFile(uint16_t slot, uint64_t salt,
+                                           std::string_view* doc) const {
+  DAAS_ASSIGN_OR_RETURN(const bool point_reads, ReadsFromFile());
+  if (!point_reads) return FileRead::kLoadFirst;
+  // A shard that is not loaded takes no write (writers load it first): its file is its content.
+  DAAS_ASSIGN_OR_RETURN(const bool found, cold_file_->Find(slot, salt, doc));
+  return found ? FileRead::kFound : FileRead::kAbsent;
 }
 
 void Shard::AbortLoad() {

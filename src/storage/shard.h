@@ -101,14 +101,17 @@ class Shard {
   // Documents in the shard; for a shard not loaded (cold, loading or failed), in its file, as the
   // file's verified header says.
   uint32_t live_count() const { return live_count_ + cold_count_; }
-  // Whether a point read of this shard, which is not loaded, can be answered by GetFromFile (its
-  // file has a directory); if not, the shard must be loaded first. Requires the shared lock.
-  bool reads_from_file() const;
   // Get() for a shard that is not loaded, from its file: the document in `slot` under `salt`, read
-  // and verified in place (ShardFileView::Find); *doc stays valid while the lock is held. Errors:
-  // Corruption naming the file and byte offset when the bytes it needs are damaged. Requires the
-  // shared lock and reads_from_file().
-  Result<bool> GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc) const;
+  // and verified in place (ShardFileView::Find); *doc stays valid while the lock is held.
+  // kLoadFirst when the file cannot answer point reads (version 1, or the shard has no file): the
+  // shard must be loaded, then read with Get(). Errors: Corruption naming the file and byte offset
+  // when the bytes it needs are damaged (ShardFileView::Bytes, Find). Requires the shared lock
+  // and !loaded().
+  enum class FileRead : uint8_t { kFound, kAbsent, kLoadFirst };
+  Result<FileRead> GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc) const;
+  // Whether GetFromFile can answer for this shard, which is not loaded (it does not say
+  // kLoadFirst). Errors: as GetFromFile. Requires the shared lock and !loaded().
+  Result<bool> ReadsFromFile() const;
   // The shard's file while it is not loaded, else null. Valid while the lock is held (shared is
   // enough); to keep it longer, copy cold_file_ref().
   const ShardFileView* cold_file() const { return cold_file_.get(); }

@@ -90,7 +90,7 @@ uint32_t BitmapCount(const char* bitmap) {
 using Layout = ShardFileLayout;
 
 Result<Layout> ParseHeader(std::string_view header, uint64_t file_size, std::string_view name,
-                           const Shard& shard) {
+                           ShardId shard, uint32_t collection) {
   if (header.size() < std::min<uint64_t>(file_size, kShardFileHeaderBytes)) {
     return Status::Internal("CheckShardFileHeader given " + std::to_string(header.size()) +
                             " bytes of the header");
@@ -122,12 +122,12 @@ Result<Layout> ParseHeader(std::string_view header, uint64_t file_size, std::str
   l.info.record_count = r.Read<uint32_t>();
   l.info.lsn = r.Read<uint64_t>();
   l.body_size = r.Read<uint64_t>();
-  if (shard_id != shard.id().value || collection_id != shard.collection_id()) {
+  if (shard_id != shard.value || collection_id != collection) {
     return Corrupt(name, 12,
                    "file belongs to shard " + std::to_string(shard_id) + " of collection " +
                        std::to_string(collection_id) + ", expected shard " +
-                       std::to_string(shard.id().value) + " of collection " +
-                       std::to_string(shard.collection_id()));
+                       std::to_string(shard.value) + " of collection " +
+                       std::to_string(collection));
   }
   l.body_offset = header_bytes;
   if (l.info.version == 1) {
@@ -503,14 +503,16 @@ void ResealShardFileForTesting(std::string* file) {
 
 Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t file_size,
                                            std::string_view name, const Shard& shard) {
-  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(header, file_size, name, shard));
+  DAAS_ASSIGN_OR_RETURN(const Layout l,
+                        ParseHeader(header, file_size, name, shard.id(), shard.collection_id()));
   return l.info;
 }
 
 Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
                                       const DocumentLimits& limits, Shard* shard,
                                       const std::atomic<bool>* cancel) {
-  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(bytes, bytes.size(), name, *shard));
+  DAAS_ASSIGN_OR_RETURN(
+      const Layout l, ParseHeader(bytes, bytes.size(), name, shard->id(), shard->collection_id()));
   if (shard->slot_limit() != 0) {  // holds no record (a cold shard knows only its count)
     return Status::Internal("DecodeShardFile into a shard that is not empty");
   }
@@ -526,48 +528,59 @@ Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view n
   return info;
 }
 
-Result<std::shared_ptr<const ShardFileView>> ShardFileView::Open(env::Env* env, std::string path,
-                                                                 std::string name,
-                                                                 const Shard& shard) {
-  uint64_t size = 0;
-  DAAS_ASSIGN_OR_RETURN(const std::string header,
-                        env->ReadFilePrefix(path, kShardFileHeaderBytes, &size));
-  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(header, size, name, shard));
-  return std::shared_ptr<const ShardFileView>(
-      new ShardFileView(env, std::move(path), std::move(name), l, size));
-}
-
 Result<std::shared_ptr<const ShardFileView>> ShardFileView::FromContents(
     std::unique_ptr<env::FileContents> file, std::string name, const Shard& shard) {
   const std::string_view bytes = file->data();
-  DAAS_ASSIGN_OR_RETURN(const Layout l, ParseHeader(bytes, bytes.size(), name, shard));
-  auto view = std::shared_ptr<ShardFileView>(
-      new ShardFileView(nullptr, "", std::move(name), l, bytes.size()));
+  DAAS_ASSIGN_OR_RETURN(const Layout l,
+                        ParseHeader(bytes, bytes.size(), name, shard.id(), shard.collection_id()));
+  auto view =
+      std::make_shared<ShardFileView>(nullptr, "", std::move(name), shard.id(),
+                                      shard.collection_id(), l.info.record_count, l.info.lsn);
   core::MutexLock lock(&view->map_mu_);
+  view->layout_ = l;
   view->file_ = std::move(file);
   view->mapped_.store(view->file_.get(), std::memory_order_release);
   return std::shared_ptr<const ShardFileView>(std::move(view));
+}
+
+Status ShardFileView::MapLocked() const {
+  Result<std::unique_ptr<env::FileContents>> mapped = env_->MapFile(path_, env::MapAccess::kSparse);
+  if (!mapped.ok()) {
+    if (mapped.status().code() != StatusCode::kNotFound) return mapped.status();
+    failed_ = Status::Corruption(name_ + " is missing: the MANIFEST names it");
+    return failed_;
+  }
+  const std::string_view bytes = (*mapped)->data();
+  Result<Layout> l = ParseHeader(bytes, bytes.size(), name_, shard_, collection_id_);
+  if (l.ok() && (l->info.record_count != expected_.record_count || l->info.lsn != expected_.lsn)) {
+    l = Status::Corruption(name_ + ": holds " + std::to_string(l->info.record_count) +
+                           " documents up to log record " + std::to_string(l->info.lsn) +
+                           ", MANIFEST says " + std::to_string(expected_.record_count) + " up to " +
+                           std::to_string(expected_.lsn));
+  }
+  if (!l.ok()) {
+    failed_ = l.status();
+    return failed_;
+  }
+  layout_ = *l;
+  file_ = std::move(*mapped);
+  mapped_.store(file_.get(), std::memory_order_release);
+  return Status::OK();
 }
 
 Result<std::string_view> ShardFileView::Bytes() const {
   if (const env::FileContents* f = mapped_.load(std::memory_order_acquire)) return f->data();
   core::MutexLock lock(&map_mu_);
   if (file_ == nullptr) {
-    Result<std::unique_ptr<env::FileContents>> mapped =
-        env_->MapFile(path_, env::MapAccess::kSparse);
-    if (!mapped.ok() && mapped.status().code() == StatusCode::kNotFound) {
-      return Status::Corruption(name_ + " is missing (it was there when the database opened)");
-    }
-    DAAS_RETURN_IF_ERROR(mapped.status());
-    if ((*mapped)->data().size() != file_size_) {
-      return Status::Corruption(name_ + " changed size since the database opened (" +
-                                std::to_string(file_size_) + " bytes, now " +
-                                std::to_string((*mapped)->data().size()) + ")");
-    }
-    file_ = std::move(*mapped);
-    mapped_.store(file_.get(), std::memory_order_release);
+    DAAS_RETURN_IF_ERROR(failed_);
+    DAAS_RETURN_IF_ERROR(MapLocked());
   }
   return file_->data();
+}
+
+Result<bool> ShardFileView::PointReads() const {
+  DAAS_RETURN_IF_ERROR(Bytes().status());
+  return layout_.info.version >= 2;
 }
 
 void ShardFileView::WillReadAll() const {
@@ -575,9 +588,9 @@ void ShardFileView::WillReadAll() const {
 }
 
 Result<bool> ShardFileView::Find(uint16_t slot, uint64_t salt, std::string_view* doc) const {
+  DAAS_ASSIGN_OR_RETURN(const std::string_view bytes, Bytes());
   const Layout& l = layout_;
   if (slot >= l.slot_limit) return false;
-  DAAS_ASSIGN_OR_RETURN(const std::string_view bytes, Bytes());
   // The table and the chunk are verified once; a record, each time it is read.
   if (!verified_table_.load(std::memory_order_relaxed)) {
     DAAS_RETURN_IF_ERROR(CheckChunkTable(bytes, l, name_));

@@ -97,56 +97,64 @@ Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view n
                                       const DocumentLimits& limits, Shard* shard,
                                       const std::atomic<bool>* cancel = nullptr);
 
-// A shard file opened for reading in place: Open reads and checks the header only; the file is
-// mapped (pages read as they are touched) the first time a point read or a load needs it, so that
-// opening a database touches one small piece of each file and maps only the ones it reads. Version
-// 2 files answer point reads (Find) from the file; a version 1 file has no directory, so its shard
-// must be loaded whole (DecodeShardFile over Bytes()).
+// A shard file read in place. Creating one reads nothing: the file is mapped (pages read as they
+// are touched) and its header checked the first time a point read or a load needs it, so that
+// opening a database reads only its manifest, however many shard files it has. Version 2 files
+// answer point reads (Find) from the file; a version 1 file has no directory, so its shard must be
+// loaded whole (DecodeShardFile over Bytes()).
 // Thread-safe: every method may be called concurrently.
 class ShardFileView {
  public:
-  // Reads the header of the file at `path` (named `name` in messages) and checks it as
-  // CheckShardFileHeader does for `shard`. Errors: Corruption; NotFound when there is no file.
-  static Result<std::shared_ptr<const ShardFileView>> Open(env::Env* env, std::string path,
-                                                           std::string name, const Shard& shard);
-  // The same over bytes already in memory (tests, fuzzing).
+  // The file at `path` (named `name` in messages), which must be shard `shard` of collection
+  // `collection_id` holding `record_count` documents up to log record `lsn`, as the manifest says.
+  ShardFileView(env::Env* env, std::string path, std::string name, ShardId shard,
+                uint32_t collection_id, uint32_t record_count, uint64_t lsn)
+      : env_(env),
+        path_(std::move(path)),
+        name_(std::move(name)),
+        shard_(shard),
+        collection_id_(collection_id),
+        expected_{0, record_count, lsn} {}
+  // Bytes already in memory (tests, fuzzing), whose header is checked now, against `shard` and
+  // against nothing else.
   static Result<std::shared_ptr<const ShardFileView>> FromContents(
       std::unique_ptr<env::FileContents> file, std::string name, const Shard& shard);
 
-  const ShardFileInfo& info() const { return layout_.info; }
   const std::string& name() const { return name_; }
-  // Whether Find works (version 2).
-  bool point_reads() const { return layout_.info.version >= 2; }
-  // The whole file, mapped on the first call and valid while the view lives. Errors: the OS's,
-  // and Corruption when the file is missing or its size changed since Open.
+  // The whole file. The first call maps it and checks its header as CheckShardFileHeader does,
+  // and against what the manifest says. Errors: Corruption (a damaged header, a file that is
+  // missing or not the one the manifest names), returned again by every later call; the OS's
+  // (then the next call tries again).
   Result<std::string_view> Bytes() const DAAS_EXCLUDES(map_mu_);
+  // Whether Find works (version 2). Errors: Bytes()'s.
+  Result<bool> PointReads() const;
   // The document in `slot` if it holds `salt`: true and *doc pointing into the file (valid while
   // the view lives), or false when there is none. Reads and verifies only what it needs: the chunk
   // table and the slot's directory chunk (each checked once), then the record (its checksum, slot
   // and bounds, and the document's well-formedness). Errors: Corruption "<name> at byte N:
-  // <what>" when those bytes are damaged; Bytes()'s. Requires: point_reads().
+  // <what>" when those bytes are damaged; Bytes()'s. Requires: PointReads() is true.
   Result<bool> Find(uint16_t slot, uint64_t salt, std::string_view* doc) const;
-  // Hints that every byte will be read soon (a load), so the OS reads ahead. Requires: Bytes()
-  // succeeded.
+  // Hints that every byte will be read soon (a load), so the OS reads ahead. Does nothing before
+  // Bytes() succeeded.
   void WillReadAll() const;
 
  private:
-  ShardFileView(env::Env* env, std::string path, std::string name, const ShardFileLayout& layout,
-                uint64_t file_size)
-      : env_(env),
-        path_(std::move(path)),
-        name_(std::move(name)),
-        layout_(layout),
-        file_size_(file_size) {}
+  // Maps the file and checks its header. Requires: file_ is null and failed_ is OK.
+  Status MapLocked() const DAAS_REQUIRES(map_mu_);
 
   env::Env* const env_;  // null for FromContents
   const std::string path_;
   const std::string name_;
-  const ShardFileLayout layout_;
-  const uint64_t file_size_;
-  mutable core::Mutex map_mu_;  // serializes the mapping; readers then use `mapped_`
+  const ShardId shard_;
+  const uint32_t collection_id_;
+  const ShardFileInfo expected_;  // record_count and lsn; version unused
+  mutable core::Mutex map_mu_;    // serializes the mapping; readers then use `mapped_`
   mutable std::unique_ptr<env::FileContents> file_ DAAS_GUARDED_BY(map_mu_);
-  // file_ once set. acquire/release: a reader that sees it sees the mapping complete.
+  mutable Status failed_ DAAS_GUARDED_BY(map_mu_);  // Corruption found by MapLocked, kept
+  // Written once by MapLocked before `mapped_` publishes it; read only after seeing `mapped_`.
+  mutable ShardFileLayout layout_;
+  // file_ once mapped and checked. acquire/release: a reader that sees it sees layout_ and the
+  // mapping complete.
   mutable std::atomic<const env::FileContents*> mapped_{nullptr};
   // Bit k: directory chunk k passed its checksum (at most 64 chunks of 1024 slots); and the chunk
   // table did. Relaxed: those bytes never change, so a stale false only costs a second check.

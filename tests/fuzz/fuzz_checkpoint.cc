@@ -56,9 +56,9 @@ void TryShardFile(std::string_view bytes) {
   // A file that opens for reading in place answers point reads with what a load would hold, or
   // Corruption; never anything else.
   daas::storage::Shard empty(daas::ShardId{shard_id}, coll_id);
-  auto view = daas::storage::ShardFileView::Open(std::make_unique<Bytes>(std::string(bytes)),
-                                                 "fuzz.shard", empty);
-  if (!view.ok() || !(*view)->point_reads()) return;
+  auto view = daas::storage::ShardFileView::FromContents(
+      std::make_unique<Bytes>(std::string(bytes)), "fuzz.shard", empty);
+  if (!view.ok() || !*(*view)->PointReads()) return;
   for (uint32_t slot = 0; slot < 2048; ++slot) {
     std::string_view doc;
     const uint64_t salt =
