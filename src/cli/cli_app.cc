@@ -178,7 +178,9 @@ void DefineCli(CLI::App& app, Invocation& v) {
   AddCommand(app, commands, Command::kCheck,
              "Verify every checksum of the database without opening or changing it",
              "Reads the manifest, every shard file and every write-ahead log segment and checks\n"
-             "their checksums and grammar. A torn log tail (a commit that was never acknowledged)\n"
+             "their checksums and grammar, and everything opening the database checks (each shard\n"
+             "file is the one the manifest names, the log reaches back far enough, ...): a\n"
+             "database check passes opens. A torn log tail (a commit that was never acknowledged)\n"
              "is reported, not counted as damage: opening the database cuts it. Exits 1 and lists\n"
              "each problem, with file and byte offset, when anything is damaged. Run it on a\n"
              "database no process has open.\n\n"

@@ -18,10 +18,10 @@
 
 #include "core/status_macros.h"
 #include "doc/json.h"
+#include "engine/backup.h"
 #include "env/env.h"
 #include "schema/schema.h"
 #include "schema/typescript.h"
-#include "storage/check.h"
 
 namespace daas::cli {
 namespace {
@@ -573,7 +573,7 @@ Status RunCommand(Command command, Database& db, const CommandArgs& args, std::o
 }
 
 Status CheckCommand(const std::string& dir, std::ostream& out) {
-  Result<storage::CheckReport> r = storage::CheckDirectory(env::Env::Default(), dir);
+  Result<storage::CheckReport> r = engine::CheckDatabase(env::Env::Default(), dir);
   if (!r.ok()) return r.status();
   out << "collections      " << r->collections << "\n"
       << "shards           " << r->shards << " (" << r->shard_files << " with a checkpoint file)\n"

@@ -1,8 +1,11 @@
-// RestoreBackup (daas.hpp): checks a backup's files, then copies them into a fresh directory.
+// RestoreBackup (daas.hpp): checks a backup's files, then copies them into a fresh directory; and
+// CheckDatabase (backup.h).
+#include "engine/backup.h"
+
 #include "core/status_macros.h"
 #include "daas/daas.hpp"
+#include "engine/database_impl.h"
 #include "env/env.h"
-#include "storage/check.h"
 #include "storage/manifest.h"
 #include "storage/wal/wal_format.h"
 
@@ -10,7 +13,7 @@ namespace daas {
 
 Status RestoreBackup(const std::string& backup_dir, const std::string& dir) {
   env::Env* env = env::Env::Default();
-  DAAS_ASSIGN_OR_RETURN(storage::CheckReport report, storage::CheckDirectory(env, backup_dir));
+  DAAS_ASSIGN_OR_RETURN(storage::CheckReport report, engine::CheckDatabase(env, backup_dir));
   if (!report.ok()) {
     return Status::Corruption("backup '" + backup_dir + "' is damaged: " + report.problems.front());
   }
@@ -42,3 +45,11 @@ Status RestoreBackup(const std::string& backup_dir, const std::string& dir) {
 }
 
 }  // namespace daas
+
+namespace daas::engine {
+
+Result<storage::CheckReport> CheckDatabase(env::Env* env, const std::string& dir) {
+  return storage::CheckDirectory(env, dir, &DatabaseImpl::CheckCatalog);
+}
+
+}  // namespace daas::engine

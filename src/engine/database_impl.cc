@@ -1730,6 +1730,44 @@ Status DatabaseImpl::Backup(const std::string& dir) {
   return Status::OK();
 }
 
+// The rules Load applies to the catalog as it builds it, without building it.
+Status DatabaseImpl::CheckCatalog(const storage::Manifest& m) {
+  std::vector<std::string> names;
+  for (const storage::ManifestCollection& mc : m.collections) {
+    if (!ValidateCollectionName(mc.name).ok()) {
+      return Status::Corruption("MANIFEST: bad or repeated collection '" + mc.name + "'");
+    }
+    names.push_back(mc.name);
+  }
+  auto parse = [&](const std::string& name, const std::string& json,
+                   const char* what) -> Result<schema::CollectionSchema> {
+    Result<schema::CollectionSchema> parsed = schema::ParseCollectionSchema(name, json, names);
+    if (!parsed.ok()) {
+      return Status::Corruption("MANIFEST: " + std::string(what) + " of collection '" + name +
+                                "' does not parse: " + std::string(parsed.status().message()));
+    }
+    return parsed;
+  };
+  for (const storage::ManifestCollection& mc : m.collections) {
+    if (mc.schema.empty()) {
+      if (!mc.migrating_from.empty()) {
+        return Status::Corruption("MANIFEST: collection '" + mc.name +
+                                  "' is migrating but has no schema");
+      }
+      continue;
+    }
+    DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema to, parse(mc.name, mc.schema, "the schema"));
+    if (mc.migrating_from.empty()) continue;
+    DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema from,
+                          parse(mc.name, mc.migrating_from, "the migration source"));
+    if (Result<schema::SchemaDiff> diff = schema::DiffSchemas(from, to); !diff.ok()) {
+      return Status::Corruption("MANIFEST: the migration of collection '" + mc.name +
+                                "': " + std::string(diff.status().message()));
+    }
+  }
+  return Status::OK();
+}
+
 Result<DatabaseStats> DatabaseImpl::Stats() const {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DatabaseStats st;

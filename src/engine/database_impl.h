@@ -66,6 +66,11 @@ class DatabaseImpl final : public Database {
   Result<DatabaseStats> Stats() const override;
   unsigned concurrency() const override;
 
+  // What open requires of a manifest's catalog beyond storage::DecodeManifest: valid collection
+  // names, and schemas and migration sources that parse. Corruption naming the collection. The
+  // CatalogCheck of CheckDatabase (backup.h).
+  static Status CheckCatalog(const storage::Manifest& m);
+
   // Applies `ops` atomically (see Database::Write), durable as `sync` says. Thread-safe.
   Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync);
 

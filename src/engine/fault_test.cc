@@ -3,7 +3,7 @@
 // log segment's header, a shard file or the manifest fails the operation with a sticky error
 // (crash invariant W5), and reopening recovers exactly the acknowledged writes: a partial log
 // record is a torn tail (W1, W3), a failed checkpoint leaves the old manifest and the log (W4,
-// docs/format/checkpoint.md), and CheckDirectory passes before and after.
+// docs/format/checkpoint.md), and CheckDatabase passes before and after.
 //
 // Also: opening agrees with the log reader on damage to each field of each log record. The sweep
 // over every byte is storage/wal/wal_damage_test.cc.
@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "core/coding.h"
+#include "engine/backup.h"
 #include "engine/database_impl.h"
 #include "engine/engine_test_util.h"
 #include "env/fault_injection_env.h"
-#include "storage/check.h"
 #include "storage/manifest.h"
 #include "storage/shard_file.h"
 #include "storage/wal/wal_format.h"
@@ -79,9 +79,9 @@ class FaultTest : public ::testing::Test {
     }
   }
 
-  // CheckDirectory on the (closed) database: no problem found.
+  // CheckDatabase on the (closed) database: no problem found.
   storage::CheckReport Check(const std::string& dir) {
-    auto r = storage::CheckDirectory(env::Env::Default(), dir);
+    auto r = engine::CheckDatabase(env::Env::Default(), dir);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return {};
     EXPECT_TRUE(r->ok()) << r->problems[0];
@@ -473,7 +473,7 @@ TEST_F(FaultTest, OpenAgreesWithTheLogReaderOnDamageToEachFieldOfEachRecord) {
       const uint64_t at = spot.record < 0 ? 0 : records[spot.record].start;
       const std::string where = name + " at byte " + std::to_string(at) + ":";
       EXPECT_NE(db.status().message().find(where), kNpos) << db.status().message();
-      auto check = storage::CheckDirectory(env::Env::Default(), copy.dir);
+      auto check = engine::CheckDatabase(env::Env::Default(), copy.dir);
       ASSERT_TRUE(check.ok());
       ASSERT_EQ(check->problems.size(), 1u);
       EXPECT_NE(check->problems[0].find(where), std::string::npos) << check->problems[0];

@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/backup.h"
 #include "engine/database_impl.h"
 #include "engine/engine_test_util.h"
 #include "env/fault_injection_env.h"
-#include "storage/check.h"
 
 namespace daas {
 namespace {
@@ -75,7 +75,7 @@ TEST_F(RecoveryTest, AbandonedDatabaseReopensWithEveryAcknowledgedWrite) {
 }
 
 // The manifest records the log position its shard files cover, so deleting the oldest log
-// segments (which hold records no shard file has) is Corruption at open and in CheckDirectory, not
+// segments (which hold records no shard file has) is Corruption at open and in CheckDatabase, not
 // a silently shorter database.
 TEST_F(RecoveryTest, DeletedLogSegmentsAreCorruptionNotLoss) {
   Options o = opts();
@@ -102,7 +102,7 @@ TEST_F(RecoveryTest, DeletedLogSegmentsAreCorruptionNotLoss) {
     EXPECT_EQ(db.status().code(), StatusCode::kCorruption);
     EXPECT_NE(db.status().message().find("are missing"), std::string_view::npos)
         << db.status().ToString();
-    auto report = storage::CheckDirectory(env::Env::Default(), o.dir);
+    auto report = engine::CheckDatabase(env::Env::Default(), o.dir);
     ASSERT_TRUE(report.ok());
     EXPECT_FALSE(report->ok());
     if (!all) std::ofstream(segments[0], std::ios::binary) << saved;

@@ -1,8 +1,12 @@
 #include "engine/shard_table.h"
 
 #include "core/status_macros.h"
+#include "storage/manifest.h"
 
 namespace daas::engine {
+
+static_assert(ShardTable::kMaxShardId == storage::kMaxShardId,
+              "the shard table holds every shard ID the format allows");
 
 ShardTable::~ShardTable() {
   for (auto& c : chunks_) delete c.load(std::memory_order_relaxed);  // no readers remain

@@ -1,14 +1,54 @@
 #include "storage/check.h"
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include "core/status_macros.h"
 #include "doc/msgpack_reader.h"
-#include "storage/manifest.h"
 #include "storage/shard_file.h"
 #include "storage/wal/commit_record.h"
 #include "storage/wal/wal_format.h"
 #include "storage/wal/wal_reader.h"
 
 namespace daas::storage {
+namespace {
+
+// The log's records against the catalog, as recovery replays them: an op of a collection the
+// manifest lists must name a shard ID in range, and a shard of that collection (or one no
+// collection has yet, which the op creates there).
+class LogOwnership {
+ public:
+  explicit LogOwnership(const Manifest& m) {
+    for (const ManifestCollection& c : m.collections) {
+      live_.insert(c.id);
+      for (const ManifestShard& s : c.shards) owner_[s.id.value] = c.id;
+    }
+  }
+  Status Check(const wal::LoggedOp& op) {
+    // A collection dropped after the record was written is gone from the manifest: recovery skips
+    // its ops.
+    if (live_.count(op.collection_id) == 0) return Status::OK();
+    const uint32_t shard = op.id.shard().value;
+    if (shard > kMaxShardId) {
+      return Status::Corruption("log names shard " + std::to_string(shard) +
+                                ", beyond the largest shard ID");
+    }
+    auto [it, created] = owner_.emplace(shard, op.collection_id);
+    if (!created && it->second != op.collection_id) {
+      return Status::Corruption("log puts shard " + std::to_string(shard) + " in collection " +
+                                std::to_string(op.collection_id) + ", the manifest in collection " +
+                                std::to_string(it->second));
+    }
+    return Status::OK();
+  }
+
+ private:
+  std::unordered_set<uint32_t> live_;             // collection IDs
+  std::unordered_map<uint32_t, uint32_t> owner_;  // shard ID -> collection ID
+};
+
+}  // namespace
+
 Status CheckNoDataWithoutManifest(env::Env* env, const std::string& dir) {
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
   size_t shard_files = 0, segments = 0;
@@ -24,18 +64,27 @@ Status CheckNoDataWithoutManifest(env::Env* env, const std::string& dir) {
                             " log segment(s): restore the directory from a backup");
 }
 
-Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
-  CheckReport report;
+Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir,
+                                   const CatalogCheck& catalog) {
   DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(env::JoinPath(dir, kManifestFileName)));
   if (!exists) {
     DAAS_RETURN_IF_ERROR(CheckNoDataWithoutManifest(env, dir));
     return Status::NotFound("no database in '" + dir + "' (no MANIFEST)");
   }
   DAAS_ASSIGN_OR_RETURN(std::string bytes, env->ReadFile(env::JoinPath(dir, kManifestFileName)));
-  Result<Manifest> manifest = DecodeManifest(bytes);
+  return CheckFiles(env, dir, bytes, catalog);
+}
+
+CheckReport CheckFiles(env::Env* env, const std::string& dir, std::string_view manifest_bytes,
+                       const CatalogCheck& catalog) {
+  CheckReport report;
+  Result<Manifest> manifest = DecodeManifest(manifest_bytes);
   if (!manifest.ok()) {
     report.problems.emplace_back(manifest.status().message());
     return report;
+  }
+  if (catalog) {
+    if (Status s = catalog(*manifest); !s.ok()) report.problems.emplace_back(s.message());
   }
   for (const ManifestCollection& c : manifest->collections) {
     ++report.collections;
@@ -54,18 +103,23 @@ Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir) {
       Result<ShardFileInfo> info = DecodeShardFile(*data, name, kCeilingDocumentLimits, &shard);
       if (!info.ok()) {
         report.problems.emplace_back(info.status().message());
-      } else if (info->record_count != s.record_count) {
+      } else if (info->record_count != s.record_count || info->lsn != s.lsn) {
+        // Open compares both: a stale file of the shard may hold as many documents.
         report.problems.push_back(name + ": holds " + std::to_string(info->record_count) +
-                                  " documents, MANIFEST says " + std::to_string(s.record_count));
+                                  " documents up to log record " + std::to_string(info->lsn) +
+                                  ", MANIFEST says " + std::to_string(s.record_count) + " up to " +
+                                  std::to_string(s.lsn));
       } else {
         report.checkpoint_documents += info->record_count;
       }
     }
   }
   Status record_problem;
+  LogOwnership ownership(*manifest);
   Result<wal::LogReadResult> log =
       wal::ReadLog(env, dir, [&](uint64_t lsn, std::string_view payload) {
         Status s = wal::DecodeCommitRecord(payload, [&](const wal::LoggedOp& op) {
+          DAAS_RETURN_IF_ERROR(ownership.Check(op));
           if (op.kind != wal::LoggedOpKind::kPut) return Status::OK();
           return doc::ValidateDocument(op.document, kCeilingDocumentLimits);
         });

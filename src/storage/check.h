@@ -1,14 +1,22 @@
-// CheckDirectory: what `daas check` does. Reads every file of a database and verifies every
-// checksum and grammar rule, without changing anything (it takes no lock, runs no recovery and
-// cuts no torn tail): run it on a database no process has open, or it may see a write in progress.
+// CheckDirectory: what `daas check` does. Reads every file of a database and verifies everything
+// opening it verifies (every checksum and grammar rule, every shard file against its manifest
+// entry, the log against the manifest), without changing anything (it takes no lock, runs no
+// recovery and cuts no torn tail): run it on a database no process has open, or it may see a
+// write in progress.
+//
+// Invariant: a directory the check passes opens (with the CatalogCheck of the engine, which
+// engine::CheckDatabase supplies).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daas/status.h"
 #include "env/env.h"
+#include "storage/manifest.h"
 
 namespace daas::storage {
 
@@ -29,9 +37,19 @@ struct CheckReport {
   bool ok() const { return problems.empty(); }
 };
 
-// Errors: only when the directory cannot be read at all (NotFound, IOError); damage is reported in
-// CheckReport::problems.
-Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir);
+// What the layers above storage require of a manifest's catalog before they open it (collection
+// names, schemas that parse), which storage cannot judge: Corruption naming what breaks it.
+using CatalogCheck = std::function<Status(const Manifest&)>;
+
+// Checks the database in `dir`. `catalog` may be empty (storage's rules only). Errors: only when
+// the directory cannot be read at all (NotFound, IOError, and Corruption when it holds data but no
+// MANIFEST); damage is reported in CheckReport::problems.
+Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir,
+                                   const CatalogCheck& catalog);
+
+// CheckDirectory with `manifest_bytes` taken as the MANIFEST.
+CheckReport CheckFiles(env::Env* env, const std::string& dir, std::string_view manifest_bytes,
+                       const CatalogCheck& catalog);
 
 // For a directory without a MANIFEST: Corruption naming what is there when it still holds shard
 // files or log segments (the manifest was lost, and a new database started there would discard

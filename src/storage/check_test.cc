@@ -58,7 +58,7 @@ class CheckTest : public ::testing::Test {
 };
 
 TEST_F(CheckTest, CleanDatabaseReportsCountsAndNoProblem) {
-  auto r = CheckDirectory(env::Env::Default(), dir_);
+  auto r = CheckDirectory(env::Env::Default(), dir_, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_TRUE(r->ok());
   EXPECT_EQ(r->collections, 1u);
@@ -71,7 +71,7 @@ TEST_F(CheckTest, CleanDatabaseReportsCountsAndNoProblem) {
 
 TEST_F(CheckTest, DamagedShardFileIsAProblemNamingIt) {
   testing::FlipBits(shard_file_, 50, 0x55);
-  auto r = CheckDirectory(env::Env::Default(), dir_);
+  auto r = CheckDirectory(env::Env::Default(), dir_, {});
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->problems.size(), 1u);
   EXPECT_NE(r->problems[0].find(fs::path(shard_file_).filename().string()), std::string::npos);
@@ -80,7 +80,7 @@ TEST_F(CheckTest, DamagedShardFileIsAProblemNamingIt) {
 TEST_F(CheckTest, TornLogTailIsReportedButIsNotAProblem) {
   fs::resize_file(segment_, fs::file_size(segment_) - 2);
   const auto size = fs::file_size(segment_);
-  auto r = CheckDirectory(env::Env::Default(), dir_);
+  auto r = CheckDirectory(env::Env::Default(), dir_, {});
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->ok());
   EXPECT_EQ(r->log_records, 2u);
@@ -89,7 +89,7 @@ TEST_F(CheckTest, TornLogTailIsReportedButIsNotAProblem) {
 }
 
 TEST_F(CheckTest, MissingDatabaseIsNotFound) {
-  auto r = CheckDirectory(env::Env::Default(), dir_ + "/nothing");
+  auto r = CheckDirectory(env::Env::Default(), dir_ + "/nothing", {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
 }

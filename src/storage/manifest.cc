@@ -1,6 +1,7 @@
 #include "storage/manifest.h"
 
 #include <cstdio>
+#include <unordered_set>
 
 #include "core/coding.h"
 #include "core/hash.h"
@@ -100,10 +101,25 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
   m.next_file_number = b.Read<uint64_t>();
   if (version >= 2) m.covered_lsn = b.Read<uint64_t>();
   const uint32_t collection_count = b.Read<uint32_t>();
+  std::unordered_set<uint32_t> collection_ids, shard_ids;
+  std::unordered_set<std::string> names;
   for (uint32_t i = 0; i < collection_count && b.ok(); ++i) {
     ManifestCollection c;
+    const size_t collection_at = kFixedHeader + b.offset();
     c.id = b.Read<uint32_t>();
     c.name = std::string(b.ReadBytes(b.Read<uint16_t>()));
+    if (b.ok() && c.id >= m.next_collection_id) {
+      return Corrupt(collection_at, "collection '" + c.name + "' has ID " + std::to_string(c.id) +
+                                        ", not below the next collection ID " +
+                                        std::to_string(m.next_collection_id));
+    }
+    if (b.ok() && !collection_ids.insert(c.id).second) {
+      return Corrupt(collection_at, "collection '" + c.name + "' has the ID " +
+                                        std::to_string(c.id) + " of another collection");
+    }
+    if (b.ok() && !names.insert(c.name).second) {
+      return Corrupt(collection_at, "two collections are named '" + c.name + "'");
+    }
     const uint32_t shard_count = b.Read<uint32_t>();
     // Each shard entry is 24 bytes: a count that cannot fit is refused before reserving memory.
     if (!b.ok() || shard_count > b.remaining() / 24) {
@@ -112,6 +128,7 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
     }
     for (uint32_t j = 0; j < shard_count; ++j) {
       ManifestShard s;
+      const size_t shard_at = kFixedHeader + b.offset();
       s.id = ShardId{b.Read<uint32_t>()};
       s.file_number = b.Read<uint64_t>();
       s.lsn = b.Read<uint64_t>();
@@ -119,6 +136,20 @@ Result<Manifest> DecodeManifest(std::string_view bytes) {
       if (!c.shards.empty() && !(c.shards.back().id < s.id)) {
         return Corrupt(kFixedHeader + b.offset(),
                        "shards of collection '" + c.name + "' are not in ascending order");
+      }
+      const std::string what = "shard " + std::to_string(s.id.value) + " of collection '" + c.name;
+      if (s.id.value == 0 || s.id.value > kMaxShardId || s.id.value >= m.next_shard_id) {
+        return Corrupt(shard_at, what + "' is not from 1 to " + std::to_string(kMaxShardId) +
+                                     " and below the next shard ID " +
+                                     std::to_string(m.next_shard_id));
+      }
+      if (!shard_ids.insert(s.id.value).second) {
+        return Corrupt(shard_at, what + "' is listed in another collection too");
+      }
+      if (s.file_number >= m.next_file_number) {
+        return Corrupt(shard_at + 4, what + "' names file number " + std::to_string(s.file_number) +
+                                         ", not below the next file number " +
+                                         std::to_string(m.next_file_number));
       }
       c.shards.push_back(s);
     }

@@ -26,6 +26,9 @@ namespace daas::storage {
 inline constexpr char kManifestFileName[] = "MANIFEST";
 inline constexpr char kLockFileName[] = "LOCK";
 
+// Shard IDs run from 1 to kMaxShardId (docs/format/ids.md).
+inline constexpr uint32_t kMaxShardId = (1u << 24) - 1;
+
 struct ManifestShard {
   ShardId id;
   uint64_t file_number = 0;
@@ -59,7 +62,10 @@ struct Manifest {
 };
 
 std::string EncodeManifest(const Manifest& manifest);
-// Errors: Corruption "MANIFEST at byte N: <what>".
+// Checks the grammar, the checksum, and that the catalog is consistent: collection IDs below
+// next_collection_id and names, both unique; shard IDs from 1 to kMaxShardId, below
+// next_shard_id, each in one collection only; file numbers below next_file_number. Errors:
+// Corruption "MANIFEST at byte N: <what>".
 Result<Manifest> DecodeManifest(std::string_view bytes);
 
 // The generation of a manifest from its first kManifestGenerationPrefixBytes bytes, without the

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 namespace daas::storage {
 namespace {
 
@@ -54,6 +58,38 @@ TEST(Manifest, EveryFlippedByteAndTruncationIsCorruption) {
     EXPECT_EQ(m.status().code(), StatusCode::kCorruption);
     EXPECT_NE(m.status().message().find("MANIFEST at byte"), std::string_view::npos);
     ASSERT_FALSE(DecodeManifest(std::string_view(file).substr(0, i)).ok()) << i;
+  }
+}
+
+// A catalog open could not build is refused when decoding, so open and `daas check` agree.
+TEST(Manifest, InconsistentCatalogIsCorruption) {
+  const std::vector<std::pair<std::string, std::function<void(Manifest*)>>> cases = {
+      {"collection 'orders' has ID 3, not below", [](Manifest* m) { m->next_collection_id = 3; }},
+      {"has the ID 1 of another", [](Manifest* m) { m->collections[1].id = 1; }},
+      {"two collections are named 'users'", [](Manifest* m) { m->collections[1].name = "users"; }},
+      {"shard 0 of collection 'users'",
+       [](Manifest* m) { m->collections[0].shards[0].id = ShardId{0}; }},
+      {"shard 16777216 of collection 'orders'",
+       [](Manifest* m) {
+         m->next_shard_id = 16777217;
+         m->collections[1].shards.push_back({ShardId{16777216}, 0, 0, 0});
+       }},
+      {"below the next shard ID 7", [](Manifest* m) { m->next_shard_id = 7; }},
+      {"shard 7 of collection 'orders' is listed in another collection",
+       [](Manifest* m) {
+         m->collections[1].shards.push_back({ShardId{7}, 0, 0, 0});
+       }},
+      {"names file number 20, not below the next file number 20",
+       [](Manifest* m) { m->next_file_number = 20; }},
+  };
+  for (const auto& [what, edit] : cases) {
+    Manifest m = Sample();
+    edit(&m);
+    auto decoded = DecodeManifest(EncodeManifest(m));
+    ASSERT_FALSE(decoded.ok()) << what;
+    EXPECT_EQ(decoded.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(decoded.status().message().find(what), std::string_view::npos)
+        << decoded.status().message();
   }
 }
 

@@ -5,7 +5,7 @@
 //   2. no batch is partly visible: every group of inserted documents is whole, and the two account
 //      balances always sum to the initial total;
 //   3. the one batch in flight at the kill is either wholly applied or wholly absent;
-//   4. the files the kill left pass `daas check` (storage::CheckDirectory) before recovery.
+//   4. the files the kill left pass `daas check` (engine::CheckDatabase) before recovery.
 // Together these exercise crash invariants W1 to W3 of docs/format/wal.md.
 // DAAS_CRASH_CYCLES (default 200) and DAAS_CRASH_SEED (default: random, printed) control the run;
 // e.g. DAAS_CRASH_CYCLES=5000 for a long run.
@@ -29,8 +29,8 @@
 #include "crash_common.h"
 #include "daas/daas.hpp"
 #include "doc/msgpack_reader.h"
+#include "engine/backup.h"
 #include "env/env.h"
-#include "storage/check.h"
 
 namespace daas {
 namespace {
@@ -190,7 +190,7 @@ TEST(Crash, KillNineNeverLosesOrSplitsAcknowledgedBatches) {
 
     // What the kill left must pass `daas check` before recovery touches it (a torn tail is fine).
     if (std::filesystem::exists(dir + "/MANIFEST")) {
-      auto report = storage::CheckDirectory(env::Env::Default(), dir);
+      auto report = engine::CheckDatabase(env::Env::Default(), dir);
       ASSERT_TRUE(report.ok()) << report.status().ToString();
       ASSERT_TRUE(report->ok()) << report->problems.front();
     }
@@ -309,7 +309,7 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
         FAIL() << "writer said: " << line;
       }
     }
-    auto report = storage::CheckDirectory(env::Env::Default(), dir);
+    auto report = engine::CheckDatabase(env::Env::Default(), dir);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     ASSERT_TRUE(report->ok()) << report->problems.front();
     auto opened = Database::Open(Options{.dir = dir});

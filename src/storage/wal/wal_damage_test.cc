@@ -296,7 +296,7 @@ class WalDamageTest : public ::testing::TestWithParam<bool> {
       return Status::OK();
     };
     auto r = ReadLog(env, dir, collect);
-    auto check = CheckDirectory(env, dir);
+    auto check = CheckDirectory(env, dir, {});
     ASSERT_TRUE(check.ok()) << check.status().ToString();
     const std::string where = e.file + " at byte " + std::to_string(e.offset) + ":";
     if (e.corrupt) {
@@ -338,7 +338,7 @@ class WalDamageTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ExpectRecords(got, e.good);
     EXPECT_EQ(r->torn_segment, "");
-    check = CheckDirectory(env, dir);
+    check = CheckDirectory(env, dir, {});
     ASSERT_TRUE(check.ok());
     EXPECT_TRUE(check->ok());
     EXPECT_EQ(check->torn_tail, "");
