@@ -238,7 +238,13 @@ class Database {
   // Writes a consistent copy of the database into `dir` (created; it must not hold a database)
   // while writes go on: a checkpoint plus the log after it, so the copy opens as the database was
   // after one commit made during the call (every commit acknowledged before the call is in it, and
-  // no commit is in it partly). Errors: AlreadyExists, NotSupported (in memory), IOError.
+  // no commit is in it partly). `dir` becomes a database only once the copy is complete and passes
+  // the checks open makes; until then it holds an INCOMPLETE file, and a backup or restore cut
+  // short (even by a crash) leaves it there, for the next one into `dir` to clear and start over
+  // (docs/format/checkpoint.md, "Backup and restore directories"). Errors: AlreadyExists (`dir`
+  // holds a database, or DaaS files without INCOMPLETE; nothing in it is touched), Busy (`dir` is
+  // open, or being copied into, elsewhere), Corruption (the copy fails its check), NotSupported (in
+  // memory), IOError.
   virtual Status Backup(const std::string& dir) = 0;
 
   // Sizes of the log and checkpoint on disk and the LSNs that say how far each reaches. All zero
@@ -249,9 +255,10 @@ class Database {
   virtual unsigned concurrency() const = 0;
 };
 
-// Copies the backup in `backup_dir` (made by Database::Backup) into `dir`, which must not hold a
-// database, after checking every file of the backup (as `daas check` does). Errors: AlreadyExists,
-// NotFound, Corruption (naming the damaged file), IOError.
+// Copies the backup in `backup_dir` (made by Database::Backup) into `dir`, after checking every
+// file of the backup (as `daas check` does). `dir` is prepared, and checked after the copy, as
+// Database::Backup does its `dir`. Errors: AlreadyExists, Busy, NotFound, Corruption (naming the
+// damaged file, of the backup or of the copy), IOError.
 Status RestoreBackup(const std::string& backup_dir, const std::string& dir);
 
 // JSON text of one object -> document bytes. Errors name the byte offset ("invalid JSON at byte 17:

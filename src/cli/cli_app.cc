@@ -215,8 +215,11 @@ void DefineCli(CLI::App& app, Invocation& v) {
   CLI::App* backup = AddCommand(
       app, commands, Command::kBackup, "Write a consistent copy of the database while it is in use",
       "Checkpoints, then copies the checkpoint files and the write-ahead log into BACKUP_DIR\n"
-      "(created; it must not hold a database). The copy opens as the database was after one\n"
-      "commit made during the backup. Restore it with `daas restore`.\n\n"
+      "(created if missing). The copy opens as the database was after one commit made during\n"
+      "the backup. It becomes a database only once complete and checked: until then BACKUP_DIR\n"
+      "holds an INCOMPLETE file, and a backup cut short (killed) leaves it for the next backup\n"
+      "into BACKUP_DIR to clear. Refused, touching nothing: a BACKUP_DIR holding a database, or\n"
+      "shard files or log segments without INCOMPLETE. Restore it with `daas restore`.\n\n"
       "Example:\n  daas backup /backups/2026-11-22 --dir ./data");
   backup->add_option("BACKUP_DIR", args.target, "directory for the copy")->required();
 
@@ -244,8 +247,11 @@ void DefineCli(CLI::App& app, Invocation& v) {
 
   CLI::App* restore = AddCommand(
       app, commands, Command::kRestore, "Copy a backup into the database directory",
-      "Checks every file of BACKUP_DIR (as `daas check` does), then copies it into DIR, which\n"
-      "must not hold a database. A damaged backup is refused and nothing is copied.\n\n"
+      "Checks every file of BACKUP_DIR (as `daas check` does), then copies it into DIR. A\n"
+      "damaged backup is refused and nothing is copied. DIR is prepared and the copy checked\n"
+      "as `daas backup` does: a restore cut short leaves INCOMPLETE in DIR, which the next\n"
+      "restore into DIR clears; a DIR holding a database, or DaaS files without INCOMPLETE, is\n"
+      "refused.\n\n"
       "Example:\n  daas restore /backups/2026-11-22 --dir ./restored");
   restore->add_option("BACKUP_DIR", args.target, "a directory written by daas backup")->required();
 

@@ -1,11 +1,12 @@
-// RestoreBackup (daas.hpp): checks a backup's files, then copies them into a fresh directory; and
-// CheckDatabase (backup.h).
+// RestoreBackup (daas.hpp), DatabaseCopy and CheckDatabase (backup.h). Database::Backup, which
+// needs the open database's checkpoint, is in database_impl.cc and copies with DatabaseCopy.
 #include "engine/backup.h"
+
+#include <vector>
 
 #include "core/status_macros.h"
 #include "daas/daas.hpp"
 #include "engine/database_impl.h"
-#include "env/env.h"
 #include "storage/manifest.h"
 #include "storage/wal/wal_format.h"
 
@@ -17,39 +18,115 @@ Status RestoreBackup(const std::string& backup_dir, const std::string& dir) {
   if (!report.ok()) {
     return Status::Corruption("backup '" + backup_dir + "' is damaged: " + report.problems.front());
   }
-  DAAS_RETURN_IF_ERROR(env->CreateDirIfMissing(dir));
-  DAAS_ASSIGN_OR_RETURN(bool taken,
-                        env->FileExists(env::JoinPath(dir, storage::kManifestFileName)));
-  if (taken) return Status::AlreadyExists("'" + dir + "' already holds a database");
   DAAS_ASSIGN_OR_RETURN(std::string manifest_bytes,
                         env->ReadFile(env::JoinPath(backup_dir, storage::kManifestFileName)));
   DAAS_ASSIGN_OR_RETURN(storage::Manifest manifest, storage::DecodeManifest(manifest_bytes));
+  DAAS_ASSIGN_OR_RETURN(auto copy, engine::DatabaseCopy::Begin(env, dir));
   for (const storage::ManifestCollection& c : manifest.collections) {
     for (const storage::ManifestShard& s : c.shards) {
-      if (s.file_number == 0) continue;
-      const std::string name = storage::ShardFileName(s.id, s.file_number);
-      DAAS_ASSIGN_OR_RETURN(std::string bytes, env->ReadFile(env::JoinPath(backup_dir, name)));
-      DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(env, env::JoinPath(dir, name), bytes));
+      if (s.file_number != 0) {
+        DAAS_RETURN_IF_ERROR(copy->Copy(backup_dir, storage::ShardFileName(s.id, s.file_number)));
+      }
     }
   }
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(backup_dir));
   for (const std::string& name : names) {
     uint64_t first;
-    if (!storage::wal::ParseSegmentFileName(name, &first)) continue;
-    DAAS_ASSIGN_OR_RETURN(std::string bytes, env->ReadFile(env::JoinPath(backup_dir, name)));
-    DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(env, env::JoinPath(dir, name), bytes));
+    if (storage::wal::ParseSegmentFileName(name, &first)) {
+      DAAS_RETURN_IF_ERROR(copy->Copy(backup_dir, name));
+    }
   }
-  // The manifest last: until it exists, `dir` is not a database.
-  return env::WriteFileAtomically(env, env::JoinPath(dir, storage::kManifestFileName),
-                                  manifest_bytes);
+  // The backup was checked before the copy; this checks what was written, which is what will open.
+  return copy->Finish(manifest_bytes);
 }
 
 }  // namespace daas
 
 namespace daas::engine {
+namespace {
+
+// A name DaaS writes into a database directory, other than MANIFEST and LOCK: what an unfinished
+// copy may have left, and the next copy into the directory may delete.
+bool IsCopiedFileName(std::string_view name) {
+  uint64_t first;
+  if (name.ends_with(".tmp")) name.remove_suffix(4);  // an interrupted WriteFileAtomically
+  return storage::IsShardFileName(name) || storage::wal::ParseSegmentFileName(name, &first) ||
+         name == storage::kIncompleteFileName || name == storage::kManifestFileName;
+}
+
+}  // namespace
 
 Result<storage::CheckReport> CheckDatabase(env::Env* env, const std::string& dir) {
   return storage::CheckDirectory(env, dir, &DatabaseImpl::CheckCatalog);
+}
+
+Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const std::string& dir) {
+  const std::string manifest = env::JoinPath(dir, storage::kManifestFileName);
+  const Status taken = Status::AlreadyExists("'" + dir + "' already holds a database");
+  DAAS_RETURN_IF_ERROR(env->CreateDirIfMissing(dir));
+  // Before the lock, so that a database open there is reported as what it is.
+  DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(manifest));
+  if (exists) return taken;
+  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<env::FileLock> lock,
+                        env->LockFile(env::JoinPath(dir, storage::kLockFileName)));
+  DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
+  bool unfinished = false;
+  std::vector<std::string> theirs;  // DaaS files no unfinished copy of ours accounts for
+  for (const std::string& name : names) {
+    if (name == storage::kManifestFileName) return taken;
+    if (name == storage::kIncompleteFileName) {
+      unfinished = true;
+    } else if (IsCopiedFileName(name) &&
+               name != std::string(storage::kIncompleteFileName) + ".tmp") {
+      theirs.push_back(name);
+    }
+  }
+  if (!unfinished && !theirs.empty()) {
+    // Not ours to delete: it may be a database whose MANIFEST was lost.
+    return Status::AlreadyExists(
+        "'" + dir + "' holds " + std::to_string(theirs.size()) + " DaaS file(s) (" +
+        theirs.front() + (theirs.size() > 1 ? ", ..." : "") +
+        ") but neither a MANIFEST nor the INCOMPLETE file of an unfinished backup or restore: it "
+        "may be a database that lost its MANIFEST, so nothing was changed; choose another "
+        "directory");
+  }
+  // The marker first, durable with its name: from here on, a kill leaves a directory that open
+  // refuses and the next copy clears.
+  DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(
+      env, env::JoinPath(dir, storage::kIncompleteFileName),
+      "A backup or restore into this directory has not finished: it is not a database yet. "
+      "Run the backup or restore into it again.\n"));
+  DAAS_ASSIGN_OR_RETURN(names, env->ListDir(dir));
+  for (const std::string& name : names) {
+    if (IsCopiedFileName(name) && name != storage::kIncompleteFileName) {
+      DAAS_RETURN_IF_ERROR(env->RemoveFile(env::JoinPath(dir, name)));
+    }
+  }
+  return std::unique_ptr<DatabaseCopy>(new DatabaseCopy(env, dir, std::move(lock)));
+}
+
+Status DatabaseCopy::Copy(const std::string& from, const std::string& name) {
+  DAAS_ASSIGN_OR_RETURN(std::string bytes, env_->ReadFile(env::JoinPath(from, name)));
+  // Written in place, not through a temp file: until Finish, the marker says none of it counts.
+  DAAS_ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(env::JoinPath(dir_, name)));
+  DAAS_RETURN_IF_ERROR(file->Append(bytes));
+  DAAS_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
+Status DatabaseCopy::Finish(std::string_view manifest_bytes) {
+  DAAS_RETURN_IF_ERROR(env_->SyncDir(dir_));  // the copied files' names
+  storage::CheckReport report =
+      storage::CheckFiles(env_, dir_, manifest_bytes, &DatabaseImpl::CheckCatalog);
+  if (!report.ok()) {
+    return Status::Corruption(
+        "the copy in '" + dir_ + "' fails its check, so it was not made a " +
+        "database (a new run into it starts over): " + report.problems.front());
+  }
+  DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(
+      env_, env::JoinPath(dir_, storage::kManifestFileName), manifest_bytes));
+  DAAS_RETURN_IF_ERROR(env_->RemoveFile(env::JoinPath(dir_, storage::kIncompleteFileName)));
+  return env_->SyncDir(dir_);
 }
 
 }  // namespace daas::engine

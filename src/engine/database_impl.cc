@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "doc/merge_patch.h"
 #include "doc/msgpack_reader.h"
+#include "engine/backup.h"
 #include "engine/shard_lock_set.h"
 #include "expr/evaluator.h"
 #include "index/ref_index.h"
@@ -1698,36 +1699,37 @@ Status DatabaseImpl::Compact() {
 Status DatabaseImpl::Backup(const std::string& dir) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   if (in_memory()) return Status::NotSupported("an in-memory database has nothing to back up");
-  DAAS_RETURN_IF_ERROR(env_->CreateDirIfMissing(dir));
-  DAAS_ASSIGN_OR_RETURN(bool taken,
-                        env_->FileExists(env::JoinPath(dir, storage::kManifestFileName)));
-  if (taken) return Status::AlreadyExists("'" + dir + "' already holds a database");
-  // Held for the whole copy: no other checkpoint can supersede (and delete) the files being copied.
-  // Writers are not blocked; what they commit meanwhile is in the log, not in the backup.
-  core::MutexLock cp(&checkpoint_mu_);
-  DAAS_RETURN_IF_ERROR(CheckpointLocked());
-  // A checkpoint encodes shards one after another, so its files alone are not one instant across
-  // shards; the log is what brings every shard to the same commit. Copy the log segments too (all
-  // of them: the checkpoint just deleted the ones it covers), after handing buffered records to the
-  // file. Opening the backup replays them; a record cut by a write in progress is a torn tail
-  // there.
-  DAAS_RETURN_IF_ERROR(wal_->Flush(wal_->last_lsn(), /*sync=*/false));
-  std::vector<std::string> files;
-  for (const auto& [id, entry] : checkpointed_) {
-    if (entry.file_number != 0)
-      files.push_back(storage::ShardFileName(entry.id, entry.file_number));
+  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<DatabaseCopy> copy, DatabaseCopy::Begin(env_, dir));
+  std::string manifest_bytes;
+  {
+    // Held for the whole copy: no other checkpoint can supersede (and delete) the files being
+    // copied. Writers are not blocked; what they commit meanwhile is in the log, not in the backup.
+    core::MutexLock cp(&checkpoint_mu_);
+    DAAS_RETURN_IF_ERROR(CheckpointLocked());
+    DAAS_ASSIGN_OR_RETURN(manifest_bytes,
+                          env_->ReadFile(env::JoinPath(options_.dir, storage::kManifestFileName)));
+    // A checkpoint encodes shards one after another, so its files alone are not one instant across
+    // shards; the log is what brings every shard to the same commit. Copy the log segments too (all
+    // of them: the checkpoint just deleted the ones it covers), after handing buffered records to
+    // the file. Opening the backup replays them; a record cut by a write in progress is a torn
+    // tail there.
+    DAAS_RETURN_IF_ERROR(wal_->Flush(wal_->last_lsn(), /*sync=*/false));
+    for (const auto& [id, entry] : checkpointed_) {
+      if (entry.file_number != 0) {
+        DAAS_RETURN_IF_ERROR(
+            copy->Copy(options_.dir, storage::ShardFileName(entry.id, entry.file_number)));
+      }
+    }
+    DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(options_.dir));
+    for (const std::string& name : names) {
+      uint64_t first;
+      if (storage::wal::ParseSegmentFileName(name, &first)) {
+        DAAS_RETURN_IF_ERROR(copy->Copy(options_.dir, name));
+      }
+    }
   }
-  DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(options_.dir));
-  for (const std::string& name : names) {
-    uint64_t first;
-    if (storage::wal::ParseSegmentFileName(name, &first)) files.push_back(name);
-  }
-  files.push_back(storage::kManifestFileName);  // last: its rename makes the backup a database
-  for (const std::string& name : files) {
-    DAAS_ASSIGN_OR_RETURN(std::string bytes, env_->ReadFile(env::JoinPath(options_.dir, name)));
-    DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(env_, env::JoinPath(dir, name), bytes));
-  }
-  return Status::OK();
+  // Checking the copy reads only the copy: checkpoints may go on meanwhile.
+  return copy->Finish(manifest_bytes);
 }
 
 // The rules Load applies to the catalog as it builds it, without building it.

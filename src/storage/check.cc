@@ -52,10 +52,17 @@ class LogOwnership {
 Status CheckNoDataWithoutManifest(env::Env* env, const std::string& dir) {
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
   size_t shard_files = 0, segments = 0;
+  bool incomplete = false;
   for (const std::string& name : names) {
     uint64_t first;
     if (name.ends_with(".shard")) ++shard_files;
     if (wal::ParseSegmentFileName(name, &first)) ++segments;
+    if (name == kIncompleteFileName) incomplete = true;
+  }
+  if (incomplete) {
+    return Status::Corruption("'" + dir +
+                              "' holds an unfinished backup or restore (it has an INCOMPLETE "
+                              "file): run the backup or restore into it again");
   }
   if (shard_files == 0 && segments == 0) return Status::OK();
   return Status::Corruption("MANIFEST is missing from '" + dir + "', which holds " +

@@ -47,13 +47,14 @@ using CatalogCheck = std::function<Status(const Manifest&)>;
 Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir,
                                    const CatalogCheck& catalog);
 
-// CheckDirectory with `manifest_bytes` taken as the MANIFEST.
+// CheckDirectory with `manifest_bytes` taken as the MANIFEST (read from `dir`, or about to be
+// written there: a copy is checked before its manifest makes it a database).
 CheckReport CheckFiles(env::Env* env, const std::string& dir, std::string_view manifest_bytes,
                        const CatalogCheck& catalog);
 
 // For a directory without a MANIFEST: Corruption naming what is there when it still holds shard
 // files or log segments (the manifest was lost, and a new database started there would discard
-// them), OK when it holds none.
+// them) or the INCOMPLETE marker of an interrupted backup or restore; OK when it holds none.
 Status CheckNoDataWithoutManifest(env::Env* env, const std::string& dir);
 
 }  // namespace daas::storage

@@ -29,6 +29,20 @@ std::string ShardFileName(ShardId shard, uint64_t file_number) {
   return buf;
 }
 
+bool IsShardFileName(std::string_view name) {
+  // s, 8 hex digits, -, at least 12 hex digits (more for a file number above 2^48), .shard
+  constexpr std::string_view kSuffix = ".shard";
+  if (name.size() < 22 + kSuffix.size() || name[0] != 's' || name[9] != '-' ||
+      !name.ends_with(kSuffix)) {
+    return false;
+  }
+  for (size_t i = 1; i < name.size() - kSuffix.size(); ++i) {
+    const char c = name[i];
+    if (i != 9 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string EncodeManifest(const Manifest& m) {
   std::string out(kMagic, sizeof kMagic);
   core::AppendLittle<uint32_t>(&out, kVersion);

@@ -25,6 +25,10 @@ namespace daas::storage {
 
 inline constexpr char kManifestFileName[] = "MANIFEST";
 inline constexpr char kLockFileName[] = "LOCK";
+// Written into a directory before a backup or restore copies anything into it, removed after the
+// copy is complete and verified (docs/format/checkpoint.md): while it exists, the directory holds
+// an unfinished copy whose files the next backup or restore into it may delete.
+inline constexpr char kIncompleteFileName[] = "INCOMPLETE";
 
 // Shard IDs run from 1 to kMaxShardId (docs/format/ids.md).
 inline constexpr uint32_t kMaxShardId = (1u << 24) - 1;
@@ -77,5 +81,7 @@ Result<uint64_t> PeekManifestGeneration(std::string_view prefix);
 
 // "s<shard id, 8 hex>-<file number, 12 hex>.shard", e.g. "s00000001-000000000003.shard".
 std::string ShardFileName(ShardId shard, uint64_t file_number);
+// True if `name` is a name ShardFileName gives.
+bool IsShardFileName(std::string_view name);
 
 }  // namespace daas::storage

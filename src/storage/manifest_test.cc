@@ -93,6 +93,17 @@ TEST(Manifest, InconsistentCatalogIsCorruption) {
   }
 }
 
+TEST(Manifest, ShardFileNamesAreRecognized) {
+  EXPECT_TRUE(IsShardFileName(ShardFileName(ShardId{1}, 3)));
+  EXPECT_TRUE(IsShardFileName(ShardFileName(ShardId{0xffffff}, uint64_t{1} << 50)));
+  for (const char* name : {"s00000001-000000000003.shard.tmp", "s0000001-000000000003.shard",
+                           "s00000001-00000000003.shard", "s0000000g-000000000003.shard",
+                           "x00000001-000000000003.shard", "s00000001_000000000003.shard",
+                           "notes.shard", "MANIFEST"}) {
+    EXPECT_FALSE(IsShardFileName(name)) << name;
+  }
+}
+
 TEST(Manifest, ShardFileNamesAreFixedWidth) {
   EXPECT_EQ(ShardFileName(ShardId{1}, 3), "s00000001-000000000003.shard");
   EXPECT_EQ(ShardFileName(ShardId{0xabcdef}, 0x1234567890), "s00abcdef-001234567890.shard");

@@ -195,6 +195,35 @@ ok "count after restore" --dir "$TMP/restored" count users
 same "restored count" "$OUT" "$(cd "$TMP" && "$BIN" --dir "$D" count users)"
 fails "restore over a database" 1 "already_exists (3)" --dir "$D" restore "$TMP/bk"
 fails "backup into a database" 1 "already_exists (3)" --dir "$D" backup "$TMP/restored"
+# A directory with DaaS files but neither MANIFEST nor INCOMPLETE may be a database that lost its
+# manifest: refused, and nothing in it is touched.
+ok "backup again" --dir "$D" backup "$TMP/bk2"
+rm "$TMP/bk2/MANIFEST"
+BEFORE=$(ls "$TMP/bk2")
+ok "insert after backup" --dir "$D" insert scratch '{}'
+fails "backup over DaaS files without MANIFEST" 1 "nothing was changed" --dir "$D" backup "$TMP/bk2"
+same "nothing deleted" "$(ls "$TMP/bk2")" "$BEFORE"
+fails "restore over DaaS files without MANIFEST" 1 "already_exists (3)" --dir "$TMP/bk2" restore "$TMP/bk"
+same "nothing deleted by restore" "$(ls "$TMP/bk2")" "$BEFORE"
+# The directory of an unfinished backup or restore (INCOMPLETE, copied files, no MANIFEST): open
+# refuses it, and a new run clears what the unfinished one left and starts over.
+touch "$TMP/bk2/INCOMPLETE"
+echo mine >"$TMP/bk2/notes.txt"
+fails "open an unfinished backup" 1 "unfinished backup or restore" --dir "$TMP/bk2" count users
+ok "backup into an unfinished backup" --dir "$D" backup "$TMP/bk2"
+ok "count in the backup" --dir "$TMP/bk2" count users
+same "backup count" "$OUT" "$(cd "$TMP" && "$BIN" --dir "$D" count users)"
+ok "check of the backup" --dir "$TMP/bk2" check
+same "files DaaS does not write are kept" "$(cat "$TMP/bk2/notes.txt")" "mine"
+[ ! -e "$TMP/bk2/INCOMPLETE" ] && pass || fail "INCOMPLETE is removed"
+rm "$TMP/restored/MANIFEST"
+touch "$TMP/restored/INCOMPLETE"
+ok "restore into an unfinished restore" --dir "$TMP/restored" restore "$TMP/bk2"
+ok "count after restore again" --dir "$TMP/restored" count users
+same "restored count again" "$OUT" "$(cd "$TMP" && "$BIN" --dir "$D" count users)"
+ok "count of the later insert" --dir "$TMP/restored" count scratch
+same "the restore holds the later insert" "$OUT" "1"
+ok "drop scratch" --dir "$D" drop scratch
 
 # ---- import: 20,000 lines of JSON Lines ----
 seq 1 20000 | awk '{printf "{\"n\":%d,\"name\":\"user%d\",\"tags\":[\"a\",\"b\"],\"score\":%d.5,\"ok\":true}\n", $1, $1, $1}' \
