@@ -27,17 +27,19 @@
  *
  * Caller-owned output buffers (the "buffer protocol")
  *   Functions returning bytes take (buf, cap, len): on success they write the result to buf and its
- *   size to *len. When cap is too small they write nothing to buf, set *len to the size needed and
- *   return DAAS_RESOURCE_EXHAUSTED; call again with a buffer at least that large. buf = NULL with
- *   cap = 0 is the way to ask for the size. On any other error *len is set to 0, so
+ *   size to *len. When cap is too small they write nothing to buf, set *len to the buffer size
+ *   needed and return DAAS_RESOURCE_EXHAUSTED; call again with cap >= *len. buf = NULL with cap = 0
+ *   is the way to ask for the size. On any other error *len is set to 0, so
  *   `rc == DAAS_RESOURCE_EXHAUSTED && *len > cap` identifies "buffer too small". JSON outputs are
- *   NUL-terminated: they need cap >= *len + 1, and *len never counts the NUL.
+ *   NUL-terminated: the size needed counts the NUL, while on success *len is the length of the
+ *   text without it (so the buffer holds *len + 1 bytes).
  *
  * Ownership
  *   daas_db: from daas_db_open; released by daas_db_close (exactly once).
  *   daas_collection: borrowed from its daas_db, valid until daas_db_close, never freed by the
- *   caller. After the collection is dropped the handle stays valid and every call on it fails
- *   with DAAS_NOT_FOUND.
+ *   caller. After the collection is dropped the handle stays valid and every call on it with valid
+ *   arguments fails with DAAS_NOT_FOUND (a batch naming it, at daas_db_write), writing nothing to
+ *   its outputs but *len (0).
  *   daas_batch: from daas_batch_new; released by daas_batch_free. It copies the documents given
  *   to it and must not outlive the collections it names.
  *
@@ -238,13 +240,15 @@ DAAS_EXPORT int daas_collection_insert_json(daas_collection* coll, const char* j
 /* Copies the document's MessagePack bytes to buf (buffer protocol, see the top of this file).
  * Errors: DAAS_INVALID_ARGUMENT (NULL argument, buf NULL with cap > 0, null ID), DAAS_NOT_FOUND
  * (no live document with this ID in this collection: a guessed, stale, deleted or other
- * collection's ID), DAAS_RESOURCE_EXHAUSTED (buffer too small: *len is the size needed).
+ * collection's ID; or the collection was dropped), DAAS_RESOURCE_EXHAUSTED (buffer too small:
+ * *len is the size needed).
  * Thread-safe. */
 DAAS_EXPORT int daas_collection_get(daas_collection* coll, const daas_id* id, uint8_t* buf,
                                     size_t cap, size_t* len);
 
-/* daas_collection_get returning compact JSON text, NUL-terminated (cap >= *len + 1; *len excludes
- * the NUL). Errors: as daas_collection_get. Thread-safe. */
+/* daas_collection_get returning compact JSON text, NUL-terminated (buffer protocol: when cap is
+ * too small, *len is the size needed, the NUL included; on success *len excludes the NUL).
+ * Errors: as daas_collection_get. Thread-safe. */
 DAAS_EXPORT int daas_collection_get_json(daas_collection* coll, const daas_id* id, char* buf,
                                          size_t cap, size_t* len);
 
@@ -267,8 +271,8 @@ DAAS_EXPORT int daas_collection_patch_json(daas_collection* coll, const daas_id*
                                            const char* json, size_t len);
 
 /* Deletes the document.
- * Errors: DAAS_INVALID_ARGUMENT (NULL argument, null ID), DAAS_NOT_FOUND,
- * DAAS_IO_ERROR. Thread-safe. */
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, null ID), DAAS_NOT_FOUND (no such document, or
+ * the collection was dropped), DAAS_IO_ERROR. Thread-safe. */
 DAAS_EXPORT int daas_collection_delete(daas_collection* coll, const daas_id* id);
 
 /* Writes the number of documents to *count, as of one instant.
@@ -306,9 +310,10 @@ DAAS_EXPORT int daas_collection_find(daas_collection* coll, const char* filter, 
 DAAS_EXPORT int daas_collection_set_schema(daas_collection* coll, const char* schema_json,
                                            size_t len);
 
-/* The schema's canonical JSON into buf (buffer protocol, NUL-terminated; *len excludes the NUL);
- * "" when the collection has none. Errors: DAAS_INVALID_ARGUMENT, DAAS_RESOURCE_EXHAUSTED (cap too
- * small: *len says how much is needed). */
+/* The schema's canonical JSON into buf (buffer protocol, NUL-terminated: when cap is too small,
+ * *len is the size needed, the NUL included; on success *len excludes the NUL); "" when the
+ * collection has none. Errors: DAAS_INVALID_ARGUMENT (NULL argument, buf NULL with cap > 0),
+ * DAAS_NOT_FOUND (dropped), DAAS_RESOURCE_EXHAUSTED (cap too small). Thread-safe. */
 DAAS_EXPORT int daas_collection_get_schema(daas_collection* coll, char* buf, size_t cap,
                                            size_t* len);
 
@@ -374,7 +379,8 @@ DAAS_EXPORT int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* ins
 DAAS_EXPORT int daas_document_from_json(const char* json, size_t json_len, uint8_t* buf, size_t cap,
                                         size_t* len);
 
-/* Converts document bytes to compact JSON text, NUL-terminated (buffer protocol; cap >= *len + 1).
+/* Converts document bytes to compact JSON text, NUL-terminated (buffer protocol: when cap is too
+ * small, *len is the size needed, the NUL included; on success *len excludes the NUL).
  * Errors: DAAS_INVALID_ARGUMENT (NULL argument, not a well-formed document),
  * DAAS_RESOURCE_EXHAUSTED (buffer too small). */
 DAAS_EXPORT int daas_document_to_json(const uint8_t* doc, size_t doc_len, char* buf, size_t cap,

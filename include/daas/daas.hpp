@@ -78,12 +78,13 @@ struct CollectionStats {
 };
 
 // A named set of documents. Owned by its Database and valid until the Database is destroyed; after
-// the collection is dropped, every call fails with NotFound.
+// the collection is dropped, every call but name() fails with NotFound (after checking its
+// arguments), and writes nothing to its outputs.
 class Collection {
  public:
   virtual ~Collection() = default;
 
-  // The current name (collections can be renamed).
+  // The current name (collections can be renamed); after a drop, the last one. Never fails.
   virtual std::string name() const = 0;
 
   // Stores a new document and returns its ID.
@@ -148,8 +149,9 @@ class Collection {
   // InvalidArgument (a bad definition, naming its JSON path, a ref to a collection that does not
   // exist, or a version not above the current one), SchemaViolation, NotFound (dropped), IOError.
   virtual Status SetSchema(std::string_view schema_json) = 0;
-  // The schema's canonical JSON, or "" when the collection has none.
-  virtual std::string GetSchema() const = 0;
+  // Copies the schema's canonical JSON into *schema_json, "" when the collection has none.
+  // Errors: NotFound (dropped).
+  virtual Status GetSchema(std::string* schema_json) const = 0;
 };
 
 struct DatabaseStats {

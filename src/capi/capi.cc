@@ -190,14 +190,16 @@ Status CheckOutput(const void* buf, size_t cap, size_t* len, const char* buf_nam
   return Status::OK();
 }
 
-// Copies `bytes` to buf, plus a NUL when `nul`; or reports the size needed.
+// Copies `bytes` to buf, plus a NUL when `nul`, and sets *len to bytes.size(); or, when cap is too
+// small, sets *len to the buffer size needed, the NUL included, so that *len > cap always.
 Status CopyOut(std::string_view bytes, bool nul, void* buf, size_t cap, size_t* len) {
-  *len = bytes.size();
   const size_t need = bytes.size() + (nul ? 1 : 0);
   if (cap < need) {
+    *len = need;
     return Status::ResourceExhausted("output buffer too small: need " + std::to_string(need) +
                                      " bytes, have " + std::to_string(cap));
   }
+  *len = bytes.size();
   auto* out = static_cast<char*>(buf);
   if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
   if (nul) out[bytes.size()] = '\0';
@@ -616,7 +618,9 @@ extern "C" int daas_collection_get_schema(daas_collection* coll, char* buf, size
   return Guard([&]() -> Status {
     CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
     if (coll == nullptr) return NullArg("coll");
-    return CopyOut(AsCollection(coll)->GetSchema(), true, buf, cap, len);
+    std::string schema;
+    CAPI_RETURN_IF_ERROR(AsCollection(coll)->GetSchema(&schema));
+    return CopyOut(schema, true, buf, cap, len);
   });
 }
 

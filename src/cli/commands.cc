@@ -476,7 +476,8 @@ Result<schema::Schema> CurrentSchemas(Database& db) {
   schema::Schema all;
   for (const std::string& name : names) {
     DAAS_ASSIGN_OR_RETURN(Collection * c, db.GetCollection(name));
-    const std::string json = c->GetSchema();
+    std::string json;
+    DAAS_RETURN_IF_ERROR(c->GetSchema(&json));
     if (json.empty()) continue;
     DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema parsed,
                           schema::ParseCollectionSchema(name, json, names));
@@ -503,7 +504,9 @@ Status SchemaCommand(Database& db, const CommandArgs& args, std::ostream& out) {
   for (const schema::CollectionSchema& c : file->collections) {
     DAAS_ASSIGN_OR_RETURN(Collection * coll, db.GetCollection(c.name));
     const std::string json = schema::SerializeCollection(c);
-    if (coll->GetSchema() == json) {
+    std::string current;
+    DAAS_RETURN_IF_ERROR(coll->GetSchema(&current));
+    if (current == json) {
       out << c.name << ": unchanged (version " << c.version << ")\n";
       continue;
     }

@@ -172,6 +172,7 @@ Result<DocId> CollectionImpl::Insert(std::string_view document) {
 }
 
 Result<std::vector<DocId>> CollectionImpl::InsertMany(std::span<const std::string_view> documents) {
+  DAAS_RETURN_IF_ERROR(CheckUsable());  // for an empty list too, which commits nothing
   std::vector<PendingOp> ops;
   ops.reserve(documents.size());
   for (std::string_view d : documents) {
@@ -333,6 +334,12 @@ Status CollectionImpl::Find(std::string_view filter,
 
 Status CollectionImpl::SetSchema(std::string_view schema_json) {
   return db_->SetSchema(this, schema_json);
+}
+
+Status CollectionImpl::GetSchema(std::string* schema_json) const {
+  DAAS_RETURN_IF_ERROR(CheckUsable());
+  *schema_json = GetSchema();
+  return Status::OK();
 }
 
 std::string CollectionImpl::GetSchema() const {

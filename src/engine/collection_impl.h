@@ -51,7 +51,10 @@ class CollectionImpl final : public Collection {
               const std::function<bool(DocId, std::string_view)>& fn) const override;
   Result<CollectionStats> Stats() const override;
   Status SetSchema(std::string_view schema_json) override;
-  std::string GetSchema() const override DAAS_EXCLUDES(schema_mu_);
+  Status GetSchema(std::string* schema_json) const override DAAS_EXCLUDES(schema_mu_);
+  // The schema's canonical JSON, "" when there is none, whether or not the collection was dropped:
+  // what the catalog writes and compares.
+  std::string GetSchema() const DAAS_EXCLUDES(schema_mu_);
 
   // A schema change that rewrites stored documents (docs/schema.md, "Migrations over live data"),
   // from its install until every shard is migrated. Writes to the collection wait meanwhile;

@@ -226,8 +226,9 @@ TEST(Concurrency, ConcurrentSchemaChangesNeverGoBackAVersion) {
     b.join();
     ASSERT_TRUE(high_status.ok()) << high_status.ToString();
     if (!low_status.ok()) ASSERT_EQ(low_status.code(), StatusCode::kInvalidArgument);
-    ASSERT_NE(c->GetSchema().find("\"version\":" + std::to_string(high) + ","), std::string::npos)
-        << c->GetSchema();
+    ASSERT_NE(testing::SchemaOf(c).find("\"version\":" + std::to_string(high) + ","),
+              std::string::npos)
+        << testing::SchemaOf(c);
   }
 }
 

@@ -1090,6 +1090,11 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
   size_t insert_count = 0;
   for (size_t i = 0; i < n; ++i) {
     const PendingOp& op = ops[i];
+    // Checked again under the shard locks; this first look makes a dropped collection the answer
+    // whatever its last schema says of the document.
+    if (op.collection->dropped()) {
+      return Status::NotFound(OpContext(i, n, op) + ": the collection was dropped");
+    }
     documents[i] = op.document;
     checks.Watch(op.collection);
     if (op.type == WriteBatch::OpType::kInsert) {

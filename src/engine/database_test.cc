@@ -226,6 +226,43 @@ TEST_F(DatabaseTest, CollectionsCreateListRenameDrop) {
   EXPECT_EQ(again->Get(*id, &out).code(), StatusCode::kNotFound);
 }
 
+// Collection's contract: once dropped, every call but name() fails with NotFound, a write its last
+// schema would refuse too.
+TEST_F(DatabaseTest, EveryCallOnADroppedCollectionIsNotFound) {
+  ASSERT_TRUE(users_->SetSchema(R"({"version":1,"fields":{"a":{"type":"int"}}})").ok());
+  const DocId id = *users_->Insert(Doc(R"({"a":1})"));
+  ASSERT_TRUE(db_->DropCollection("users").ok());
+  auto not_found = [](const Status& s, const char* call) {
+    EXPECT_EQ(s.code(), StatusCode::kNotFound) << call << ": " << s.ToString();
+    EXPECT_NE(s.message().find("dropped"), std::string_view::npos) << call << ": " << s.ToString();
+  };
+  const std::string doc = Doc(R"({"a":2})");
+  const std::string_view docs[] = {doc};
+  std::string out = "untouched";
+  not_found(users_->Insert(doc).status(), "Insert");
+  not_found(users_->Insert(Doc(R"({"zzz":1})")).status(), "Insert of what the last schema refuses");
+  not_found(users_->InsertMany(docs).status(), "InsertMany");
+  not_found(users_->InsertMany({}).status(), "InsertMany of nothing");
+  not_found(users_->Get(id, &out), "Get");
+  not_found(users_->Read(id, [](std::string_view) {}), "Read");
+  not_found(users_->Replace(id, doc), "Replace");
+  not_found(users_->Patch(id, doc), "Patch");
+  not_found(users_->Delete(id), "Delete");
+  not_found(users_->Count().status(), "Count");
+  not_found(users_->Scan([](DocId, std::string_view) { return true; }), "Scan");
+  not_found(users_->ParallelScan([](unsigned, DocId, std::string_view) {}), "ParallelScan");
+  not_found(users_->Find("a > 0", [](DocId, std::string_view) { return true; }), "Find");
+  not_found(users_->Stats().status(), "Stats");
+  not_found(users_->SetSchema(R"({"version":2,"fields":{}})"), "SetSchema");
+  not_found(users_->SetSchema(""), "SetSchema removing the schema");
+  not_found(users_->GetSchema(&out), "GetSchema");
+  EXPECT_EQ(out, "untouched");  // outputs are written only on success
+  WriteBatch batch;
+  batch.Insert(users_, doc);
+  not_found(db_->Write(batch, nullptr), "Write");
+  EXPECT_EQ(users_->name(), "users");  // the one call that cannot fail: the last name
+}
+
 TEST_F(DatabaseTest, CollectionNamesAreValidated) {
   for (std::string_view bad : {"", "1abc", "a-b", "a b", "_sys", "é"}) {
     auto c = db_->CreateCollection(bad);

@@ -31,6 +31,13 @@ inline std::unique_ptr<Database> OpenOrDie(const Options& options) {
   return db.ok() ? std::move(*db) : nullptr;
 }
 
+// The collection's schema JSON, or "<status>" when GetSchema fails.
+inline std::string SchemaOf(const Collection* c) {
+  std::string json;
+  Status s = c->GetSchema(&json);
+  return s.ok() ? json : "<" + s.ToString() + ">";
+}
+
 inline std::string GetJson(const Collection* c, DocId id) {
   std::string bytes;
   Status s = c->Get(id, &bytes);

@@ -81,7 +81,7 @@ TEST_F(MigrationTest, AddRenameConvertAndRemoveRewriteEveryDocument) {
   Collection* c = *db->GetCollection("items");
   ASSERT_TRUE(c->SetSchema(kV2).ok());
   ExpectAllMigrated(c);
-  EXPECT_NE(c->GetSchema().find(R"("version":2)"), std::string::npos);
+  EXPECT_NE(testing::SchemaOf(c).find(R"("version":2)"), std::string::npos);
   // The new version is enforced: the old shape is refused, the new one taken.
   Status s = c->Insert(Doc(R"({"name": "n", "cents": 5})")).status();
   EXPECT_EQ(s.code(), StatusCode::kSchemaViolation) << s.ToString();
@@ -91,7 +91,7 @@ TEST_F(MigrationTest, AddRenameConvertAndRemoveRewriteEveryDocument) {
   db = Open();
   c = *db->GetCollection("items");
   EXPECT_EQ(GetJson(c, ids_[3]), Migrated(3));
-  EXPECT_NE(c->GetSchema().find(R"("version":2)"), std::string::npos);
+  EXPECT_NE(testing::SchemaOf(c).find(R"("version":2)"), std::string::npos);
 }
 
 TEST_F(MigrationTest, ADocumentTheNewVersionWouldRejectChangesNothing) {
@@ -108,7 +108,7 @@ TEST_F(MigrationTest, ADocumentTheNewVersionWouldRejectChangesNothing) {
   EXPECT_NE(s.message().find(ids_[2].ToString()), std::string_view::npos) << s.ToString();
   EXPECT_NE(s.message().find("price: validation_min"), std::string_view::npos) << s.ToString();
   EXPECT_EQ(GetJson(c, ids_[1]), R"({"name":"d1","cents":1,"legacy":"x"})");
-  EXPECT_NE(c->GetSchema().find(R"("version":1)"), std::string::npos);
+  EXPECT_NE(testing::SchemaOf(c).find(R"("version":1)"), std::string::npos);
   EXPECT_TRUE(c->Insert(Doc(R"({"name": "n", "cents": 5})")).ok());
 }
 
@@ -225,7 +225,7 @@ TEST_F(MigrationTest, ReadersRacingTheRewriteSeeOnlyTheNewShape) {
     size_t i = 0;
     while (!done.load()) {
       // Once the schema says version 2, every later read must show version 2's shape.
-      const bool installed = c->GetSchema().find(R"("version":2)") != std::string::npos;
+      const bool installed = testing::SchemaOf(c).find(R"("version":2)") != std::string::npos;
       i = (i + 7919) % ids_.size();
       std::string got = GetJson(c, ids_[i]);
       if (installed && got != Migrated(static_cast<int>(i))) ++wrong;

@@ -365,13 +365,12 @@ static void TestDocuments(void) {
   CHECK_RC(daas_collection_get(NULL, &id1, buf, sizeof buf, &len), DAAS_INVALID_ARGUMENT);
   CHECK_RC(daas_collection_get(c, NULL, buf, sizeof buf, &len), DAAS_INVALID_ARGUMENT);
 
-  /* Get JSON: *len excludes the NUL, which needs room too. */
+  /* Get JSON: the size needed counts the NUL; *len on success does not. */
   const char* want = "{\"name\":\"Ada\",\"age\":36,\"b\":true}";
   char text[256];
   CHECK_RC(daas_collection_get_json(c, &id2, NULL, 0, &len), DAAS_RESOURCE_EXHAUSTED);
-  CHECK(len == strlen(want));
-  CHECK_RC(daas_collection_get_json(c, &id2, text, len, &len), DAAS_RESOURCE_EXHAUSTED);
-  CHECK_OK(daas_collection_get_json(c, &id2, text, len + 1, &len));
+  CHECK(len == strlen(want) + 1);
+  CHECK_OK(daas_collection_get_json(c, &id2, text, len, &len));
   CHECK(len == strlen(want) && strcmp(text, want) == 0);
   CHECK_RC(daas_collection_get_json(NULL, &id2, text, sizeof text, &len), DAAS_INVALID_ARGUMENT);
   CHECK_RC(daas_collection_get_json(c, &id2, text, sizeof text, NULL), DAAS_INVALID_ARGUMENT);
@@ -681,16 +680,198 @@ static void TestConversions(void) {
 
   char text[16];
   CHECK_RC(daas_document_to_json(kDocA1, sizeof kDocA1, NULL, 0, &len), DAAS_RESOURCE_EXHAUSTED);
-  CHECK(len == strlen(json));
-  CHECK_RC(daas_document_to_json(kDocA1, sizeof kDocA1, text, len, &len), DAAS_RESOURCE_EXHAUSTED);
-  CHECK_OK(daas_document_to_json(kDocA1, sizeof kDocA1, text, len + 1, &len));
-  CHECK(strcmp(text, json) == 0);
+  CHECK(len == strlen(json) + 1); /* the NUL included */
+  CHECK_OK(daas_document_to_json(kDocA1, sizeof kDocA1, text, len, &len));
+  CHECK(len == strlen(json) && strcmp(text, json) == 0);
   const uint8_t garbage[] = {0xc1, 0xff, 0x00};
   CHECK_RC(daas_document_to_json(garbage, sizeof garbage, text, sizeof text, &len),
            DAAS_INVALID_ARGUMENT);
   CHECK_RC(daas_document_to_json(NULL, 3, text, sizeof text, &len), DAAS_INVALID_ARGUMENT);
   CHECK_RC(daas_document_to_json(kDocA1, sizeof kDocA1, text, sizeof text, NULL),
            DAAS_INVALID_ARGUMENT);
+}
+
+/* One caller-owned-buffer output: fn(ctx, buf, cap, len) writes `want` (want_len bytes, then a
+ * NUL when `nul`) under the buffer protocol of daas.h. */
+typedef int (*OutputFn)(void* ctx, void* buf, size_t cap, size_t* len);
+
+/* Checks every boundary of the buffer protocol for one output: cap 0 (buf NULL, and not), the size
+ * needed minus 1, exactly, plus 1. Too small: DAAS_RESOURCE_EXHAUSTED, *len the size needed (the
+ * NUL counted), *len > cap, nothing written. Enough: DAAS_OK, *len the result's size (the NUL not
+ * counted), the result and its NUL written, nothing past them. */
+static void CheckBufferProtocol(const char* name, OutputFn fn, void* ctx, const void* want,
+                                size_t want_len, int nul) {
+  const size_t need = want_len + (nul ? 1 : 0);
+  unsigned char buf[4096];
+  if (need + 2 > sizeof buf) {
+    CHECK(!"CheckBufferProtocol: result too long");
+    return;
+  }
+  const size_t caps[] = {0, 0, need - 1, need, need + 1};
+  for (size_t k = 0; k < sizeof caps / sizeof caps[0]; ++k) {
+    const size_t cap = caps[k];
+    void* out = k == 0 ? NULL : buf; /* k == 0: the size query, buf NULL and cap 0 */
+    memset(buf, 0x5a, sizeof buf);
+    size_t len = 12345;
+    const int rc = fn(ctx, out, cap, &len);
+    int ok;
+    if (cap < need) {
+      ok = rc == DAAS_RESOURCE_EXHAUSTED && len == need && len > cap && buf[0] == 0x5a;
+    } else {
+      ok = rc == DAAS_OK && len == want_len && memcmp(buf, want, want_len) == 0 &&
+           (!nul || buf[want_len] == '\0') && buf[need] == 0x5a;
+    }
+    if (ok) {
+      ++g_passed;
+    } else {
+      ++g_failed;
+      fprintf(stderr, "%s with cap %zu (needs %zu%s): returned %s, *len %zu\n", name, cap, need,
+              nul ? " with the NUL" : "", daas_status_name(rc), len);
+    }
+  }
+}
+
+typedef struct {
+  daas_collection* coll;
+  const daas_id* id;
+  const char* text; /* input of the conversions */
+  size_t text_len;
+} OutputCtx;
+
+static int GetOut(void* ctx, void* buf, size_t cap, size_t* len) {
+  const OutputCtx* c = (const OutputCtx*)ctx;
+  return daas_collection_get(c->coll, c->id, (uint8_t*)buf, cap, len);
+}
+static int GetJsonOut(void* ctx, void* buf, size_t cap, size_t* len) {
+  const OutputCtx* c = (const OutputCtx*)ctx;
+  return daas_collection_get_json(c->coll, c->id, (char*)buf, cap, len);
+}
+static int GetSchemaOut(void* ctx, void* buf, size_t cap, size_t* len) {
+  const OutputCtx* c = (const OutputCtx*)ctx;
+  return daas_collection_get_schema(c->coll, (char*)buf, cap, len);
+}
+static int FromJsonOut(void* ctx, void* buf, size_t cap, size_t* len) {
+  const OutputCtx* c = (const OutputCtx*)ctx;
+  return daas_document_from_json(c->text, c->text_len, (uint8_t*)buf, cap, len);
+}
+static int ToJsonOut(void* ctx, void* buf, size_t cap, size_t* len) {
+  const OutputCtx* c = (const OutputCtx*)ctx;
+  return daas_document_to_json((const uint8_t*)c->text, c->text_len, (char*)buf, cap, len);
+}
+
+static void TestBufferProtocol(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("buffers"), &c));
+  daas_id id;
+  const char* json = "{\"a\":1}";
+  CHECK_OK(daas_collection_insert(c, kDocA1, sizeof kDocA1, &id));
+  OutputCtx ctx = {c, &id, json, strlen(json)};
+  CheckBufferProtocol("daas_collection_get", GetOut, &ctx, kDocA1, sizeof kDocA1, 0);
+  CheckBufferProtocol("daas_collection_get_json", GetJsonOut, &ctx, json, strlen(json), 1);
+  CheckBufferProtocol("daas_collection_get_schema, no schema", GetSchemaOut, &ctx, "", 0, 1);
+  CHECK_OK(
+      daas_collection_set_schema(c, S("{\"version\":1,\"fields\":{\"a\":{\"type\":\"int\"}}}")));
+  char schema[256];
+  size_t schema_len = 0;
+  CHECK_OK(daas_collection_get_schema(c, schema, sizeof schema, &schema_len));
+  CheckBufferProtocol("daas_collection_get_schema", GetSchemaOut, &ctx, schema, schema_len, 1);
+  CheckBufferProtocol("daas_document_from_json", FromJsonOut, &ctx, kDocA1, sizeof kDocA1, 0);
+  OutputCtx doc = {NULL, NULL, (const char*)kDocA1, sizeof kDocA1};
+  CheckBufferProtocol("daas_document_to_json", ToJsonOut, &doc, json, strlen(json), 1);
+
+  /* daas_db_write's inserted_ids: too few entries apply nothing and say how many are needed. */
+  daas_batch* batch = NULL;
+  CHECK_OK(daas_batch_new(&batch));
+  CHECK_OK(daas_batch_insert(batch, c, kDocA1, sizeof kDocA1));
+  CHECK_OK(daas_batch_insert(batch, c, kDocA2, sizeof kDocA2));
+  daas_id ids[3];
+  size_t n = 99;
+  uint64_t count = 0;
+  CHECK_RC(daas_db_write(db, batch, ids, 0, &n), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(n == 2);
+  CHECK_RC(daas_db_write(db, batch, ids, 1, &n), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(n == 2);
+  CHECK_OK(daas_collection_count(c, &count));
+  CHECK(count == 1); /* nothing was applied */
+  CHECK_OK(daas_db_write(db, batch, ids, 2, &n));
+  CHECK(n == 2);
+  CHECK_OK(daas_db_write(db, batch, ids, 3, &n));
+  CHECK(n == 2);
+  CHECK_OK(daas_collection_count(c, &count));
+  CHECK(count == 5);
+  daas_batch_free(batch);
+  CHECK_OK(daas_db_close(db));
+}
+
+static int NeverCalled(void* ctx, const daas_id* id, const uint8_t* doc, size_t len) {
+  (void)id;
+  (void)doc;
+  (void)len;
+  ++*(int*)ctx;
+  return 0;
+}
+
+/* daas.h: after a drop, every call on the handle with valid arguments fails with DAAS_NOT_FOUND
+ * and writes nothing to its outputs but *len (0). */
+static void TestDroppedCollection(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("gone"), &c));
+  CHECK_OK(
+      daas_collection_set_schema(c, S("{\"version\":1,\"fields\":{\"a\":{\"type\":\"int\"}}}")));
+  daas_id id;
+  CHECK_OK(daas_collection_insert(c, kDocA1, sizeof kDocA1, &id));
+  CHECK_OK(daas_db_drop_collection(db, S("gone")));
+
+  daas_id out_id;
+  memset(&out_id, 0x5a, sizeof out_id);
+  char buf[256] = "untouched";
+  size_t len = 99;
+  uint64_t count = 99;
+  int calls = 0;
+  CHECK_RC(daas_collection_insert(c, kDocA1, sizeof kDocA1, &out_id), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_insert_json(c, S("{\"a\":1}"), &out_id), DAAS_NOT_FOUND);
+  /* What the last schema would have refused: the collection is gone, which is the answer. */
+  CHECK_RC(daas_collection_insert_json(c, S("{\"b\":1}"), &out_id), DAAS_NOT_FOUND);
+  CHECK(out_id.bytes[0] == 0x5a && out_id.bytes[13] == 0x5a);
+  CHECK_RC(daas_collection_get(c, &id, (uint8_t*)buf, sizeof buf, &len), DAAS_NOT_FOUND);
+  CHECK(len == 0);
+  len = 99;
+  CHECK_RC(daas_collection_get_json(c, &id, buf, sizeof buf, &len), DAAS_NOT_FOUND);
+  CHECK(len == 0);
+  CHECK_RC(daas_collection_replace(c, &id, kDocA2, sizeof kDocA2), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_replace_json(c, &id, S("{\"a\":2}")), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_patch(c, &id, kPatchDropB, sizeof kPatchDropB), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_patch_json(c, &id, S("{\"b\":null}")), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_delete(c, &id), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_count(c, &count), DAAS_NOT_FOUND);
+  CHECK(count == 99);
+  CHECK_RC(daas_collection_scan(c, NeverCalled, &calls), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_find(c, S("a = 1"), NeverCalled, &calls), DAAS_NOT_FOUND);
+  CHECK(calls == 0);
+  CHECK_RC(daas_collection_set_schema(c, S("{\"version\":2,\"fields\":{}}")), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_set_schema(c, NULL, 0), DAAS_NOT_FOUND);
+  len = 99;
+  CHECK_RC(daas_collection_get_schema(c, buf, sizeof buf, &len), DAAS_NOT_FOUND);
+  CHECK(len == 0 && strcmp(buf, "untouched") == 0);
+  len = 99;
+  CHECK_RC(daas_collection_get_schema(c, NULL, 0, &len), DAAS_NOT_FOUND);
+  CHECK(len == 0);
+  CHECK_MSG("dropped");
+  /* A batch naming it takes the operation, and fails when written. */
+  daas_batch* batch = NULL;
+  CHECK_OK(daas_batch_new(&batch));
+  CHECK_OK(daas_batch_insert(batch, c, kDocA1, sizeof kDocA1));
+  size_t n = 99;
+  CHECK_RC(daas_db_write(db, batch, NULL, 0, &n), DAAS_NOT_FOUND);
+  CHECK_OK(daas_batch_clear(batch));
+  CHECK_OK(daas_batch_insert_json(batch, c, S("{\"b\":1}")));
+  CHECK_RC(daas_db_write(db, batch, NULL, 0, &n), DAAS_NOT_FOUND);
+  daas_batch_free(batch);
+  CHECK_OK(daas_db_close(db));
 }
 
 static int RemoveEntry(const char* path, const struct stat* sb, int type, struct FTW* ftw) {
@@ -759,6 +940,8 @@ int main(void) {
   TestLimits();
   TestBatches();
   TestConversions();
+  TestBufferProtocol();
+  TestDroppedCollection();
   TestPersistence();
   printf("capi: %d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;

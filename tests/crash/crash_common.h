@@ -41,9 +41,15 @@ inline std::unique_ptr<Database> OpenOrFail(const char* dir) {
   return std::move(*db);
 }
 
+// `coll`'s schema JSON; "" when it has none or GetSchema fails.
+inline std::string SchemaJson(const Collection& coll) {
+  std::string json;
+  return coll.GetSchema(&json).ok() ? json : "";
+}
+
 // The "version" of `coll`'s schema; -1 when it has none.
 inline int64_t SchemaVersion(const Collection& coll) {
-  auto schema = JsonToDocument(coll.GetSchema());
+  auto schema = JsonToDocument(SchemaJson(coll));
   if (!schema.ok()) return -1;
   std::optional<doc::Value> v = doc::FindField(*schema, "version");
   return v && v->type == doc::Type::kInt ? v->int_value : -1;

@@ -322,7 +322,7 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
                  }).ok());
     // An empty merge patch changes nothing, but as a write it waits for a resumed migration.
     ASSERT_TRUE(m->Patch(first, *JsonToDocument("{}")).ok());
-    const std::string schema = m->GetSchema();
+    const std::string schema = crash::SchemaJson(*m);
     const int64_t now = crash::SchemaVersion(*m);
     if (done) ASSERT_EQ(now, version + 1);
     if (!set) ASSERT_EQ(now, version);

@@ -32,7 +32,8 @@ int main(int argc, char** argv) {
   auto m = db->GetCollection("m");
   if (!m.ok()) Fail("collection m", m.status());
   const int64_t k = daas::crash::SchemaVersion(**m);
-  if (k < 1) Fail("schema", daas::Status::Internal("no version in " + (*m)->GetSchema()));
+  if (k < 1)
+    Fail("schema", daas::Status::Internal("no version in " + daas::crash::SchemaJson(**m)));
   const std::string from = "n" + std::to_string(k), to = "n" + std::to_string(k + 1);
   Say("OPEN " + std::to_string(k));
   Say("SET " + std::to_string(k + 1));
