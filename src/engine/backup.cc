@@ -45,13 +45,16 @@ Status RestoreBackup(const std::string& backup_dir, const std::string& dir) {
 namespace daas::engine {
 namespace {
 
-// A name DaaS writes into a database directory, other than MANIFEST and LOCK: what an unfinished
-// copy may have left, and the next copy into the directory may delete.
-bool IsCopiedFileName(std::string_view name) {
+// What an unfinished copy may leave, which the next copy into the directory deletes: shard files,
+// log segments, and the temp files of those, of MANIFEST and of INCOMPLETE (an interrupted
+// WriteFileAtomically). Never MANIFEST, LOCK or INCOMPLETE itself.
+bool IsLeftover(std::string_view name) {
   uint64_t first;
-  if (name.ends_with(".tmp")) name.remove_suffix(4);  // an interrupted WriteFileAtomically
-  return storage::IsShardFileName(name) || storage::wal::ParseSegmentFileName(name, &first) ||
-         name == storage::kIncompleteFileName || name == storage::kManifestFileName;
+  if (name.ends_with(".tmp")) {
+    name.remove_suffix(4);
+    if (name == storage::kManifestFileName || name == storage::kIncompleteFileName) return true;
+  }
+  return storage::IsShardFileName(name) || storage::wal::ParseSegmentFileName(name, &first);
 }
 
 }  // namespace
@@ -74,10 +77,9 @@ Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const s
   std::vector<std::string> theirs;  // DaaS files no unfinished copy of ours accounts for
   for (const std::string& name : names) {
     if (name == storage::kManifestFileName) return taken;
-    if (name == storage::kIncompleteFileName) {
-      unfinished = true;
-    } else if (IsCopiedFileName(name) &&
-               name != std::string(storage::kIncompleteFileName) + ".tmp") {
+    if (name == storage::kIncompleteFileName) unfinished = true;
+    // INCOMPLETE.tmp alone is ours: a first copy cut while writing its marker.
+    if (IsLeftover(name) && name != std::string(storage::kIncompleteFileName) + ".tmp") {
       theirs.push_back(name);
     }
   }
@@ -98,7 +100,7 @@ Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const s
       "Run the backup or restore into it again.\n"));
   DAAS_ASSIGN_OR_RETURN(names, env->ListDir(dir));
   for (const std::string& name : names) {
-    if (IsCopiedFileName(name) && name != storage::kIncompleteFileName) {
+    if (IsLeftover(name)) {
       DAAS_RETURN_IF_ERROR(env->RemoveFile(env::JoinPath(dir, name)));
     }
   }

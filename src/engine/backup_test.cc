@@ -175,6 +175,7 @@ TEST(Backup, StartsOverInTheDirectoryOfAnUnfinishedBackup) {
   ASSERT_TRUE(db->Backup(bk).ok());
   Unfinish(bk);
   Touch(bk + "/notes.txt", "mine");
+  Touch(bk + "/notes.tmp", "mine too");
   // Later writes make the earlier copy's log segment a leftover that no longer fits.
   for (int i = 0; i < 3; ++i) ASSERT_TRUE((*db->GetCollection("c"))->Insert(Doc("{}")).ok());
   ASSERT_TRUE(db->Checkpoint().ok());
@@ -182,7 +183,20 @@ TEST(Backup, StartsOverInTheDirectoryOfAnUnfinishedBackup) {
   EXPECT_EQ(CountIn(bk), 8);
   EXPECT_FALSE(fs::exists(bk + "/" + storage::kIncompleteFileName));
   EXPECT_FALSE(fs::exists(bk + "/MANIFEST.tmp"));
-  EXPECT_EQ(testing::ReadWholeFile(bk + "/notes.txt"), "mine");  // not a DaaS file: kept
+  EXPECT_EQ(testing::ReadWholeFile(bk + "/notes.txt"), "mine");  // not DaaS files: kept
+  EXPECT_EQ(testing::ReadWholeFile(bk + "/notes.tmp"), "mine too");
+}
+
+TEST(Backup, StartsOverAfterACopyCutWhileWritingItsMarker) {
+  testing::TempDir dir;
+  const std::string db_dir = dir.path() + "/db", bk = dir.path() + "/bk";
+  MakeDatabase(db_dir, 2);
+  fs::create_directories(bk);
+  Touch(bk + "/" + storage::kIncompleteFileName + ".tmp", "A backup");
+  auto db = testing::OpenOrDie(Options{.dir = db_dir});
+  ASSERT_TRUE(db->Backup(bk).ok());
+  EXPECT_EQ(CountIn(bk), 2);
+  EXPECT_FALSE(fs::exists(bk + "/" + storage::kIncompleteFileName + ".tmp"));
 }
 
 TEST(Backup, RestoreStartsOverInTheDirectoryOfAnUnfinishedRestore) {
