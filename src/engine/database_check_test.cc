@@ -93,8 +93,10 @@ class DatabaseCheck : public ::testing::Test {
     ASSERT_TRUE((*db)->Close().ok());
   }
   // The check reports a problem containing `what`, and open fails with Corruption. The check runs
-  // first: a refused open may still have removed files.
-  void ExpectCheckAndOpenRefuse(std::string_view what) {
+  // first: a refused open may still have removed files. A damaged shard file is one open does not
+  // read (it reads a shard file at the shard's first use): for one, pass the collection, and the
+  // database opens but reading the collection's first document fails with Corruption.
+  void ExpectCheckAndOpenRefuse(std::string_view what, const char* shard_of = nullptr) {
     auto report = engine::CheckDatabase(env(), dir_);
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     std::string all;
@@ -105,6 +107,16 @@ class DatabaseCheck : public ::testing::Test {
     o.dir = dir_;
     o.create_if_missing = false;
     auto db = Database::Open(o);
+    if (shard_of != nullptr) {
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      auto c = (*db)->GetCollection(shard_of);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      std::string bytes;
+      const Status got = (*c)->Get(a_ids_[0], &bytes);
+      EXPECT_EQ(got.code(), StatusCode::kCorruption) << got.ToString();
+      EXPECT_NE(got.message().find(what), std::string::npos) << got.ToString();
+      return;
+    }
     EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().ToString();
   }
 
@@ -133,7 +145,7 @@ TEST_F(DatabaseCheck, StaleShardFileWithTheSameCountUnderTheCurrentName) {
   std::ofstream(env::JoinPath(dir_, storage::ShardFileName(after.id, after.file_number)),
                 std::ios::binary | std::ios::trunc)
       << old_bytes;
-  ExpectCheckAndOpenRefuse("up to log record " + std::to_string(before.lsn));
+  ExpectCheckAndOpenRefuse("up to log record " + std::to_string(before.lsn), "a");
 }
 
 TEST_F(DatabaseCheck, BadCollectionNameInTheManifest) {

@@ -174,8 +174,8 @@ run --dir "$CK" check
 same "check of a damaged manifest exits 1" "$RC" "1"
 matches "check names the file and offset" "$ERR" 'corruption \(11\).*MANIFEST at byte [0-9]+'
 fails "check without database" 1 "not_found (2)" --dir "$TMP/none" check
-# A stale file of a shard holding as many documents, under the current file's name: open refuses
-# it (its log position is older than the manifest's), so check must too.
+# A stale file of a shard holding as many documents, under the current file's name: a read of the
+# shard refuses it (its log position is older than the manifest's), so check must too.
 ST="$TMP/stale"
 ok "stale: insert" --dir "$ST" insert c '{"v":1}'
 STALE_ID=$OUT
@@ -186,7 +186,7 @@ run --dir "$ST" check
 same "check of a stale shard file exits 1" "$RC" "1"
 matches "check names the stale file" "$OUT" 'problem +s00000001-[0-9a-f]+\.shard: holds 1 documents up to log record 1, MANIFEST says 1 up to 2'
 fails "restore of a stale shard file" 1 "corruption (11)" --dir "$TMP/stale-restored" restore "$ST"
-fails "open of a stale shard file" 1 "corruption (11)" --dir "$ST" count c
+fails "read of a stale shard file" 1 "corruption (11)" --dir "$ST" get c "$STALE_ID"
 
 # ---- backup and restore ----
 ok "backup" --dir "$D" backup "$TMP/bk"
