@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/quote.h"
 #include "core/random.h"
 #include "core/status_macros.h"
 #include "core/thread_pool.h"
@@ -26,7 +27,9 @@ void CollectionImpl::set_name(std::string name) {
   name_ = std::move(name);
 }
 
-std::string CollectionImpl::Describe() const { return "collection '" + name() + "'"; }
+std::string CollectionImpl::Describe() const {
+  return "collection " + core::QuoteForMessage(name());
+}
 
 Status CollectionImpl::CheckUsable() const {
   DAAS_RETURN_IF_ERROR(db_->CheckOpen());

@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "core/quote.h"
 #include "core/status_macros.h"
 #include "core/thread_pool.h"
 #include "doc/merge_patch.h"
@@ -42,8 +43,8 @@ Status ValidateCollectionName(std::string_view name) {
             std::isalpha(static_cast<unsigned char>(name[0]));
   for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
   if (ok) return Status::OK();
-  return Status::InvalidArgument("invalid collection name '" + std::string(name.substr(0, 200)) +
-                                 "': use 1 to 128 letters, digits or '_', starting with a letter");
+  return Status::InvalidArgument("invalid collection name " + core::QuoteForMessage(name) +
+                                 ": use 1 to 128 letters, digits or '_', starting with a letter");
 }
 
 Status ValidateOptions(const Options& options) {
@@ -345,7 +346,9 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options,
     const std::string& dir = options.dir;
     DAAS_ASSIGN_OR_RETURN(bool exists, db->env_->FileExists(dir));
     if (!exists && !options.create_if_missing) {
-      return Status::NotFound("database directory '" + dir + "' does not exist");
+      return Status::NotFound("database directory " +
+                              core::QuoteForMessage(dir, core::kMaxQuotedPathBytes) +
+                              " does not exist");
     }
     DAAS_RETURN_IF_ERROR(db->env_->CreateDirIfMissing(dir));
     // The directory itself is what is locked: the LOCK file can be deleted from under an open
@@ -356,7 +359,10 @@ Result<std::unique_ptr<DatabaseImpl>> DatabaseImpl::Open(const Options& options,
     DAAS_ASSIGN_OR_RETURN(db->lock_file_lock_,
                           db->env_->LockFile(env::JoinPath(dir, storage::kLockFileName)));
     Status s = db->Load();
-    if (!s.ok()) return s.WithContext("opening database '" + dir + "'");
+    if (!s.ok()) {
+      return s.WithContext("opening database " +
+                           core::QuoteForMessage(dir, core::kMaxQuotedPathBytes));
+    }
   }
   db->closed_.store(false, std::memory_order_release);
   if (db->wal_ != nullptr) db->background_ = std::thread([p = db.get()] { p->BackgroundLoop(); });
@@ -386,7 +392,9 @@ Status DatabaseImpl::Load() {
     // Never start a new database over the files of one whose manifest was lost.
     DAAS_RETURN_IF_ERROR(storage::CheckNoDataWithoutManifest(env_, options_.dir));
     if (!options_.create_if_missing) {
-      return Status::NotFound("no database in '" + options_.dir + "' (no MANIFEST)");
+      return Status::NotFound("no database in " +
+                              core::QuoteForMessage(options_.dir, core::kMaxQuotedPathBytes) +
+                              " (no MANIFEST)");
     }
     DAAS_RETURN_IF_ERROR(WriteManifest(0));
     DAAS_RETURN_IF_ERROR(ReconcileFiles());
@@ -404,7 +412,8 @@ Status DatabaseImpl::Load() {
   for (const storage::ManifestCollection& mc : m.collections) {
     if (!ValidateCollectionName(mc.name).ok() || by_name_.count(mc.name) != 0 ||
         mc.id >= m.next_collection_id) {
-      return Status::Corruption("MANIFEST: bad or repeated collection '" + mc.name + "'");
+      return Status::Corruption("MANIFEST: bad or repeated collection " +
+                                core::QuoteForMessage(mc.name));
     }
     auto coll = std::make_unique<CollectionImpl>(this, mc.id, mc.name);
     for (const storage::ManifestShard& ms : mc.shards) {
@@ -783,7 +792,7 @@ Result<storage::Shard*> DatabaseImpl::NewShard(uint32_t collection_id) {
 Result<CollectionImpl*> DatabaseImpl::FindCollection(std::string_view name) const {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) {
-    return Status::NotFound("no collection '" + std::string(name.substr(0, 200)) + "'");
+    return Status::NotFound("no collection " + core::QuoteForMessage(name));
   }
   return it->second;
 }
@@ -814,7 +823,8 @@ std::string DatabaseImpl::ReferencedBy(std::string_view name, const CollectionIm
       out += (out.empty() ? "" : ", ") + coll->name() + "." + paths[i];
     }
   }
-  return out.empty() ? out : "collection '" + std::string(name) + "' is referenced by " + out;
+  return out.empty() ? out
+                     : "collection " + core::QuoteForMessage(name) + " is referenced by " + out;
 }
 
 Result<Collection*> DatabaseImpl::CreateCollection(std::string_view name) {
@@ -826,7 +836,7 @@ Result<Collection*> DatabaseImpl::CreateCollection(std::string_view name) {
   {
     core::MutexLock l(&catalog_mu_);
     if (by_name_.count(name) != 0) {
-      return Status::AlreadyExists("collection '" + std::string(name) + "' already exists");
+      return Status::AlreadyExists("collection " + core::QuoteForMessage(name) + " already exists");
     }
     auto coll = std::make_unique<CollectionImpl>(this, next_collection_id_++, std::string(name));
     created = coll.get();
@@ -871,7 +881,7 @@ Status DatabaseImpl::RenameCollection(std::string_view from, std::string_view to
     DAAS_ASSIGN_OR_RETURN(c, FindCollection(from));
     if (from == to) return Status::OK();
     if (by_name_.count(to) != 0) {
-      return Status::AlreadyExists("collection '" + std::string(to) + "' already exists");
+      return Status::AlreadyExists("collection " + core::QuoteForMessage(to) + " already exists");
     }
     by_name_.erase(by_name_.find(from));
     by_name_.emplace(std::string(to), c);

@@ -1,5 +1,9 @@
 #include "env/env.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include "core/quote.h"
 #include "core/status_macros.h"
 
 namespace daas::env {
@@ -9,6 +13,17 @@ std::string JoinPath(std::string_view dir, std::string_view name) {
   if (!out.empty() && out.back() != '/') out += '/';
   out += name;
   return out;
+}
+
+Status ErrnoToStatus(std::string_view what, const std::string& path, int err) {
+  std::string msg(what);
+  msg += ' ';
+  msg += core::QuoteForMessage(path, core::kMaxQuotedPathBytes);
+  msg += ": ";
+  msg += std::strerror(err);
+  if (err == ENOENT) return Status::NotFound(msg);
+  if (err == ENOSPC || err == EDQUOT) return Status::ResourceExhausted(msg);
+  return Status::IOError(msg);
 }
 
 Result<std::string> Env::ReadFilePrefix(const std::string& path, size_t max_bytes,

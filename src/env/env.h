@@ -93,4 +93,11 @@ Status WriteFileAtomically(Env* env, const std::string& path, std::string_view c
 // `dir` + "/" + `name`.
 std::string JoinPath(std::string_view dir, std::string_view name);
 
+// The Status of a system call that failed with `err` on `path`: "<what> '<path>': <strerror>", the
+// path escaped as core::QuoteForMessage does. NotFound for ENOENT; ResourceExhausted for ENOSPC and
+// EDQUOT (the file system is full or the quota is used up: space ran out, the device did not
+// fail); IOError for anything else. The one mapping from errno to a StatusCode, for every file
+// DaaS or its tools read or write.
+Status ErrnoToStatus(std::string_view what, const std::string& path, int err);
+
 }  // namespace daas::env

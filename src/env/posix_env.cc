@@ -17,14 +17,7 @@ namespace daas::env {
 namespace {
 
 Status PosixError(std::string_view what, const std::string& path, int err) {
-  std::string msg(what);
-  msg += " '";
-  msg += path;
-  msg += "': ";
-  msg += std::strerror(err);
-  if (err == ENOENT) return Status::NotFound(msg);
-  if (err == ENOSPC || err == EDQUOT) return Status::ResourceExhausted(msg);
-  return Status::IOError(msg);
+  return ErrnoToStatus(what, path, err);
 }
 
 class PosixWritableFile final : public WritableFile {
