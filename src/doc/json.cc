@@ -307,8 +307,10 @@ Status JsonConverter::Convert(ParseBuffers& buffers, std::string_view json, bool
   od::json_type type;
   error = doc.type().get(type);
   if (error != simdjson::SUCCESS) return ErrorAt(start, "expected a value");
-  if (require_object && type != od::json_type::object) {
-    return ErrorAt(start, std::string("expected an object, found ") + JsonTypeName(type));
+  // simdjson types a value by its first byte alone ("nope" is null, "12x" a number), so a scalar
+  // is converted before it is named: input that is not JSON at all is reported as such.
+  if (require_object && type == od::json_type::array) {
+    return ErrorAt(start, "expected an object, found an array");
   }
 
   if (type == od::json_type::object || type == od::json_type::array) {
@@ -342,6 +344,10 @@ Status JsonConverter::Convert(ParseBuffers& buffers, std::string_view json, bool
       DAAS_RETURN_IF_ERROR(ConvertNumber(token, start));
     } else {
       DAAS_RETURN_IF_ERROR(ConvertLiteral(token, type, start));
+    }
+    if (require_object) {
+      out_->resize(out_begin_);
+      return ErrorAt(start, std::string("expected an object, found ") + JsonTypeName(type));
     }
   }
   const size_t size = out_->size() - out_begin_;
@@ -730,112 +736,6 @@ void AppendJson(const Value& root, std::string* out) {
   }
 }
 
-// ---- ForEachJsonDocument -----------------------------------------------------------------------
-
-using DocumentFn = std::function<Status(std::string_view msgpack, size_t offset)>;
-
-Status ForEachJsonLine(std::string_view input, const DocumentLimits& limits, const DocumentFn& fn) {
-  ParseBuffers buffers;  // our own: `fn` may itself convert JSON on this thread
-  std::string msgpack;
-  size_t line_start = 0;
-  uint64_t line_number = 0;
-  while (line_start < input.size()) {
-    ++line_number;
-    const void* nl = std::memchr(input.data() + line_start, '\n', input.size() - line_start);
-    const size_t line_end = nl == nullptr
-                                ? input.size()
-                                : static_cast<size_t>(static_cast<const char*>(nl) - input.data());
-    const std::string_view line = input.substr(line_start, line_end - line_start);
-    size_t first = 0;
-    while (first < line.size() && IsJsonSpace(line[first])) ++first;
-    if (first < line.size()) {
-      msgpack.clear();
-      JsonConverter converter(limits, line_start, &msgpack);
-      Status status = converter.Convert(buffers, line, /*require_object=*/true);
-      if (!status.ok()) return status.WithContext("line " + std::to_string(line_number));
-      DAAS_RETURN_IF_ERROR(fn(msgpack, line_start + first));
-    }
-    line_start = line_end + 1;
-  }
-  return Status::OK();
-}
-
-// Splits a top-level array into its elements with a string- and bracket-aware scan, then converts
-// each element on its own: memory stays proportional to one element, and a broken element is
-// reported by the converter with its exact offset.
-Status ForEachArrayElement(std::string_view input, size_t open_bracket,
-                           const DocumentLimits& limits, const DocumentFn& fn) {
-  ParseBuffers buffers;  // our own: `fn` may itself convert JSON on this thread
-  std::string msgpack;
-  const size_t n = input.size();
-  auto skip_space = [&](size_t i) {
-    while (i < n && IsJsonSpace(input[i])) ++i;
-    return i;
-  };
-  auto invalid = [](size_t offset, std::string_view what) {
-    return Status::InvalidArgument("invalid JSON at byte " + std::to_string(offset) + ": " +
-                                   std::string(what));
-  };
-  size_t pos = skip_space(open_bracket + 1);
-  if (pos < n && input[pos] == ']') {
-    pos = skip_space(pos + 1);
-    if (pos < n) return invalid(pos, "unexpected content after the array");
-    return Status::OK();
-  }
-  for (uint64_t index = 0;; ++index) {
-    auto element_context = [index] { return "array element " + std::to_string(index); };
-    const size_t start = skip_space(pos);
-    // Find the ',' or ']' that ends this element at bracket depth 0, outside strings.
-    size_t end = start;
-    uint64_t depth = 0;
-    bool in_string = false;
-    bool found = false;
-    for (; end < n; ++end) {
-      const char c = input[end];
-      if (in_string) {
-        if (c == '\\') {
-          ++end;
-        } else if (c == '"') {
-          in_string = false;
-        }
-        continue;
-      }
-      if (c == '"') {
-        in_string = true;
-      } else if (c == '{' || c == '[') {
-        ++depth;
-      } else if (c == '}' || c == ']') {
-        if (depth == 0) {
-          found = true;
-          break;
-        }
-        --depth;
-      } else if (c == ',' && depth == 0) {
-        found = true;
-        break;
-      }
-    }
-    end = std::min(end, n);
-    if (start == end) {
-      return invalid(start, "expected an object").WithContext(element_context());
-    }
-    msgpack.clear();
-    JsonConverter converter(limits, start, &msgpack);
-    Status status =
-        converter.Convert(buffers, input.substr(start, end - start), /*require_object=*/true);
-    if (!status.ok()) return status.WithContext(element_context());
-    if (!found) return invalid(n, "unexpected end of input, expected ',' or ']'");
-    if (input[end] == '}') return invalid(end, "expected ',' or ']'");
-    DAAS_RETURN_IF_ERROR(fn(msgpack, start));
-    if (input[end] == ']') {
-      pos = skip_space(end + 1);
-      if (pos < n) return invalid(pos, "unexpected content after the array");
-      return Status::OK();
-    }
-    pos = end + 1;
-  }
-}
-
 }  // namespace
 
 Result<std::string> JsonToMsgpack(std::string_view json, const DocumentLimits& limits) {
@@ -850,15 +750,233 @@ void MsgpackToJson(std::string_view msgpack, std::string* out) {
   AppendJson(ReadValue(msgpack), out);
 }
 
+// ---- JsonDocumentStream -------------------------------------------------------------------------
+//
+// A unit is one document's text: a line of JSON Lines from its first non-space byte to the newline,
+// or an array element from its first non-space byte to the ',', ']' or '}' that ends it at bracket
+// depth 0 outside strings. A unit that ends inside the piece being fed is converted straight from
+// the piece; one that runs past the piece's end is copied into pending_ until its end arrives.
+
+uint64_t MaxDocumentJsonBytes(const DocumentLimits& limits) {
+  return 4 * static_cast<uint64_t>(limits.max_size_bytes);
+}
+
+struct JsonDocumentStream::Buffers {
+  ParseBuffers parse;  // our own, not the thread's: `fn` may convert JSON on this thread
+  std::string msgpack;
+};
+
+JsonDocumentStream::JsonDocumentStream(const DocumentLimits& limits, DocumentFn fn)
+    : limits_(limits), fn_(std::move(fn)), buffers_(std::make_unique<Buffers>()) {}
+
+JsonDocumentStream::~JsonDocumentStream() = default;
+
+std::string JsonDocumentStream::UnitContext() const {
+  const bool lines = state_ == State::kLineGap || state_ == State::kLine;
+  return lines ? "line " + std::to_string(unit_line_) : "array element " + std::to_string(element_);
+}
+
+Status JsonDocumentStream::InvalidAt(uint64_t offset, std::string_view what) const {
+  return Status::InvalidArgument("invalid JSON at byte " + std::to_string(offset) + ": " +
+                                 std::string(what));
+}
+
+Status JsonDocumentStream::CheckUnitSize(uint64_t size) const {
+  const uint64_t max = MaxDocumentJsonBytes(limits_);
+  if (size <= max) return Status::OK();
+  return Status::ResourceExhausted(
+      UnitContext() + ": the document at byte " + std::to_string(unit_offset_) + " runs past " +
+      std::to_string(max) + " bytes of JSON text (4 x max_size_bytes " +
+      std::to_string(limits_.max_size_bytes) + ") without ending");
+}
+
+Status JsonDocumentStream::ConvertUnit(std::string_view text) {
+  DAAS_RETURN_IF_ERROR(CheckUnitSize(text.size()));
+  buffers_->msgpack.clear();
+  JsonConverter converter(limits_, unit_offset_, &buffers_->msgpack);
+  Status status = converter.Convert(buffers_->parse, text, /*require_object=*/true);
+  if (!status.ok()) return status.WithContext(UnitContext());
+  return Status::OK();
+}
+
+Status JsonDocumentStream::EmitUnit() {
+  return fn_(buffers_->msgpack, Position{unit_offset_, unit_line_});
+}
+
+Status JsonDocumentStream::Feed(std::string_view piece) {
+  const uint64_t base = fed_;  // the stream offset of piece[0]
+  fed_ += piece.size();
+  const size_t n = piece.size();
+  // Where the current unit starts in `piece`: 0 for a unit carried over in pending_.
+  size_t unit_begin = 0;
+  // The text of the unit that ends at piece[end]: straight from the piece when it all lies there.
+  auto unit_text = [&](size_t end) {
+    if (pending_.empty()) return piece.substr(unit_begin, end - unit_begin);
+    pending_.append(piece.substr(unit_begin, end - unit_begin));
+    return std::string_view(pending_);
+  };
+  auto begin_unit = [&](size_t at, State state) {
+    unit_begin = at;
+    unit_offset_ = base + at;
+    unit_line_ = line_;
+    state_ = state;
+  };
+  auto control_byte = [&](size_t at) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    const auto c = static_cast<uint8_t>(piece[at]);
+    const char hex[5] = {'0', 'x', kHex[c >> 4], kHex[c & 15], '\0'};
+    return InvalidAt(base + at, std::string("unescaped control character ") + hex)
+        .WithContext(UnitContext());
+  };
+
+  size_t i = 0;
+  while (i < n) {
+    switch (state_) {
+      case State::kStart:
+      case State::kLineGap:
+      case State::kArrayFirst:
+      case State::kElementStart:
+      case State::kAfterArray: {
+        const char c = piece[i];
+        if (IsJsonSpace(c)) {
+          if (c == '\n') ++line_;
+          ++i;
+        } else if (state_ == State::kStart && c == '[') {
+          state_ = State::kArrayFirst;
+          ++i;
+        } else if (state_ == State::kArrayFirst && c == ']') {
+          state_ = State::kAfterArray;
+          ++i;
+        } else if (state_ == State::kAfterArray) {
+          return InvalidAt(base + i, "unexpected content after the array");
+        } else if (state_ == State::kStart || state_ == State::kLineGap) {
+          begin_unit(i, State::kLine);
+        } else {
+          depth_ = 0;
+          in_string_ = false;
+          escaped_ = false;
+          begin_unit(i, State::kElement);
+        }
+        break;
+      }
+      case State::kLine: {
+        // A raw newline cannot occur inside a JSON value, so the line ends at the first one.
+        size_t end = i;
+        for (; end < n; ++end) {
+          const auto c = static_cast<uint8_t>(piece[end]);
+          if (c >= 0x20) continue;
+          if (c == '\n') break;
+          if (c != '\t' && c != '\r') return control_byte(end);
+        }
+        if (end == n) {
+          i = n;
+          break;
+        }
+        DAAS_RETURN_IF_ERROR(ConvertUnit(unit_text(end)));
+        DAAS_RETURN_IF_ERROR(EmitUnit());
+        pending_.clear();
+        ++line_;
+        state_ = State::kLineGap;
+        i = end + 1;
+        break;
+      }
+      case State::kElement: {
+        size_t end = i;
+        bool found = false;
+        for (; end < n; ++end) {
+          const char c = piece[end];
+          if (static_cast<uint8_t>(c) < 0x20) {
+            if (c == '\n') {
+              ++line_;
+            } else if (c != '\t' && c != '\r') {
+              return control_byte(end);
+            }
+          }
+          if (in_string_) {
+            if (escaped_) {
+              escaped_ = false;
+            } else if (c == '\\') {
+              escaped_ = true;
+            } else if (c == '"') {
+              in_string_ = false;
+            }
+          } else if (c == '"') {
+            in_string_ = true;
+          } else if (c == '{' || c == '[') {
+            ++depth_;
+          } else if (c == '}' || c == ']') {
+            if (depth_ == 0) {
+              found = true;
+              break;
+            }
+            --depth_;
+          } else if (c == ',' && depth_ == 0) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) {
+          i = n;
+          break;
+        }
+        const std::string_view text = unit_text(end);
+        if (text.empty()) {
+          return InvalidAt(unit_offset_, "expected an object").WithContext(UnitContext());
+        }
+        // The element is converted before its terminator is judged, so an error inside it is
+        // reported first, at its own offset.
+        DAAS_RETURN_IF_ERROR(ConvertUnit(text));
+        if (piece[end] == '}') return InvalidAt(base + end, "expected ',' or ']'");
+        DAAS_RETURN_IF_ERROR(EmitUnit());
+        pending_.clear();
+        if (piece[end] == ']') {
+          state_ = State::kAfterArray;
+        } else {
+          ++element_;
+          state_ = State::kElementStart;
+        }
+        i = end + 1;
+        break;
+      }
+    }
+  }
+  if (state_ == State::kLine || state_ == State::kElement) {
+    DAAS_RETURN_IF_ERROR(CheckUnitSize(pending_.size() + (n - unit_begin)));
+    pending_.append(piece.substr(unit_begin));
+  }
+  return Status::OK();
+}
+
+Status JsonDocumentStream::Finish() {
+  switch (state_) {
+    case State::kStart:
+    case State::kLineGap:
+    case State::kAfterArray:
+      return Status::OK();
+    case State::kLine:
+      DAAS_RETURN_IF_ERROR(ConvertUnit(pending_));
+      return EmitUnit();
+    case State::kArrayFirst:
+    case State::kElementStart:
+      return InvalidAt(fed_, "expected an object").WithContext(UnitContext());
+    case State::kElement: {
+      // Converted first: an error inside the element is the better report.
+      DAAS_RETURN_IF_ERROR(ConvertUnit(pending_));
+      return InvalidAt(fed_, "unexpected end of input, expected ',' or ']'");
+    }
+  }
+  return Status::Internal("JsonDocumentStream: unknown state");
+}
+
 Status ForEachJsonDocument(
     std::string_view input, const DocumentLimits& limits,
     const std::function<Status(std::string_view msgpack, size_t offset)>& fn) {
-  size_t first = 0;
-  while (first < input.size() && IsJsonSpace(input[first])) ++first;
-  if (first < input.size() && input[first] == '[') {
-    return ForEachArrayElement(input, first, limits, fn);
-  }
-  return ForEachJsonLine(input, limits, fn);
+  JsonDocumentStream stream(limits,
+                            [&fn](std::string_view msgpack, JsonDocumentStream::Position at) {
+                              return fn(msgpack, static_cast<size_t>(at.offset));
+                            });
+  DAAS_RETURN_IF_ERROR(stream.Feed(input));
+  return stream.Finish();
 }
 
 }  // namespace daas::doc

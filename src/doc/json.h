@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -36,10 +37,89 @@ Result<std::string> JsonValueToMsgpack(std::string_view json, const DocumentLimi
 // {"$ext":t,"$b64":"..."}.
 void MsgpackToJson(std::string_view msgpack, std::string* out);
 
-// Reads JSON Lines (one object per line, blank lines skipped) or one JSON array of objects,
-// deciding by the first non-space byte, and calls `fn` with each object converted to MessagePack
-// and the byte offset where it starts. Stops at the first error, which names the byte offset (and
-// line for JSONL), or at the first non-OK status returned by `fn`.
+// The most JSON text one document of a stream may have (JsonDocumentStream, ForEachJsonDocument):
+// 4 x limits.max_size_bytes. JSON is seldom more than twice the size of its MessagePack, so a
+// document that has not ended within this many bytes is refused (ResourceExhausted) instead of
+// being held in memory until its end arrives, if ever.
+uint64_t MaxDocumentJsonBytes(const DocumentLimits& limits);
+
+// Reads a stream of documents that arrives in pieces (a file read in chunks, a pipe): JSON Lines
+// (one object per line, blank lines skipped) or one JSON array of objects, deciding by the first
+// non-space byte. Each document is converted to MessagePack as JsonToMsgpack does, as soon as the
+// byte that ends it has arrived, and handed to `fn` with where it starts. Memory: the unfinished
+// document's text (at most MaxDocumentJsonBytes), not the input.
+//
+// Errors (each stops the stream; offsets count from the first byte fed, lines from 1):
+// InvalidArgument "line L: invalid JSON at byte N: ..." (JSON Lines) or "array element I: invalid
+// JSON at byte N: ..." (array) for bad JSON, a non-object, or a control byte (0x00-0x1f other than
+// tab, newline and return), which JSON never holds and is refused where it is found;
+// InvalidArgument "invalid JSON at byte N: ..." for a broken array frame; ResourceExhausted for a
+// document over a DocumentLimits limit or longer than MaxDocumentJsonBytes; and the first non-OK
+// status of `fn`, returned as is.
+// Not thread-safe. `fn` may convert JSON itself.
+class JsonDocumentStream {
+ public:
+  // Where a document starts: byte offset in the stream, and its line (1 + the newlines before it).
+  struct Position {
+    uint64_t offset = 0;
+    uint64_t line = 1;
+  };
+  using DocumentFn = std::function<Status(std::string_view msgpack, Position at)>;
+
+  JsonDocumentStream(const DocumentLimits& limits, DocumentFn fn);
+  ~JsonDocumentStream();
+  JsonDocumentStream(const JsonDocumentStream&) = delete;
+  JsonDocumentStream& operator=(const JsonDocumentStream&) = delete;
+
+  // Takes the next piece of input and hands every document it completes to `fn`, in input order.
+  // Requires: no earlier Feed or Finish failed, and Finish was not called.
+  Status Feed(std::string_view piece);
+  // The input has ended: hands on the last document (the last line needs no newline) and fails if
+  // the input stops inside a document or an array. Requires: as Feed.
+  Status Finish();
+
+  // Bytes fed so far.
+  uint64_t bytes_fed() const { return fed_; }
+
+ private:
+  enum class State : uint8_t {
+    kStart,         // before the first non-space byte, which tells JSON Lines from an array
+    kLineGap,       // JSON Lines, between documents
+    kLine,          // JSON Lines, inside a document: it ends at the newline
+    kArrayFirst,    // after '[': an element or ']'
+    kElementStart,  // after ',': an element
+    kElement,       // inside an element: it ends at ',', ']' or '}' outside strings and brackets
+    kAfterArray,    // after the closing ']': only whitespace may follow
+  };
+  struct Buffers;
+
+  // Converts the current unit (a line or an element), whose text is `text`, into the buffers.
+  Status ConvertUnit(std::string_view text);
+  // Hands the converted unit to fn_.
+  Status EmitUnit();
+  // The context of an error in the current unit: "line L" or "array element I".
+  std::string UnitContext() const;
+  Status InvalidAt(uint64_t offset, std::string_view what) const;
+  // ResourceExhausted unless a unit of `size` bytes is within MaxDocumentJsonBytes.
+  Status CheckUnitSize(uint64_t size) const;
+
+  const DocumentLimits limits_;
+  const DocumentFn fn_;
+  std::unique_ptr<Buffers> buffers_;
+  State state_ = State::kStart;
+  uint64_t fed_ = 0;          // bytes fed so far
+  uint64_t line_ = 1;         // 1 + the newlines scanned so far
+  std::string pending_;       // the current unit's bytes from earlier pieces
+  uint64_t unit_offset_ = 0;  // where the current unit starts
+  uint64_t unit_line_ = 1;    // the line it starts on
+  uint64_t element_ = 0;      // index of the current array element
+  uint64_t depth_ = 0;        // brackets open in the current element
+  bool in_string_ = false;    // inside a string of the current element
+  bool escaped_ = false;      // the previous byte of that string was an unescaped '\'
+};
+
+// Reads a whole input as a JsonDocumentStream fed in one piece, and calls `fn` with each document
+// and the byte offset where it starts. Errors as JsonDocumentStream's.
 Status ForEachJsonDocument(
     std::string_view input, const DocumentLimits& limits,
     const std::function<Status(std::string_view msgpack, size_t offset)>& fn);

@@ -183,6 +183,19 @@ TEST(Json, RejectsANonObjectTopLevelNamingWhatWasFound) {
   ExpectInvalidAt("true", 0, "expected an object, found a boolean");
 }
 
+TEST(Json, SaysThatAScalarThatIsNotJsonIsInvalidRatherThanNotAnObject) {
+  // simdjson types a value by its first byte: these once read as "found null" and so on.
+  ExpectInvalidAt("nope", 0, "invalid literal (expected true, false or null)");
+  ExpectInvalidAt("  tru", 2, "invalid literal");
+  ExpectInvalidAt("fals", 0, "invalid literal");
+  ExpectInvalidAt("12x", 0, "invalid number");
+  ExpectInvalidAt("-", 0, "invalid number");
+  ExpectInvalidAt("\"a\\q\"", 0, "invalid string");
+  ExpectInvalidAt("null x", 5, "unexpected content after the JSON value");
+  EXPECT_FALSE(JsonValueToMsgpack("nope", {}).ok());
+  EXPECT_TRUE(JsonValueToMsgpack("null", {}).ok());
+}
+
 TEST(Json, NamesTheByteOffsetOfSyntaxErrors) {
   ExpectInvalidAt(R"({"a":1,})", 7);
   ExpectInvalidAt(R"({"a" 1})", 5);
@@ -508,6 +521,135 @@ TEST(ForEachJsonDocument, AllowsTheCallbackToConvertJsonItself) {
       });
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(calls, 2);
+}
+
+// ---- JsonDocumentStream
+// ----------------------------------------------------------------------------
+
+// What a stream produced: each document as JSON with its offset and line, then the final status.
+struct StreamResult {
+  std::vector<std::string> documents;
+  Status status;
+
+  std::string ToString() const {
+    std::string out;
+    for (const std::string& d : documents) out += d + "\n";
+    return out + status.ToString();
+  }
+};
+
+// Feeds `input` cut at `cuts` (ascending offsets), then finishes.
+StreamResult StreamInPieces(std::string_view input, const std::vector<size_t>& cuts,
+                            const DocumentLimits& limits = {}) {
+  StreamResult result;
+  JsonDocumentStream stream(limits, [&](std::string_view mp, JsonDocumentStream::Position at) {
+    result.documents.push_back(ToJson(mp) + " @" + std::to_string(at.offset) + " line " +
+                               std::to_string(at.line));
+    return Status::OK();
+  });
+  size_t from = 0;
+  for (size_t cut : cuts) {
+    result.status = stream.Feed(input.substr(from, cut - from));
+    if (!result.status.ok()) return result;
+    from = cut;
+  }
+  result.status = stream.Feed(input.substr(from));
+  if (result.status.ok()) result.status = stream.Finish();
+  return result;
+}
+
+TEST(JsonDocumentStream, GivesTheSameResultWhereverTheInputIsCut) {
+  const std::vector<std::string> inputs = {
+      "{\"a\":1}\n\n  \t\r\n {\"b\":2}\r\n{\"c\":[3]}",
+      "{\"a\":1}\n{\"b\":}\n{\"c\":3}\n",
+      "{}\n[1]\n",
+      "{}\n{} {}",
+      "\n\n{\"s\":\"x\\\"y\"}\nnope\n",
+      " [ {\"a\":\"],[\"} ,\n{\"b\":[{}]},{\"c\":\"\\\"]\"}]\n",
+      "[{},{\"a\":tru}]",
+      "[{},1]",
+      "[{},]",
+      "[{}",
+      "[{}}]",
+      "[{}] x",
+      "[,{}]",
+      "[\n{\"a\":\n[1,\n2]},\n{\"b\":\"\\\\\"}\n]",
+      "[{\"a\":\"x]",
+      "[",
+      "[ ",
+      "{\"a\":1}\n{\"b\":\"\x01\"}\n",
+      "[{\"a\":1},{\"b\":\"\x00\"}]",
+      std::string("\0\0\0", 3),
+      "{\"last\":\"no newline\"}",
+      "",
+      "  \n ",
+  };
+  for (const std::string& input : inputs) {
+    SCOPED_TRACE(input);
+    const StreamResult whole = StreamInPieces(input, {});
+    // The whole-input function agrees with the stream.
+    Seen seen;
+    EXPECT_EQ(Collect(input, &seen).ToString(), whole.status.ToString());
+    // Every single cut, and one byte at a time.
+    for (size_t cut = 0; cut <= input.size(); ++cut) {
+      EXPECT_EQ(StreamInPieces(input, {cut}).ToString(), whole.ToString()) << "cut at " << cut;
+    }
+    std::vector<size_t> bytes;
+    for (size_t cut = 1; cut < input.size(); ++cut) bytes.push_back(cut);
+    EXPECT_EQ(StreamInPieces(input, bytes).ToString(), whole.ToString()) << "byte by byte";
+  }
+}
+
+TEST(JsonDocumentStream, NamesTheLineOfEachDocument) {
+  const StreamResult lines = StreamInPieces("\n{\"a\":1}\n\n{\"b\":2}", {3, 9});
+  ASSERT_TRUE(lines.status.ok()) << lines.status.ToString();
+  EXPECT_EQ(lines.documents,
+            (std::vector<std::string>{R"({"a":1} @1 line 2)", R"({"b":2} @10 line 4)"}));
+  const StreamResult array = StreamInPieces("[\n  {\"a\":\"\\n\"},\n  {\"b\":\n2}\n]", {5});
+  ASSERT_TRUE(array.status.ok()) << array.status.ToString();
+  EXPECT_EQ(array.documents,
+            (std::vector<std::string>{R"({"a":"\n"} @4 line 2)", R"({"b":2} @18 line 3)"}));
+}
+
+TEST(JsonDocumentStream, RefusesAControlByteWhereItIsFound) {
+  // /dev/zero as input: refused at the first byte, not after a line that never ends.
+  const std::string zeros(1 << 16, '\0');
+  JsonDocumentStream stream(
+      {}, [](std::string_view, JsonDocumentStream::Position) { return Status::OK(); });
+  const Status s = stream.Feed(zeros);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "line 1: invalid JSON at byte 0: unescaped control character 0x00");
+  EXPECT_EQ(StreamInPieces("[{\"a\":1},\n{\"b\":\"\x1f\"}]", {}).status.message(),
+            "array element 1: invalid JSON at byte 16: unescaped control character 0x1f");
+}
+
+TEST(JsonDocumentStream, RefusesADocumentTooLongToBeValidBeforeItEnds) {
+  DocumentLimits limits;
+  limits.max_size_bytes = 16;  // JSON text up to 64 bytes
+  ASSERT_EQ(MaxDocumentJsonBytes(limits), 64u);
+  for (const std::string& start : {std::string("{\"a\":\""), std::string("[{\"a\":\"")}) {
+    SCOPED_TRACE(start);
+    int documents = 0;
+    JsonDocumentStream stream(limits, [&](std::string_view, JsonDocumentStream::Position) {
+      ++documents;
+      return Status::OK();
+    });
+    Status s = stream.Feed(start);
+    uint64_t fed = start.size();
+    // Ten bytes at a time of a string that never ends: refused once past 64 bytes.
+    while (s.ok() && fed < 1000) {
+      s = stream.Feed(std::string(10, 'x'));
+      fed += 10;
+    }
+    EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+    EXPECT_LE(fed, 64u + 10u + start.size());
+    EXPECT_NE(s.message().find("runs past 64 bytes of JSON text"), std::string_view::npos)
+        << s.message();
+    EXPECT_EQ(documents, 0);
+  }
+  // A document just within the bound is converted (and then judged by its MessagePack size).
+  const std::string pretty = "{\"a\":" + std::string(50, ' ') + "1}";
+  EXPECT_TRUE(StreamInPieces(pretty, {10, 20}, limits).status.ok());
 }
 
 TEST(ForEachJsonDocument, HandlesLargeInputsInLinearTime) {

@@ -1,5 +1,6 @@
-// Fuzzes JSON input: JsonToMsgpack, JsonValueToMsgpack and ForEachJsonDocument on arbitrary bytes.
-// Whatever is accepted must validate, and json -> msgpack -> json -> msgpack must be stable.
+// Fuzzes JSON input: JsonToMsgpack, JsonValueToMsgpack, ForEachJsonDocument and JsonDocumentStream
+// on arbitrary bytes. Whatever is accepted must validate, json -> msgpack -> json -> msgpack must
+// be stable, and a stream must not depend on where its input is cut.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -57,13 +58,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (doc.ok() && (!value.ok() || *value != *doc))
     Fail("JsonValueToMsgpack disagrees on an object");
 
+  std::string whole;  // every document and its offset, as ForEachJsonDocument gave them
   const daas::Status s =
       daas::doc::ForEachJsonDocument(input, limits, [&](std::string_view mp, size_t offset) {
         if (offset >= size || input[offset] != '{') Fail("offset does not point at an object");
         const daas::Status valid = daas::doc::ValidateDocument(mp, limits);
         if (!valid.ok()) Fail("ForEachJsonDocument gave an invalid document:", valid);
+        whole += std::to_string(offset) + ":" + std::string(mp) + ";";
         return daas::Status::OK();
       });
-  s.IgnoreError();  // most inputs are not JSON; only crashes and broken invariants matter here
+  // Most inputs are not JSON; only crashes and broken invariants matter here, and one of them is
+  // that a stream fed in pieces (cut where the first byte says) gives the same documents and the
+  // same error as the whole input: what a read returns must never change an import.
+  if (size > 0) {
+    const size_t cut = data[0] % (size + 1);
+    std::string pieces;
+    daas::doc::JsonDocumentStream stream(
+        limits, [&](std::string_view mp, daas::doc::JsonDocumentStream::Position at) {
+          pieces += std::to_string(at.offset) + ":" + std::string(mp) + ";";
+          return daas::Status::OK();
+        });
+    daas::Status split = stream.Feed(input.substr(0, cut));
+    if (split.ok()) split = stream.Feed(input.substr(cut));
+    if (split.ok()) split = stream.Finish();
+    if (split.ToString() != s.ToString() || pieces != whole) {
+      Fail("a stream fed in two pieces disagrees with the whole input:", split);
+    }
+  }
   return 0;
 }
