@@ -1,19 +1,23 @@
 #include "cli/cli_app.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
+#include <charconv>
+#include <cstdint>
 #include <memory>
+#include <new>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "core/quote.h"
+#include "core/status_macros.h"
 #include "daas/daas.hpp"
+#include "env/env.h"
 
 #ifndef DAAS_VERSION
 #define DAAS_VERSION "unknown"
@@ -24,13 +28,15 @@ namespace {
 
 constexpr const char* kAppDescription =
     "daas: command-line access to a DaaS document database stored in a directory.\n"
-    "With no command, prints the statistics of every collection (as `daas stats`).";
+    "With no command, prints the statistics of every collection (as `daas stats`); with no\n"
+    "--dir either, it first creates an empty database in ./data when there is none.";
 
 constexpr const char* kAppFooter =
     "--dir may be given before or after the command. Read-only commands and commands that\n"
-    "change existing data fail with not_found when DIR holds no database; insert, import and\n"
-    "create create it. Documents are JSON objects; IDs are 19-character strings printed by\n"
-    "insert. Run `daas COMMAND --help` for a command's details and an example.\n"
+    "change existing data fail with not_found when DIR holds no database; insert, import,\n"
+    "create and schema create it. Documents are JSON objects; IDs are 19-character strings\n"
+    "printed by insert. A COLLECTION or ID that starts with '-' is a name, not an option.\n"
+    "Run `daas COMMAND --help` for a command's details and an example.\n"
     "\n"
     "Examples:\n"
     "  daas --dir ./data insert users '{\"name\":\"Ada\",\"age\":36}'\n"
@@ -38,8 +44,9 @@ constexpr const char* kAppFooter =
     "  daas import users users.jsonl\n"
     "  daas export users -o users.jsonl\n"
     "\n"
-    "Exit status: 0 success; 1 an error from the database or the input (printed as\n"
-    "`daas: error: <code name> (<code number>): <message>`); 2 a usage error.";
+    "Exit status: 0 success; 1 an error from the database or the input (printed on one line\n"
+    "as `daas: error: <code name> (<code number>): <message>`; a full disk is\n"
+    "resource_exhausted (8)); 2 a usage error, a bad option value included.";
 
 // A real-looking ID for the examples.
 constexpr const char* kExampleId = "y0WuhJViD3c----0---";
@@ -49,11 +56,12 @@ struct Subcommand {
   CLI::App* app;
 };
 
-// CLI11's own failures (unknown option, missing argument...) in our one error format.
+// CLI11's own failures (unknown option, missing argument...) in our one error format: the error on
+// one line (it may echo what was typed), then a hint.
 std::string UsageFailure(const CLI::App* app, const CLI::Error& e) {
   std::string out = "daas: error: " + std::string(StatusCodeName(StatusCode::kInvalidArgument)) +
                     " (" + std::to_string(static_cast<int>(StatusCode::kInvalidArgument)) +
-                    "): " + e.what() + "\n";
+                    "): " + core::EscapeForOneLine(e.what()) + "\n";
   std::string command = "daas";
   if (app != nullptr) {
     for (const CLI::App* sub : app->get_subcommands()) command += " " + sub->get_name();
@@ -86,40 +94,60 @@ void AddJson(CLI::App* sub, CommandArgs& args, const std::string& what) {
   sub->add_option("JSON", args.json, what + "; \"-\" reads it from standard input")->required();
 }
 
-// Document IDs may start with '-' (one in 64 does), which CLI11 would take for an option. For the
-// commands that take an ID, a token that is a valid ID starting with '-' is swapped for a
-// placeholder that cannot start with '-' before parsing, and swapped back after. `--` works too,
-// but nobody should need it for an ID that `daas insert` printed.
-class DashIdShield {
+// A collection name or a document ID may start with '-' (one ID in 64 does), which CLI11 would take
+// for an option: `daas create -abc` would say that COLLECTION is missing instead of that '-abc' is
+// not a valid name. So before parsing, a token that stands in a COLLECTION, FROM, TO or ID place of
+// the command and starts with '-' is swapped for a placeholder that cannot start with '-', and
+// swapped back after parsing (in the values and in CLI11's messages). A token stands in such a
+// place when it is not one of the command's own options (or --dir, or an option's value) and the
+// positionals before it fill the places before it. `--` works too, and stops the swapping.
+class DashArgumentShield {
  public:
-  DashIdShield(int argc, const char* const* argv) : argv_(argv, argv + argc) {
+  DashArgumentShield(const CLI::App& app, const std::vector<Subcommand>& commands, int argc,
+                     const char* const* argv)
+      : argv_(argv, argv + argc) {
+    const CLI::App* sub = nullptr;
     size_t i = 1;
     // The command is the first token that is neither an option nor the value of --dir.
-    for (; i < argv_.size(); ++i) {
+    for (; i < argv_.size() && sub == nullptr; ++i) {
       const std::string_view token = argv_[i];
       if (token == "--dir") {
         ++i;
       } else if (token.empty() || token[0] != '-') {
-        break;
+        for (const Subcommand& c : commands) {
+          if (c.app->get_name() == token) sub = c.app;
+        }
+        if (sub == nullptr) return;  // not a command: CLI11 reports it
       }
     }
-    if (i >= argv_.size()) return;
-    const std::string_view command = argv_[i];
-    if (command != "get" && command != "replace" && command != "patch" && command != "delete") {
-      return;
+    if (sub == nullptr) return;
+    std::vector<bool> shielded_places;  // per positional of the command, in order
+    for (const CLI::Option* opt : sub->get_options()) {
+      if (!opt->get_positional()) continue;
+      const std::string& name = opt->get_name();
+      shielded_places.push_back(name == "COLLECTION" || name == "FROM" || name == "TO" ||
+                                name == "ID");
     }
     std::vector<size_t> positions;
-    for (++i; i < argv_.size(); ++i) {
+    for (size_t place = 0; i < argv_.size(); ++i) {
       const std::string_view token = argv_[i];
-      if (token == "--dir") {
-        ++i;
-        continue;
+      if (token == "--") break;
+      if (!token.empty() && token[0] == '-') {
+        const std::string name(token.substr(0, token.find('=')));
+        const CLI::Option* opt = sub->get_option_no_throw(name);
+        if (opt == nullptr) opt = app.get_option_no_throw(name);  // --dir, --version
+        if (opt != nullptr) {
+          // Its value is the next token, unless given as --name=value.
+          if (opt->get_items_expected_max() > 0 && name.size() == token.size()) ++i;
+          continue;
+        }
+        if (place < shielded_places.size() && shielded_places[place]) {
+          positions.push_back(i);
+          originals_.emplace_back(token);
+          placeholders_.push_back("\x1f" + std::to_string(placeholders_.size()) + "\x1f");
+        }
       }
-      if (token.size() == DocId::kTextSize && token[0] == '-' && DocId::Parse(token).ok()) {
-        positions.push_back(i);
-        originals_.emplace_back(token);
-        placeholders_.push_back("\x1f" + std::to_string(placeholders_.size()) + "\x1f");
-      }
+      ++place;
     }
     // Pointers into placeholders_ are taken once it no longer grows.
     for (size_t j = 0; j < positions.size(); ++j) argv_[positions[j]] = placeholders_[j].c_str();
@@ -128,7 +156,7 @@ class DashIdShield {
   int argc() const { return static_cast<int>(argv_.size()); }
   const char* const* argv() const { return argv_.data(); }
 
-  // Puts the original IDs back into a parsed value or a message.
+  // Puts the original tokens back into a parsed value or a message.
   std::string Restore(std::string text) const {
     for (size_t j = 0; j < placeholders_.size(); ++j) {
       for (size_t at; (at = text.find(placeholders_[j])) != std::string::npos;) {
@@ -144,17 +172,31 @@ class DashIdShield {
   std::vector<std::string> placeholders_;
 };
 
-// Opens `path` for export -o, truncating it.
-Result<std::unique_ptr<std::ofstream>> OpenOutput(const std::string& path) {
-  auto file = std::make_unique<std::ofstream>();
-  errno = 0;
-  file->open(path, std::ios::binary | std::ios::trunc);
-  if (!file->is_open()) {
-    const int error = errno;
-    return Status::IOError("cannot open '" + path + "' for writing" +
-                           (error != 0 ? std::string(": ") + std::strerror(error) : ""));
-  }
-  return file;
+// For numeric options: a whole number from 1 to `max` in plain digits. CLI11's own conversion to
+// an unsigned type would take "-1" as 2^64-1 and let an overflowing value through.
+CLI::Validator WholeNumberFromOne(uint64_t max) {
+  return CLI::Validator(
+      [max](std::string& value) -> std::string {
+        uint64_t n = 0;
+        const char* end = value.data() + value.size();
+        const auto [ptr, ec] = std::from_chars(value.data(), end, n);
+        if (value.empty() || ec != std::errc() || ptr != end || n == 0 || n > max) {
+          return "must be a whole number from 1 to " + WithThousandsSeparators(max) + ", got " +
+                 core::QuoteForMessage(value);
+        }
+        return std::string();
+      },
+      "1.." + std::to_string(max));
+}
+
+// Whether `dir` has no database and may get a new one without touching anything else there: it
+// does not exist, or it is an empty directory.
+Result<bool> IsFreeForNewDatabase(const std::string& dir) {
+  env::Env* env = env::Env::Default();
+  DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(dir));
+  if (!exists) return true;
+  Result<std::vector<std::string>> entries = env->ListDir(dir);
+  return entries.ok() && entries->empty();
 }
 
 // What the command line says, filled in by CLI11.
@@ -312,20 +354,31 @@ void DefineCli(CLI::App& app, Invocation& v) {
       "Not all-or-nothing: on a bad document the import stops with an error naming its\n"
       "byte offset (and line). Every document before it stays imported, none after it\n"
       "is, and the error says how many were imported; fix the input and import the rest.\n"
+      "\n"
+      "The input is read in pieces of 4 MiB and imported as it arrives, so its size does\n"
+      "not matter and an endless pipe is imported until it is killed. A control byte\n"
+      "(such as NUL), which JSON never holds, is refused where it is found, and so is a\n"
+      "document still unfinished after 64 MiB. A FILE that shrinks, grows or is rewritten\n"
+      "while it is read stops the import with aborted (10).\n"
       "When standard error is a terminal a progress line shows bytes, documents and\n"
       "docs/s; a summary is printed at the end.\n\n"
       "Examples:\n  daas import users users.jsonl\n  daas import users users.json\n"
       "  zcat users.jsonl.gz | daas import users -");
   AddCollection(import, args);
   import->add_option("FILE", args.file, "input file; \"-\" reads standard input")->required();
-  import->add_option("--batch-size", args.batch_size, "documents per atomic batch (at least 1)")
-      ->capture_default_str();
+  import
+      ->add_option(
+          "--batch-size", args.batch_size,
+          "documents per atomic batch, from 1 to " + WithThousandsSeparators(kMaxImportBatchSize))
+      ->capture_default_str()
+      ->check(WholeNumberFromOne(kMaxImportBatchSize));
   import->add_flag("--no-progress", v.no_progress, "never draw the progress line");
 
   CLI::App* export_ = AddCommand(
       app, commands, Command::kExport, "Write a collection as JSON Lines, in ID order",
       "One compact JSON object per line, in ID order. Without --ids the output can be\n"
-      "imported again (documents get new IDs). On an error a partial output stays.\n\n"
+      "imported again (documents get new IDs). -o FILE is created (or truncated) only once\n"
+      "the collection is found; on a later error a partial output stays.\n\n"
       "Examples:\n  daas export users > users.jsonl\n  daas export users --ids -o users.jsonl");
   AddCollection(export_, args);
   export_->add_option("-o,--output", v.output, "write to FILE instead of standard output")
@@ -345,13 +398,14 @@ int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
   DefineCli(app, v);
   CommandArgs& args = v.args;
 
-  const DashIdShield shield(argc, argv);
+  const DashArgumentShield shield(app, v.commands, argc, argv);
   app.failure_message([&shield](const CLI::App* failed, const CLI::Error& e) {
     return shield.Restore(UsageFailure(failed, e));
   });
   try {
     app.parse(shield.argc(), shield.argv());
-    for (std::string* value : {&args.collection, &args.target, &args.id, &args.json, &v.dir}) {
+    for (std::string* value :
+         {&args.collection, &args.target, &args.id, &args.json, &args.file, &v.output, &v.dir}) {
       *value = shield.Restore(std::move(*value));
     }
   } catch (const CLI::ParseError& e) {
@@ -360,15 +414,20 @@ int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
     return code == static_cast<int>(CLI::ExitCodes::Success) ? kExitOk : kExitUsage;
   }
 
+  bool main_job = true;  // no command given: stats, the job scripts/run.sh runs first
   Command command = Command::kStats;
   for (const Subcommand& sub : v.commands) {
-    if (sub.app->parsed()) command = sub.command;
+    if (sub.app->parsed()) {
+      command = sub.command;
+      main_job = false;
+    }
   }
   if (v.dir.empty()) {
     streams.err << UsageFailure(nullptr, CLI::ValidationError("--dir", "must not be empty"));
     return kExitUsage;
   }
   args.progress = streams.err_is_terminal && !v.no_progress;
+  if (command == Command::kExport && v.output != "-") args.output = v.output;
   if (command == Command::kCheck) {
     Status checked = CheckCommand(v.dir, streams.out);
     if (!checked.ok()) PrintError(checked, streams.err);
@@ -387,30 +446,34 @@ int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
   Options options;
   options.dir = v.dir;
   options.create_if_missing = CommandCreatesDatabase(command);
+  // The main job on the default directory is a new user's first command: it starts an empty
+  // database there rather than fail. An explicit --dir or command keeps the typo protection.
+  bool announce_new_database = false;
+  if (main_job && app.get_option("--dir")->count() == 0) {
+    Result<bool> free = IsFreeForNewDatabase(v.dir);
+    announce_new_database = free.ok() && *free;
+    options.create_if_missing = announce_new_database;
+  }
   args.limits = options.limits;
   Result<std::unique_ptr<Database>> db = Database::Open(options);
   if (!db.ok()) {
     PrintError(db.status(), streams.err);
     return kExitError;
   }
-
-  // Opened after the database, so a database error leaves an existing FILE alone.
-  std::unique_ptr<std::ofstream> output_file;
-  if (command == Command::kExport && !v.output.empty() && v.output != "-") {
-    Result<std::unique_ptr<std::ofstream>> opened = OpenOutput(v.output);
-    if (!opened.ok()) {
-      PrintError(opened.status(), streams.err);
-      // Nothing was changed; the close error, if any, is secondary.
-      (*db)->Close().IgnoreError();
-      return kExitError;
-    }
-    output_file = std::move(*opened);
+  if (announce_new_database) {
+    streams.err << "daas: created an empty database in "
+                << core::QuoteForMessage(v.dir, core::kMaxQuotedPathBytes)
+                << "; add documents with `daas insert COLLECTION JSON` or `daas import COLLECTION "
+                   "FILE`\n";
   }
-  std::ostream& out = output_file ? *output_file : streams.out;
 
-  Status status = RunCommand(command, **db, args, out, streams.err);
-  out.flush();
-  if (status.ok() && !out.good()) status = Status::IOError("writing the output failed");
+  Status status;
+  try {
+    status = RunCommand(command, **db, args, streams.out, streams.err);
+  } catch (const std::bad_alloc&) {
+    status = Status::ResourceExhausted("out of memory running `daas " +
+                                       std::string(CommandName(command)) + "`");
+  }
   if (!status.ok()) PrintError(status, streams.err);
   // Close writes the checkpoint that makes this command's changes durable: its error counts too.
   Status closed = (*db)->Close();

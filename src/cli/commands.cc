@@ -1,7 +1,6 @@
 #include "cli/commands.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,13 +8,16 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <istream>
-#include <iterator>
+#include <memory>
+#include <new>
+#include <optional>
 #include <ostream>
+#include <span>
 #include <utility>
 #include <vector>
 
+#include "core/quote.h"
 #include "core/status_macros.h"
 #include "doc/json.h"
 #include "engine/backup.h"
@@ -26,86 +28,132 @@
 namespace daas::cli {
 namespace {
 
-Status ErrnoStatus(std::string_view what, const std::string& path, int error) {
-  const StatusCode code = error == ENOENT ? StatusCode::kNotFound : StatusCode::kIOError;
-  return Status(code, std::string(what) + " '" + path + "': " + std::strerror(error));
-}
+// Import reads its input in pieces of this size.
+constexpr size_t kImportReadBytes = 4 << 20;
+// Export writes its output in pieces of about this size.
+constexpr size_t kExportWriteBytes = 1 << 20;
+// A schema file larger than this is refused: real ones are a few KiB.
+constexpr uint64_t kMaxSchemaFileBytes = 16 << 20;
 
-// The bytes of an import's input: a read-only mapping of a regular file (no copy, and the page
-// cache serves it), or a buffer holding what was read from a pipe or terminal. Move-only.
-class InputBuffer {
+// Reads an import's input in pieces of at most the caller's buffer, so memory never depends on the
+// input's size: a file with read(2), or standard input through `CommandArgs::in`. A regular file is
+// watched while it is read: one that shrinks, grows or is rewritten before its end fails the read
+// (Aborted, naming the file and what happened) instead of being read as a mix.
+class InputReader {
  public:
-  InputBuffer() = default;
-  InputBuffer(const InputBuffer&) = delete;
-  InputBuffer& operator=(const InputBuffer&) = delete;
-  InputBuffer(InputBuffer&& other) noexcept
-      : mapping_(std::exchange(other.mapping_, nullptr)),
-        mapping_size_(std::exchange(other.mapping_size_, 0)),
-        buffer_(std::move(other.buffer_)) {}
-  InputBuffer& operator=(InputBuffer&&) = delete;
-  ~InputBuffer() {
-    if (mapping_ != nullptr) munmap(mapping_, mapping_size_);
+  InputReader(const InputReader&) = delete;
+  InputReader& operator=(const InputReader&) = delete;
+  ~InputReader() {
+    if (fd_ >= 0) close(fd_);
   }
 
-  // "-" reads all of `in`; anything else is a path.
-  static Result<InputBuffer> Read(const std::string& path, std::istream* in) {
-    InputBuffer input;
+  // "-" reads `in`; anything else is a path. NotFound for a missing file, InvalidArgument for a
+  // directory, and what open(2) refused.
+  static Result<std::unique_ptr<InputReader>> Open(const std::string& path, std::istream* in) {
     if (path == "-") {
       if (in == nullptr) return Status::InvalidArgument("no standard input to read '-' from");
-      input.buffer_.assign(std::istreambuf_iterator<char>(*in), std::istreambuf_iterator<char>());
-      if (in->bad()) return Status::IOError("reading standard input failed");
-      return input;
+      return std::unique_ptr<InputReader>(new InputReader("", "<stdin>", -1, in));
     }
+    const std::string name = core::QuoteForMessage(path, core::kMaxQuotedPathBytes);
     const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("cannot open", path, errno);
-    Status status = input.ReadFd(fd, path);
-    close(fd);
-    if (!status.ok()) return status;
-    return input;
+    if (fd < 0) return env::ErrnoToStatus("cannot open", path, errno);
+    std::unique_ptr<InputReader> reader(new InputReader(path, name, fd, nullptr));
+    struct stat st;
+    if (fstat(fd, &st) != 0) return env::ErrnoToStatus("cannot stat", path, errno);
+    if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(name + " is a directory");
+    if (S_ISREG(st.st_mode)) reader->opened_ = st;
+    return reader;
   }
 
-  std::string_view bytes() const {
-    if (mapping_ != nullptr) return {static_cast<const char*>(mapping_), mapping_size_};
-    return buffer_;
+  // The input's name for messages: the quoted path, or <stdin>.
+  const std::string& name() const { return name_; }
+
+  // The size of a regular file when it was opened; nullopt for anything else (a pipe, a device).
+  std::optional<uint64_t> size() const {
+    if (!opened_) return std::nullopt;
+    return static_cast<uint64_t>(opened_->st_size);
+  }
+
+  // Reads the next bytes into `buffer` and returns how many; 0 at the end of the input.
+  Result<size_t> Read(std::span<char> buffer) {
+    if (in_ != nullptr) {
+      in_->read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      if (in_->bad()) return Status::IOError("reading standard input failed");
+      return static_cast<size_t>(in_->gcount());
+    }
+    ssize_t n;
+    do {
+      n = read(fd_, buffer.data(), buffer.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return env::ErrnoToStatus("cannot read", path_, errno);
+    if (opened_) DAAS_RETURN_IF_ERROR(CheckUnchanged(static_cast<size_t>(n)));
+    return static_cast<size_t>(n);
   }
 
  private:
-  Status ReadFd(int fd, const std::string& path) {
-    struct stat st;
-    if (fstat(fd, &st) != 0) return ErrnoStatus("cannot stat", path, errno);
-    if (S_ISDIR(st.st_mode)) return Status::InvalidArgument("'" + path + "' is a directory");
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-      if (p != MAP_FAILED) {
-        madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
-        mapping_ = p;
-        mapping_size_ = static_cast<size_t>(st.st_size);
-        return Status::OK();
-      }
-      // Some filesystems cannot map; reading works everywhere.
+  InputReader(std::string path, std::string name, int fd, std::istream* in)
+      : path_(std::move(path)), name_(std::move(name)), fd_(fd), in_(in) {}
+
+  // A regular file must give exactly the bytes it had when opened. Growth shows as a read past
+  // that size; a shrink as an early end, and a rewrite of the same size as a new modification
+  // time at the end.
+  Status CheckUnchanged(size_t n) {
+    const uint64_t expected = static_cast<uint64_t>(opened_->st_size);
+    read_ += n;
+    if (read_ > expected) {
+      return Status::Aborted(name_ + " grew from " + std::to_string(expected) +
+                             " bytes while it was being imported (read up to byte " +
+                             std::to_string(read_) + ")");
     }
-    char chunk[1 << 16];
-    for (;;) {
-      const ssize_t n = read(fd, chunk, sizeof(chunk));
-      if (n == 0) return Status::OK();
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoStatus("cannot read", path, errno);
-      }
-      buffer_.append(chunk, static_cast<size_t>(n));
+    if (n != 0) return Status::OK();
+    struct stat now;
+    if (fstat(fd_, &now) != 0) return env::ErrnoToStatus("cannot stat", path_, errno);
+    if (read_ < expected) {
+      return Status::Aborted(name_ + " shrank from " + std::to_string(expected) + " to " +
+                             std::to_string(now.st_size) +
+                             " bytes while it was being imported (the read ended at byte " +
+                             std::to_string(read_) + ")");
     }
+    if (now.st_size != opened_->st_size || now.st_mtim.tv_sec != opened_->st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != opened_->st_mtim.tv_nsec) {
+      return Status::Aborted(name_ + " was modified while it was being imported");
+    }
+    return Status::OK();
   }
 
-  void* mapping_ = nullptr;
-  size_t mapping_size_ = 0;
-  std::string buffer_;
+  const std::string path_;  // "" for standard input
+  const std::string name_;
+  const int fd_;                       // -1 for standard input
+  std::istream* const in_;             // standard input, or nullptr
+  std::optional<struct stat> opened_;  // a regular file's state when opened
+  uint64_t read_ = 0;                  // bytes read from the file so far
 };
+
+// Reads all of a small input (a JSON argument, a schema file): ResourceExhausted past `max_bytes`,
+// so an endless input (/dev/zero) is refused instead of filling memory.
+Result<std::string> ReadAll(const std::string& path, std::istream* in, uint64_t max_bytes,
+                            std::string_view what) {
+  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<InputReader> input, InputReader::Open(path, in));
+  std::string all;
+  char chunk[1 << 16];
+  for (;;) {
+    DAAS_ASSIGN_OR_RETURN(size_t n, input->Read(chunk));
+    if (n == 0) return all;
+    if (all.size() + n > max_bytes) {
+      return Status::ResourceExhausted(std::string(what) + " from " + input->name() + " is over " +
+                                       std::to_string(max_bytes) + " bytes");
+    }
+    all.append(chunk, n);
+  }
+}
 
 // The JSON argument of insert, replace and patch ("-": read it from standard input).
 Result<std::string> JsonArgToDocument(const CommandArgs& args) {
   if (args.json != "-") return doc::JsonToMsgpack(args.json, args.limits);
-  DAAS_ASSIGN_OR_RETURN(InputBuffer input, InputBuffer::Read("-", args.in));
-  return doc::JsonToMsgpack(input.bytes(), args.limits);
+  DAAS_ASSIGN_OR_RETURN(
+      std::string json,
+      ReadAll("-", args.in, doc::MaxDocumentJsonBytes(args.limits), "the JSON document"));
+  return doc::JsonToMsgpack(json, args.limits);
 }
 
 Result<Collection*> GetOrCreateCollection(Database& db, const std::string& name) {
@@ -157,7 +205,7 @@ class ProgressLine {
   using Clock = std::chrono::steady_clock;
 
   ProgressLine(bool enabled, std::chrono::milliseconds interval, std::string collection,
-               uint64_t total_bytes, std::ostream& err)
+               std::optional<uint64_t> total_bytes, std::ostream& err)
       : enabled_(enabled),
         interval_(interval),
         collection_(std::move(collection)),
@@ -172,10 +220,12 @@ class ProgressLine {
     if (now - last_draw_ < interval_) return;
     last_draw_ = now;
     const double seconds = std::chrono::duration<double>(now - start_).count();
-    const uint64_t percent = total_bytes_ == 0 ? 100 : bytes_done * 100 / total_bytes_;
-    err_ << "\rimporting into '" << collection_ << "': " << FormatBytes(bytes_done) << " / "
-         << FormatBytes(total_bytes_) << " (" << percent << "%), "
-         << WithThousandsSeparators(documents) << " docs, "
+    err_ << "\rimporting into " << collection_ << ": " << FormatBytes(bytes_done);
+    if (total_bytes_) {
+      const uint64_t percent = *total_bytes_ == 0 ? 100 : bytes_done * 100 / *total_bytes_;
+      err_ << " / " << FormatBytes(*total_bytes_) << " (" << percent << "%)";
+    }
+    err_ << ", " << WithThousandsSeparators(documents) << " docs, "
          << WithThousandsSeparators(PerSecond(documents, seconds)) << " docs/s\033[K" << std::flush;
     drawn_ = true;
   }
@@ -194,7 +244,7 @@ class ProgressLine {
   const bool enabled_;
   const std::chrono::milliseconds interval_;
   const std::string collection_;
-  const uint64_t total_bytes_;
+  const std::optional<uint64_t> total_bytes_;  // nullopt: a pipe, whose size is unknown
   std::ostream& err_;
   const Clock::time_point start_;
   Clock::time_point last_draw_;
@@ -202,10 +252,9 @@ class ProgressLine {
 };
 
 // "document at byte 1234 (line 7)": where a document that the database refused starts.
-std::string DescribeOffset(std::string_view input, size_t offset) {
-  const size_t line = 1 + static_cast<size_t>(std::count(
-                              input.begin(), input.begin() + std::min(offset, input.size()), '\n'));
-  return "document at byte " + std::to_string(offset) + " (line " + std::to_string(line) + ")";
+std::string DescribePosition(doc::JsonDocumentStream::Position at) {
+  return "document at byte " + std::to_string(at.offset) + " (line " + std::to_string(at.line) +
+         ")";
 }
 
 // ---- the commands ----
@@ -307,55 +356,90 @@ Status Count(Database& db, const CommandArgs& args, std::ostream& out) {
 
 Status Export(Database& db, const CommandArgs& args, std::ostream& out) {
   DAAS_ASSIGN_OR_RETURN(Collection * collection, db.GetCollection(args.collection));
-  std::string line;
-  DAAS_RETURN_IF_ERROR(collection->Scan([&](DocId id, std::string_view document) {
-    line.clear();
+  // The output file is created (or truncated) only now: an export that cannot start leaves an
+  // existing file as it was.
+  std::unique_ptr<env::WritableFile> file;
+  if (!args.output.empty()) {
+    Result<std::unique_ptr<env::WritableFile>> created =
+        env::Env::Default()->NewWritableFile(args.output);
+    if (!created.ok()) return created.status().WithContext("writing the export");
+    file = std::move(*created);
+  }
+  std::string pending;  // lines not yet written, up to kExportWriteBytes
+  Status written;
+  auto write_pending = [&]() -> bool {
+    if (file != nullptr) {
+      written = file->Append(pending);
+    } else {
+      out.write(pending.data(), static_cast<std::streamsize>(pending.size()));
+      if (!out.good()) written = Status::IOError("writing the export to standard output failed");
+    }
+    pending.clear();
+    return written.ok();
+  };
+  Status scanned = collection->Scan([&](DocId id, std::string_view document) {
     if (args.with_ids) {
       // The ID alphabet is URL-safe base64: nothing in it needs JSON escaping.
-      line += R"({"id":")";
-      line += id.ToString();
-      line += R"(","document":)";
+      pending += R"({"id":")";
+      pending += id.ToString();
+      pending += R"(","document":)";
     }
-    doc::MsgpackToJson(document, &line);
-    if (args.with_ids) line += '}';
-    line += '\n';
-    out.write(line.data(), static_cast<std::streamsize>(line.size()));
-    return out.good();
-  }));
-  out.flush();
-  if (!out.good()) return Status::IOError("writing the export failed");
-  return Status::OK();
+    doc::MsgpackToJson(document, &pending);
+    if (args.with_ids) pending += '}';
+    pending += '\n';
+    return pending.size() < kExportWriteBytes || write_pending();
+  });
+  if (written.ok() && !pending.empty()) write_pending();
+  if (written.ok() && file == nullptr) {
+    out.flush();
+    if (!out.good()) written = Status::IOError("writing the export to standard output failed");
+  }
+  if (file != nullptr) {
+    Status closed = file->Close();
+    if (written.ok()) written = closed;
+  }
+  if (!written.ok()) return file != nullptr ? written.WithContext("writing the export") : written;
+  return scanned;
 }
 
-// Inserts every document of the input in batches of args.batch_size, each one atomic. On an error
-// every document before the failing one stays imported and none after it: the pending part of the
-// current batch is committed before a parse error is reported, and a batch the database refuses is
-// retried one document at a time to find the culprit. So the count printed with the error is
-// exactly the documents that precede it in the input.
+// Inserts every document of the input in batches of args.batch_size, each one atomic, reading the
+// input in pieces of kImportReadBytes: memory holds one piece, the pending batch and the document
+// being read, never the whole input. On an error every document before the failing one stays
+// imported and none after it: the pending part of the current batch is committed before a parse or
+// read error is reported, and a batch the database refuses is retried one document at a time to
+// find the culprit. So the count printed with the error is exactly the documents that precede it.
 Status Import(Database& db, const CommandArgs& args, std::ostream& out, std::ostream& err) {
-  if (args.batch_size == 0) return Status::InvalidArgument("--batch-size must be at least 1");
-  const std::string source = args.file == "-" ? "<stdin>" : args.file;
-  DAAS_ASSIGN_OR_RETURN(InputBuffer input, InputBuffer::Read(args.file, args.in));
-  const std::string_view bytes = input.bytes();
+  if (args.batch_size == 0 || args.batch_size > kMaxImportBatchSize) {
+    return Status::InvalidArgument("--batch-size must be from 1 to " +
+                                   WithThousandsSeparators(kMaxImportBatchSize));
+  }
+  const std::string collection_name = core::QuoteForMessage(args.collection);
+  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<InputReader> input, InputReader::Open(args.file, args.in));
 
   // Created at the first commit (or at the end, for an empty input), so an input that fails before
   // any document changes nothing.
   Collection* collection = nullptr;
-  std::string arena;            // the pending batch's documents, back to back
-  std::vector<size_t> ends;     // where each pending document ends in `arena`
-  std::vector<size_t> offsets;  // where each pending document starts in the input
+  std::string arena;         // the pending batch's documents, back to back
+  std::vector<size_t> ends;  // where each pending document ends in `arena`
+  std::vector<doc::JsonDocumentStream::Position> positions;  // where each starts in the input
   std::vector<std::string_view> batch;
   uint64_t imported = 0;
-  ProgressLine progress(args.progress, args.progress_interval, args.collection, bytes.size(), err);
+  ProgressLine progress(args.progress, args.progress_interval, collection_name, input->size(), err);
 
   auto flush = [&]() -> Status {
     if (ends.empty()) return Status::OK();
     if (collection == nullptr) {
       DAAS_ASSIGN_OR_RETURN(collection, GetOrCreateCollection(db, args.collection));
     }
-    batch.clear();
-    for (size_t i = 0, begin = 0; i < ends.size(); begin = ends[i++]) {
-      batch.push_back(std::string_view(arena).substr(begin, ends[i] - begin));
+    try {
+      batch.clear();
+      for (size_t i = 0, begin = 0; i < ends.size(); begin = ends[i++]) {
+        batch.push_back(std::string_view(arena).substr(begin, ends[i] - begin));
+      }
+    } catch (const std::bad_alloc&) {
+      // Reported as a failed batch: nothing of it was committed, and it is not retried.
+      return Status::ResourceExhausted("out of memory batching the documents from " +
+                                       DescribePosition(positions.front()));
     }
     Result<std::vector<DocId>> ids = collection->InsertMany(batch);
     if (ids.ok()) {
@@ -364,36 +448,58 @@ Status Import(Database& db, const CommandArgs& args, std::ostream& out, std::ost
       for (size_t i = 0; i < batch.size(); ++i) {
         Result<DocId> id = collection->Insert(batch[i]);
         if (!id.ok()) {
-          return id.status().WithContext(source + ": " + DescribeOffset(bytes, offsets[i]));
+          return id.status().WithContext(input->name() + ": " + DescribePosition(positions[i]));
         }
         ++imported;
       }
     }
     arena.clear();
     ends.clear();
-    offsets.clear();
+    positions.clear();
     return Status::OK();
   };
 
   bool failed_in_flush = false;
-  auto add = [&](std::string_view document, size_t offset) -> Status {
-    arena.append(document);
-    ends.push_back(arena.size());
-    offsets.push_back(offset);
-    if (ends.size() >= args.batch_size) {
-      Status s = flush();
-      if (!s.ok()) {
-        failed_in_flush = true;
-        return s;
+  doc::JsonDocumentStream stream(
+      args.limits, [&](std::string_view document, doc::JsonDocumentStream::Position at) {
+        // In this order, so that if an append runs out of memory, every entry of `ends` still
+        // has its position and its bytes.
+        arena.append(document);
+        positions.push_back(at);
+        ends.push_back(arena.size());
+        if (ends.size() >= args.batch_size) {
+          Status s = flush();
+          if (!s.ok()) {
+            failed_in_flush = true;
+            return s;
+          }
+        }
+        progress.Update(at.offset, imported + ends.size());
+        return Status::OK();
+      });
+  Status status;
+  try {
+    std::vector<char> buffer(kImportReadBytes);
+    for (;;) {
+      Result<size_t> n = input->Read(buffer);
+      if (!n.ok()) {
+        status = n.status();  // names the input already
+        break;
       }
+      if (*n == 0) {
+        status = stream.Finish();
+      } else {
+        status = stream.Feed(std::string_view(buffer.data(), *n));
+      }
+      if (!status.ok() && !failed_in_flush) status = status.WithContext(input->name());
+      if (!status.ok() || *n == 0) break;
     }
-    progress.Update(offset, imported + ends.size());
-    return Status::OK();
-  };
-  Status status = doc::ForEachJsonDocument(bytes, args.limits, add);
-  if (!status.ok() && !failed_in_flush) status = status.WithContext(source);
+  } catch (const std::bad_alloc&) {
+    status = Status::ResourceExhausted("out of memory reading " + input->name() + " at byte " +
+                                       std::to_string(stream.bytes_fed()));
+  }
   if (!failed_in_flush) {
-    // Commit what precedes a parse error too, so the count below is exact.
+    // Commit what precedes a parse or read error too, so the count below is exact.
     Status s = flush();
     if (!s.ok()) status = s;
   }
@@ -407,11 +513,11 @@ Status Import(Database& db, const CommandArgs& args, std::ostream& out, std::ost
     // Part of the one error line, so scripts and people see it where they look.
     const bool one = imported == 1;
     return Status(status.code(), std::string(status.message()) + "; " + Documents(imported) +
-                                     " before it " + (one ? "was" : "were") + " imported into '" +
-                                     args.collection + "' and stay" + (one ? "s" : ""));
+                                     " before it " + (one ? "was" : "were") + " imported into " +
+                                     collection_name + " and stay" + (one ? "s" : ""));
   }
   const double seconds = progress.ElapsedSeconds();
-  out << "imported " << Documents(imported) << " into '" << args.collection << "' in "
+  out << "imported " << Documents(imported) << " into " << collection_name << " in "
       << FormatSeconds(seconds) << " s (" << WithThousandsSeparators(PerSecond(imported, seconds))
       << " docs/s)\n";
   return Status::OK();
@@ -494,9 +600,11 @@ Status SchemaCommand(Database& db, const CommandArgs& args, std::ostream& out) {
     out << schema::SerializeSchema(all) << '\n';
     return Status::OK();
   }
-  DAAS_ASSIGN_OR_RETURN(InputBuffer input, InputBuffer::Read(args.file, args.in));
-  const std::string source = args.file == "-" ? "<stdin>" : args.file;
-  Result<schema::Schema> file = schema::ParseSchemaFile(input.bytes());
+  DAAS_ASSIGN_OR_RETURN(std::string text,
+                        ReadAll(args.file, args.in, kMaxSchemaFileBytes, "the schema file"));
+  const std::string source =
+      args.file == "-" ? "<stdin>" : core::QuoteForMessage(args.file, core::kMaxQuotedPathBytes);
+  Result<schema::Schema> file = schema::ParseSchemaFile(text);
   if (!file.ok()) return file.status().WithContext(source);
   for (const schema::CollectionSchema& c : file->collections) {
     if (!db.GetCollection(c.name).ok()) DAAS_RETURN_IF_ERROR(db.CreateCollection(c.name).status());
@@ -597,8 +705,10 @@ Status CheckCommand(const std::string& dir, std::ostream& out) {
 }
 
 void PrintError(const Status& status, std::ostream& err) {
+  // Messages echo names and paths as typed; whatever they hold, the error stays one line.
   err << "daas: error: " << StatusCodeName(status.code()) << " ("
-      << static_cast<int32_t>(status.code()) << "): " << status.message() << '\n';
+      << static_cast<int32_t>(status.code()) << "): " << core::EscapeForOneLine(status.message())
+      << '\n';
 }
 
 std::string WithThousandsSeparators(uint64_t value) {

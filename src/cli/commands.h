@@ -39,6 +39,8 @@ enum class Command {
 };
 
 inline constexpr size_t kDefaultImportBatchSize = 10'000;
+// The largest --batch-size: a batch is held in memory and committed as one log record.
+inline constexpr size_t kMaxImportBatchSize = 1'000'000;
 
 // The arguments of every command; each command reads only the fields it needs.
 struct CommandArgs {
@@ -47,8 +49,10 @@ struct CommandArgs {
   std::string id;         // get, replace, patch, delete: the document ID in text form
   std::string json;       // insert, replace, patch: a JSON object, or "-" to read it from `in`
   std::string file;       // import, schema: a path, or "-" for `in`
+  std::string output;     // export: write to this file instead of `out` ("" for `out`)
   bool with_ids = false;  // export: {"id":...,"document":...} per line
-  size_t batch_size = kDefaultImportBatchSize;       // import: documents per atomic InsertMany
+  size_t batch_size = kDefaultImportBatchSize;       // import: documents per atomic InsertMany,
+                                                     // 1 to kMaxImportBatchSize
   bool progress = false;                             // import: redraw a progress line on `err`
   std::chrono::milliseconds progress_interval{100};  // import: least time between redraws
   std::istream* in = nullptr;  // standard input, for "-"; nullptr makes "-" an error
@@ -58,25 +62,30 @@ struct CommandArgs {
 // The command's name as typed on the command line ("insert").
 std::string_view CommandName(Command command);
 
-// Whether the command may create a missing database directory. Only insert, import and create do:
-// a read, or a write to something that must already exist, on a mistyped --dir fails with
-// not_found instead of leaving an empty database behind.
+// Whether the command may create a missing database directory. Only insert, import, create and
+// schema do: a read, or a write to something that must already exist, on a mistyped --dir fails
+// with not_found instead of leaving an empty database behind. (RunCli adds one exception: `daas`
+// with no command and no --dir creates ./data.)
 bool CommandCreatesDatabase(Command command);
 
-// Runs one command. Returns the first error: a bad argument (InvalidArgument, with the byte offset
-// for bad JSON and DocId::Parse's message for a bad ID), a missing collection or document
-// (NotFound), or whatever the database returned. An import that fails has already committed the
-// documents before the failing one, and its message ends with how many (see docs/cli.md).
-// Not thread-safe with respect to the streams; the database may be shared.
 // `daas check`: verifies every checksum and grammar rule of the database in `dir` without opening
 // it or changing anything, and prints what it found to `out`. Corruption (listing every problem)
 // when anything is damaged; NotFound when `dir` holds no database.
 Status CheckCommand(const std::string& dir, std::ostream& out);
 
+// Runs one command. Returns the first error: a bad argument (InvalidArgument, with the byte offset
+// for bad JSON and DocId::Parse's message for a bad ID), a missing collection or document
+// (NotFound), an input or output the OS refused (ErrnoToStatus's codes: ResourceExhausted for a
+// full disk), an import input that changed while it was read (Aborted), or whatever the database
+// returned. An import that fails has already committed the documents before the failing one, and
+// its message ends with how many (see docs/cli.md). Export creates `args.output` only once the
+// collection is found.
+// Not thread-safe with respect to the streams; the database may be shared.
 Status RunCommand(Command command, Database& db, const CommandArgs& args, std::ostream& out,
                   std::ostream& err);
 
-// Prints "daas: error: <code name> (<code number>): <message>\n". Requires: !status.ok().
+// Prints "daas: error: <code name> (<code number>): <message>\n", always one line: control
+// characters in the message are escaped (core::EscapeForOneLine). Requires: !status.ok().
 void PrintError(const Status& status, std::ostream& err);
 
 // 1234567 -> "1,234,567".

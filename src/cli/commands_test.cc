@@ -1,8 +1,11 @@
 #include "cli/commands.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -11,6 +14,29 @@
 
 namespace daas::cli {
 namespace {
+
+// A temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "daas_commands_test_XXXXXX").string();
+    EXPECT_NE(mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
 
 // Splits text into lines, dropping the final newline.
 std::vector<std::string> Lines(const std::string& text) {
@@ -262,18 +288,99 @@ TEST_F(CommandsTest, ImportRejectsZeroBatchSize) {
 TEST_F(CommandsTest, ImportDrawsProgressWhenAsked) {
   std::string input;
   for (int i = 0; i < 100; ++i) input += "{\"n\":" + std::to_string(i) + "}\n";
+  // From a file, whose size is known, the line shows the total; from a pipe it cannot.
+  TempDir tmp;
+  const std::string file = tmp.path() + "/nums.jsonl";
+  std::ofstream(file) << input;
   in_.str(input);
-  CommandArgs args{.collection = "nums",
-                   .file = "-",
-                   .progress = true,
-                   .progress_interval = std::chrono::milliseconds(0)};
-  ASSERT_TRUE(Run(Command::kImport, args).ok());
-  const std::string err = err_.str();
-  EXPECT_NE(err.find("\rimporting into 'nums': "), std::string::npos);
-  EXPECT_NE(err.find(" docs/s"), std::string::npos);
-  EXPECT_NE(err.find(" / 890 B ("), std::string::npos) << err;
-  // The line is erased at the end, so the summary starts clean.
-  EXPECT_EQ(err.substr(err.size() - 4), "\r\033[K");
+  for (const std::string& source : {file, std::string("-")}) {
+    SCOPED_TRACE(source);
+    CommandArgs args{.collection = "nums",
+                     .file = source,
+                     .progress = true,
+                     .progress_interval = std::chrono::milliseconds(0)};
+    ASSERT_TRUE(Run(Command::kImport, args).ok());
+    const std::string err = err_.str();
+    EXPECT_NE(err.find("\rimporting into 'nums': "), std::string::npos);
+    EXPECT_NE(err.find(" docs/s"), std::string::npos);
+    EXPECT_EQ(err.find(" / 890 B (") != std::string::npos, source == file) << err;
+    // The line is erased at the end, so the summary starts clean.
+    EXPECT_EQ(err.substr(err.size() - 4), "\r\033[K");
+  }
+}
+
+TEST_F(CommandsTest, ImportReadsAnInputLargerThanItsReadWindow) {
+  // Several reads of the 4 MiB window, with documents cut across them; offsets stay file-absolute.
+  TempDir tmp;
+  const std::string file = tmp.path() + "/big.jsonl";
+  std::string input;
+  const std::string pad(300, 'p');
+  for (int i = 0; input.size() < (9u << 20); ++i) {
+    input += "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + pad + "\"}\n";
+  }
+  const size_t good = input.size();
+  const size_t lines = static_cast<size_t>(std::count(input.begin(), input.end(), '\n'));
+  input += "{\"n\":}\n";
+  std::ofstream(file) << input;
+  Status s = Run(Command::kImport, {.collection = "big", .file = file});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("line " + std::to_string(lines + 1) + ": invalid JSON at byte " +
+                             std::to_string(good + 5) + ": "),
+            std::string_view::npos)
+      << s.message();
+  EXPECT_NE(s.message().find(std::to_string(lines) + " documents before it were imported"),
+            std::string_view::npos)
+      << s.message();
+  ASSERT_TRUE(Run(Command::kCount, {.collection = "big"}).ok());
+  EXPECT_EQ(out_.str(), std::to_string(lines) + "\n");
+}
+
+TEST_F(CommandsTest, ImportRefusesADocumentTooLongToBeValidBeforeItEnds) {
+  auto small = Database::Open(Options{.limits = {.max_size_bytes = 64}});
+  ASSERT_TRUE(small.ok());
+  in_.str("{\"n\":1}\n{\"s\":\"" + std::string(100000, 'x'));
+  CommandArgs args{.collection = "nums", .file = "-", .in = &in_, .limits = {.max_size_bytes = 64}};
+  Status s = RunCommand(Command::kImport, **small, args, out_, err_);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("line 2: the document at byte 8 runs past 256 bytes of JSON text"),
+            std::string_view::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("1 document before it was imported"), std::string_view::npos);
+}
+
+TEST_F(CommandsTest, InsertOfTextThatIsNotJsonSaysSo) {
+  for (const char* text : {"nope", "12x", "tru"}) {
+    Status s = Run(Command::kInsert, {.collection = "users", .json = text});
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message().rfind("invalid JSON at byte 0: invalid ", 0), 0u) << s.message();
+  }
+  EXPECT_EQ(Run(Command::kInsert, {.collection = "users", .json = "null"}).message(),
+            "invalid JSON at byte 0: expected an object, found null");
+}
+
+TEST_F(CommandsTest, ExportCreatesItsFileOnlyOnceTheCollectionIsFound) {
+  TempDir tmp;
+  const std::string file = tmp.path() + "/users.jsonl";
+  std::ofstream(file) << "precious\n";
+  EXPECT_EQ(Run(Command::kExport, {.collection = "nosuch", .output = file}).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(ReadFile(file), "precious\n");
+  // An existing collection, even empty, is an export: the file then holds exactly it.
+  ASSERT_TRUE(Run(Command::kCreate, {.collection = "empty"}).ok());
+  ASSERT_TRUE(Run(Command::kExport, {.collection = "empty", .output = file}).ok());
+  EXPECT_EQ(ReadFile(file), "");
+  Insert("users", R"({"a":1})");
+  ASSERT_TRUE(Run(Command::kExport, {.collection = "users", .output = file}).ok());
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_EQ(ReadFile(file), "{\"a\":1}\n");
+}
+
+TEST_F(CommandsTest, ExportToAFullDiskIsResourceExhausted) {
+  Insert("users", R"({"a":1})");
+  Status s = Run(Command::kExport, {.collection = "users", .output = "/dev/full"});
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("'/dev/full': No space left on device"), std::string_view::npos)
+      << s.message();
 }
 
 TEST_F(CommandsTest, ExportWritesJsonLinesInIdOrder) {
@@ -323,6 +430,12 @@ TEST(PrintErrorTest, NamesCodeAndNumber) {
   std::ostringstream err;
   PrintError(Status::NotFound("no collection 'x'"), err);
   EXPECT_EQ(err.str(), "daas: error: not_found (2): no collection 'x'\n");
+}
+
+TEST(PrintErrorTest, PrintsOneLineWhateverTheMessageHolds) {
+  std::ostringstream err;
+  PrintError(Status::IOError("open 'a\nb\r\x1b[31m': failed"), err);
+  EXPECT_EQ(err.str(), "daas: error: io_error (12): open 'a\\nb\\r\\x1b[31m': failed\n");
 }
 
 TEST(ThousandsTest, GroupsDigits) {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end test of the real `daas` binary: every command, --dir before and after the command,
 # exit codes and error messages, imports of JSON Lines and JSON arrays, export -> import round trips
-# and persistence across invocations. Usage: cli_test.sh PATH/TO/daas
+# and persistence across invocations, inputs that change or never end, and errors that echo what
+# was typed. Usage: cli_test.sh PATH/TO/daas [SANITIZER]
 set -euo pipefail
 
-BIN=${1:?usage: cli_test.sh PATH/TO/daas}
+BIN=${1:?usage: cli_test.sh PATH/TO/daas [SANITIZER]}
+SANITIZER=${2:-}  # address or thread in a sanitizer build: no address-space limits there
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")  # absolute: some tests change directory
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -362,6 +364,156 @@ if command -v script >/dev/null 2>&1; then
     fail "import on a terminal: $(cat "$TMP/tty.log")"
   fi
 fi
+
+# ---- the main job: `daas` alone on the default ./data, as scripts/run.sh runs it first ----
+mkdir "$TMP/fresh"
+(cd "$TMP/fresh" && "$BIN" >"$TMP/out" 2>"$TMP/err") && RC=0 || RC=$?
+same "daas in an empty directory exits 0 ($(cat "$TMP/err"))" "$RC" 0
+[ -f "$TMP/fresh/data/MANIFEST" ] && pass || fail "daas in an empty directory creates ./data"
+same "it says so, in one line on stderr" "$(cat "$TMP/err")" \
+  "daas: created an empty database in './data'; add documents with \`daas insert COLLECTION JSON\` or \`daas import COLLECTION FILE\`"
+matches "and prints the empty statistics" "$(head -1 "$TMP/out")" '^collection +documents +document_bytes +memory_bytes +shards$'
+(cd "$TMP/fresh" && "$BIN" >"$TMP/out" 2>"$TMP/err") && RC=0 || RC=$?
+same "the second run exits 0" "$RC" 0
+same "the second run creates nothing and says nothing" "$(cat "$TMP/err")" ""
+# Only the main job on the default directory creates: an explicit command or --dir does not, and
+# neither does a ./data that holds something else.
+mkdir "$TMP/fresh2"
+(cd "$TMP/fresh2" && "$BIN" stats >"$TMP/out" 2>"$TMP/err") && RC=0 || RC=$?
+same "daas stats on a missing ./data fails" "$RC" 1
+[[ "$(cat "$TMP/err")" == *"not_found (2)"* && ! -e "$TMP/fresh2/data" ]] && pass \
+  || fail "daas stats on a missing ./data: not_found and nothing created: $(cat "$TMP/err")"
+mkdir -p "$TMP/fresh2/data" && echo notes >"$TMP/fresh2/data/notes.txt"
+(cd "$TMP/fresh2" && "$BIN" >"$TMP/out" 2>"$TMP/err") && RC=0 || RC=$?
+same "daas on a ./data holding other files fails" "$RC" 1
+[[ "$(cat "$TMP/err")" == *"not_found (2)"* && ! -e "$TMP/fresh2/data/MANIFEST" ]] && pass \
+  || fail "daas leaves a ./data of other files alone: $(cat "$TMP/err")"
+
+# ---- bad option values are usage errors ----
+printf '{"a":1}\n{"a":2}\n' >"$TMP/two.jsonl"
+for value in -1 -5 0 99999999999999999999999 1000001 1.5 ''; do
+  fails "--batch-size '$value'" 2 "--batch-size: must be a whole number from 1 to 1,000,000" \
+    --dir "$TMP/opts" import a "$TMP/two.jsonl" --batch-size "$value"
+done
+[ ! -e "$TMP/opts" ] && pass || fail "a bad --batch-size must not create the database"
+ok "--batch-size 1" --dir "$TMP/opts" import a "$TMP/two.jsonl" --batch-size 1
+ok "--batch-size 1000000" --dir "$TMP/opts" import a "$TMP/two.jsonl" --batch-size 1000000
+
+# ---- input that is not JSON says so ----
+fails "insert of a bad literal" 1 "invalid_argument (1): invalid JSON at byte 0: invalid literal" \
+  --dir "$TMP/opts" insert a nope
+fails "insert of a bad number" 1 "invalid JSON at byte 0: invalid number" --dir "$TMP/opts" insert a 12x
+
+# ---- a collection name starting with '-' is a name ----
+fails "create -abc" 1 "invalid_argument (1): invalid collection name '-abc'" --dir "$TMP/opts" create -abc
+fails "count -abc" 1 "not_found (2): no collection '-abc'" --dir "$TMP/opts" count -abc
+fails "insert -abc" 1 "invalid collection name '-abc'" --dir "$TMP/opts" insert -abc '{}'
+fails "rename to -abc" 1 "invalid collection name '-abc'" --dir "$TMP/opts" rename a -abc
+fails "export -abc" 1 "no collection '-abc'" --dir "$TMP/opts" export -abc --ids
+
+# ---- errors are one line, whatever the user typed ----
+run --dir "$TMP/opts" create $'two\nlines'
+same "a name with a newline: exit 1" "$RC" 1
+same "a name with a newline: one line" "$ERR" \
+  "daas: error: invalid_argument (1): invalid collection name 'two\\nlines': use 1 to 128 letters, digits or '_', starting with a letter"
+run --dir "$TMP/opts" import $'a\rb' "$TMP/no"$'\n'"such.jsonl"
+same "a path with a newline: one line" "$(wc -l <"$TMP/err")" 1
+
+# ---- export touches its output only once there is something to write ----
+echo precious >"$TMP/users.jsonl"
+fails "export of a missing collection" 1 "not_found (2)" --dir "$TMP/opts" export nosuch -o "$TMP/users.jsonl"
+same "export of a missing collection leaves the file alone" "$(cat "$TMP/users.jsonl")" precious
+ok "create an empty collection" --dir "$TMP/opts" create empty
+ok "export of an empty collection" --dir "$TMP/opts" export empty -o "$TMP/users.jsonl"
+[ -f "$TMP/users.jsonl" ] && [ ! -s "$TMP/users.jsonl" ] && pass || fail "export of an empty collection empties the file"
+
+# ---- a full disk is resource_exhausted ----
+fails "export to a full disk" 1 "daas: error: resource_exhausted (8): writing the export: write '/dev/full': No space left on device" \
+  --dir "$TMP/opts" export a -o /dev/full
+
+# ---- import: an input file that changes while it is read ----
+# The importer is frozen (SIGSTOP) once it has committed its first batches, the file is changed,
+# and the importer goes on: the change happens while it is reading the file, every time.
+# change_while_importing NAME CHANGE: imports $TMP/changing.jsonl into a new database, running
+# CHANGE (a shell command) while it is frozen; sets RC, ERR, FROZEN_AT (its read position then).
+seq 1 400000 | awk '{printf "{\"n\":%d,\"pad\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}\n", $1}' \
+  >"$TMP/changing.orig"
+CHANGING_SIZE=$(stat -c %s "$TMP/changing.orig")
+change_while_importing() {
+  local name=$1 change=$2 db="$TMP/changedb-$1" used=0 fd=""
+  cp "$TMP/changing.orig" "$TMP/changing.jsonl"
+  "$BIN" --dir "$db" import changing "$TMP/changing.jsonl" --batch-size 1000 >"$TMP/out" 2>"$TMP/err" &
+  local importer=$!
+  for _ in $(seq 1 3000); do
+    used=$(du -sb "$db" 2>/dev/null | cut -f1 || true)
+    [ "${used:-0}" -gt 1000000 ] && break
+    sleep 0.01
+  done
+  kill -STOP "$importer"
+  for f in /proc/"$importer"/fd/*; do
+    if [ "$(readlink "$f")" == "$TMP/changing.jsonl" ]; then fd=${f##*/}; fi
+  done
+  FROZEN_AT=""
+  if [ -n "$fd" ]; then
+    FROZEN_AT=$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$importer/fdinfo/$fd" 2>/dev/null || true)
+  fi
+  eval "$change"
+  kill -CONT "$importer"
+  if wait "$importer"; then RC=0; else RC=$?; fi
+  ERR=$(cat "$TMP/err")
+  CHANGED_DB=$db
+}
+change_while_importing shrink 'truncate -s 1000 "$TMP/changing.jsonl"'
+[ -n "$FROZEN_AT" ] && [ "$FROZEN_AT" -gt 0 ] && [ "$FROZEN_AT" -lt "$CHANGING_SIZE" ] && pass \
+  || fail "the importer was frozen in the middle of its input (read position '$FROZEN_AT' of $CHANGING_SIZE)"
+same "an input that shrinks: exit 1, no signal ($ERR)" "$RC" 1
+matches "an input that shrinks: a clear error" "$ERR" \
+  "^daas: error: aborted \(10\): '$TMP/changing.jsonl' shrank from $CHANGING_SIZE to 1000 bytes while it was being imported \(the read ended at byte [0-9]+\); [0-9]+ documents before it were imported into 'changing' and stay$"
+IMPORTED=$(sed -n 's/.*; \([0-9]*\) documents before it were imported.*/\1/p' <<<"$ERR")
+ok "count after a shrink" --dir "$CHANGED_DB" count changing
+same "what the error counts stays imported" "$OUT" "${IMPORTED:-?}"
+[ "${IMPORTED:-0}" -gt 0 ] && pass || fail "documents before the shrink were imported: $ERR"
+ok "check after a shrink" --dir "$CHANGED_DB" check
+change_while_importing grow 'echo "{\"late\":1}" >>"$TMP/changing.jsonl"'
+same "an input that grows: exit 1 ($ERR)" "$RC" 1
+matches "an input that grows: a clear error" "$ERR" \
+  "^daas: error: aborted \(10\): '$TMP/changing.jsonl' grew from $CHANGING_SIZE bytes while it was being imported"
+
+# ---- import: endless and unbounded inputs are read in bounded pieces ----
+# NUL bytes are not JSON: refused at once, within an address-space limit the old whole-input read
+# ran out of. (Sanitizers reserve terabytes of address space, so there the limit is left out.)
+if [ -z "$SANITIZER" ]; then
+  (ulimit -v 262144 && exec timeout 60 "$BIN" --dir "$TMP/zero" import z /dev/zero) >"$TMP/out" 2>"$TMP/err" && RC=0 || RC=$?
+else
+  timeout 60 "$BIN" --dir "$TMP/zero" import z /dev/zero >"$TMP/out" 2>"$TMP/err" && RC=0 || RC=$?
+fi
+same "import /dev/zero fails" "$RC" 1
+same "import /dev/zero: a clear error" "$(cat "$TMP/err")" \
+  "daas: error: invalid_argument (1): '/dev/zero': line 1: invalid JSON at byte 0: unescaped control character 0x00; 0 documents before it were imported into 'z' and stay"
+# An endless stream of valid documents is imported as it arrives, in bounded memory, until killed:
+# the database grows while the input never ends, and what was committed survives kill -9.
+MAX_RSS_KIB=262144
+if [ -n "$SANITIZER" ]; then MAX_RSS_KIB=2097152; fi  # sanitizers' shadow memory counts too
+yes '{"a":1}' | "$BIN" --dir "$TMP/endless" import e - >/dev/null 2>&1 &
+importer=$!
+used=0
+rss_kib=0
+for _ in $(seq 1 2000); do
+  used=$(du -sb "$TMP/endless" 2>/dev/null | cut -f1 || true)
+  [ "${used:-0}" -gt 4000000 ] && break
+  # An importer that holds the input instead of importing it is stopped early, before it hurts.
+  rss_kib=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$importer/status" 2>/dev/null || true)
+  [ "${rss_kib:-0}" -gt "$MAX_RSS_KIB" ] && break
+  sleep 0.01
+done
+peak_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$importer/status" 2>/dev/null || true)
+kill -9 "$importer" 2>/dev/null || true
+wait "$importer" 2>/dev/null || true
+[ "${used:-0}" -gt 4000000 ] && pass || fail "an endless input is imported as it arrives (database at $used bytes)"
+[ -n "$peak_kib" ] && [ "$peak_kib" -lt "$MAX_RSS_KIB" ] && pass \
+  || fail "an endless input is imported in bounded memory (peak ${peak_kib:-?} KiB)"
+ok "count after kill -9 of an endless import" --dir "$TMP/endless" count e
+[ "${OUT:-0}" -ge 10000 ] && pass || fail "documents committed before kill -9 stay: $OUT"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
