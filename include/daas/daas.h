@@ -83,11 +83,13 @@ enum {
   DAAS_SCHEMA_VIOLATION = 5,   /* the document breaks a schema rule */
   DAAS_UNAUTHENTICATED = 6,    /* no or bad credentials */
   DAAS_PERMISSION_DENIED = 7,  /* the rule says no */
-  DAAS_RESOURCE_EXHAUSTED = 8, /* a limit was hit, or an output buffer is too small */
+  DAAS_RESOURCE_EXHAUSTED = 8, /* a limit was hit, an output buffer is too small, or the disk
+                                  is full (ENOSPC, EDQUOT): any call that writes may return it */
   DAAS_BUSY = 9,               /* try again later (e.g. the directory is open elsewhere) */
   DAAS_ABORTED = 10,           /* the operation was cancelled or its transaction aborted */
   DAAS_CORRUPTION = 11,        /* stored bytes fail their checksum or grammar */
-  DAAS_IO_ERROR = 12,          /* the operating system refused a read, write or sync */
+  DAAS_IO_ERROR = 12,          /* the operating system refused a read, write or sync (a device
+                                  or file error; a full disk is DAAS_RESOURCE_EXHAUSTED) */
   DAAS_NOT_SUPPORTED = 13,     /* valid, but not implemented by this build */
   DAAS_INTERNAL = 14           /* a DaaS bug: please report it */
 };

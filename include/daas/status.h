@@ -25,11 +25,13 @@ enum class StatusCode : int32_t {
   kSchemaViolation = 5,    // the document breaks a schema rule or constraint
   kUnauthenticated = 6,    // no or bad credentials
   kPermissionDenied = 7,   // credentials are fine, the rule says no
-  kResourceExhausted = 8,  // a limit was hit: document size, nesting depth, slots, memory quota
+  kResourceExhausted = 8,  // a limit was hit: document size, nesting depth, slots, memory quota,
+                           // or space: a full disk or quota (ENOSPC, EDQUOT), out of memory
   kBusy = 9,               // try again later
   kAborted = 10,           // the operation was cancelled or its transaction aborted
   kCorruption = 11,        // stored bytes fail their checksum or grammar
-  kIOError = 12,           // the operating system refused a read, write or sync
+  kIOError = 12,           // the operating system refused a read, write or sync (a device or
+                           // file error; a full disk is kResourceExhausted)
   kNotSupported = 13,      // valid, but not implemented by this build or mode
   kInternal = 14,          // a DaaS bug: please report it
 };
