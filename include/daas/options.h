@@ -45,14 +45,17 @@ enum class SyncMode : uint8_t {
   kOff = 2,
 };
 
+// Every member has a default member initializer (`{}` for the type's default), so a designated
+// initializer names only what it sets (`Options{.dir = d}`) without tripping g++'s
+// -Wmissing-field-initializers, which spares only members that have one.
 struct Options {
   // Directory holding the database. Empty means in-memory: nothing is read or written to disk, and
   // everything is gone when the Database is closed.
-  std::string dir;
+  std::string dir{};
   // Create `dir` (and the database in it) when missing. When false, opening a directory without a
   // database fails with NotFound.
   bool create_if_missing = true;
-  DocumentLimits limits;
+  DocumentLimits limits{};
 
   // Durability (ignored in memory).
   SyncMode sync = SyncMode::kFull;
@@ -72,7 +75,7 @@ struct Options {
 
 // Per-write choices; unset fields take the database's Options.
 struct WriteOptions {
-  std::optional<SyncMode> sync;
+  std::optional<SyncMode> sync{};
 };
 
 }  // namespace daas

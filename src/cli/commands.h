@@ -42,21 +42,22 @@ inline constexpr size_t kDefaultImportBatchSize = 10'000;
 // The largest --batch-size: a batch is held in memory and committed as one log record.
 inline constexpr size_t kMaxImportBatchSize = 1'000'000;
 
-// The arguments of every command; each command reads only the fields it needs.
+// The arguments of every command; each command reads only the fields it needs. Every member has a
+// default member initializer, so a designated initializer may name only the ones it sets.
 struct CommandArgs {
-  std::string collection;
-  std::string target;     // rename: the new name
-  std::string id;         // get, replace, patch, delete: the document ID in text form
-  std::string json;       // insert, replace, patch: a JSON object, or "-" to read it from `in`
-  std::string file;       // import, schema: a path, or "-" for `in`
-  std::string output;     // export: write to this file instead of `out` ("" for `out`)
+  std::string collection{};
+  std::string target{};   // rename: the new name
+  std::string id{};       // get, replace, patch, delete: the document ID in text form
+  std::string json{};     // insert, replace, patch: a JSON object, or "-" to read it from `in`
+  std::string file{};     // import, schema: a path, or "-" for `in`
+  std::string output{};   // export: write to this file instead of `out` ("" for `out`)
   bool with_ids = false;  // export: {"id":...,"document":...} per line
   size_t batch_size = kDefaultImportBatchSize;       // import: documents per atomic InsertMany,
                                                      // 1 to kMaxImportBatchSize
   bool progress = false;                             // import: redraw a progress line on `err`
   std::chrono::milliseconds progress_interval{100};  // import: least time between redraws
   std::istream* in = nullptr;  // standard input, for "-"; nullptr makes "-" an error
-  DocumentLimits limits;       // for converting JSON; match the database's Options::limits
+  DocumentLimits limits{};     // for converting JSON; match the database's Options::limits
 };
 
 // The command's name as typed on the command line ("insert").

@@ -527,7 +527,9 @@ std::string Validator::Path() const {
       if (!path.empty()) path.push_back('.');
       path.append(f.key, f.key_size);
     } else {
-      path.append("[" + std::to_string(f.count - f.left) + "]");
+      path.push_back('[');
+      path.append(std::to_string(f.count - f.left));
+      path.push_back(']');
     }
   }
   return path;

@@ -419,7 +419,7 @@ TEST(ValidateDocument, RejectsDuplicateKeysInLargeMaps) {
   Packer pk(buf);
   pk.pack_map(40);
   for (int i = 0; i < 39; ++i) {
-    pk.pack("k" + std::to_string(i));
+    pk.pack(std::string("k").append(std::to_string(i)));
     pk.pack_int64(i);
   }
   pk.pack(std::string("k17"));
@@ -441,7 +441,7 @@ TEST(ValidateDocument, AcceptsTheSameKeyInDifferentMaps) {
   Packer pk(buf);
   pk.pack_map(20);
   for (int i = 0; i < 20; ++i) {
-    pk.pack("k" + std::to_string(i));
+    pk.pack(std::string("k").append(std::to_string(i)));
     pk.pack_map(1);
     pk.pack(std::string("k0"));
     pk.pack_int64(i);

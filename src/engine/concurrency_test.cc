@@ -225,7 +225,9 @@ TEST(Concurrency, ConcurrentSchemaChangesNeverGoBackAVersion) {
     a.join();
     b.join();
     ASSERT_TRUE(high_status.ok()) << high_status.ToString();
-    if (!low_status.ok()) ASSERT_EQ(low_status.code(), StatusCode::kInvalidArgument);
+    if (!low_status.ok()) {
+      ASSERT_EQ(low_status.code(), StatusCode::kInvalidArgument);
+    }
     ASSERT_NE(testing::SchemaOf(c).find("\"version\":" + std::to_string(high) + ","),
               std::string::npos)
         << testing::SchemaOf(c);

@@ -41,7 +41,7 @@ inline std::string SchemaOf(const Collection* c) {
 inline std::string GetJson(const Collection* c, DocId id) {
   std::string bytes;
   Status s = c->Get(id, &bytes);
-  if (!s.ok()) return "<" + s.ToString() + ">";
+  if (!s.ok()) return std::string("<").append(s.ToString()).append(">");
   return Json(bytes);
 }
 

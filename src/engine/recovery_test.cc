@@ -70,7 +70,9 @@ TEST_F(RecoveryTest, AbandonedDatabaseReopensWithEveryAcknowledgedWrite) {
   // The allocator knows the replayed slots: a new insert does not overwrite one.
   DocId fresh = *c->Insert(Doc(R"({"new":1})"));
   for (const auto& [id, json] : expect) {
-    if (id != deleted) EXPECT_FALSE(id.shard() == fresh.shard() && id.slot() == fresh.slot());
+    if (id != deleted) {
+      EXPECT_FALSE(id.shard() == fresh.shard() && id.slot() == fresh.slot());
+    }
   }
 }
 

@@ -193,7 +193,7 @@ bool Checker::Visit(NodeId id, Type* out) {
       const std::optional<FieldType> f = resolver_->ResolveBinding(n.text, n.path);
       if (!f) {
         std::string name = "@" + n.text;
-        if (!n.path.empty()) name += "." + PathText(n.path);
+        if (!n.path.empty()) name.append(".").append(PathText(n.path));
         return Fail(n.pos, "unknown parameter '" + name + "'");
       }
       *out = FromField(*f);

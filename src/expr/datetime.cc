@@ -82,7 +82,7 @@ CivilTime ToCivil(int64_t micros) {
 
 std::optional<int64_t> ParseDatetime(std::string_view text) {
   size_t i = 0;
-  int year, month, day;
+  int year = 0, month = 0, day = 0;
   if (!Digits(text, &i, 4, &year)) return std::nullopt;
   if (i >= text.size() || text[i++] != '-') return std::nullopt;
   if (!Digits(text, &i, 2, &month) || month < 1 || month > 12) return std::nullopt;

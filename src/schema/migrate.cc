@@ -44,7 +44,9 @@ namespace {
 
 std::string TypeText(const Field& f) {
   std::string t = FieldKindName(f.kind);
-  if (f.kind == FieldKind::kArray && !f.items.empty()) t += "<" + TypeText(f.items[0]) + ">";
+  if (f.kind == FieldKind::kArray && !f.items.empty()) {
+    t.append("<").append(TypeText(f.items[0])).append(">");
+  }
   if (f.kind == FieldKind::kRef) t += "(" + f.ref_collection + ")";
   return t;
 }

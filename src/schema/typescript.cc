@@ -130,7 +130,9 @@ std::string TypeScriptName(std::string_view collection) {
     name.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
     upper = false;
   }
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) name.insert(0, "C");
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) {
+    name.insert(name.begin(), 'C');
+  }
   return name;
 }
 

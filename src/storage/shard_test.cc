@@ -90,7 +90,9 @@ TEST(Shard, FullBigShardReadsBackAndStaysCompact) {
     std::string doc = std::to_string(i);
     doc.resize(148, 'q');
     s.Put(static_cast<uint16_t>(i), i + 1, doc);
-    if (i == Shard::kHeapSlotLimit) EXPECT_TRUE(s.big_for_testing());
+    if (i == Shard::kHeapSlotLimit) {
+      EXPECT_TRUE(s.big_for_testing());
+    }
     if (i % 1000 == 999) s.MaybeCompact();  // as commits of 1,000 documents do
   }
   s.MaybeCompact();

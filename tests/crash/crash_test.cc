@@ -324,8 +324,12 @@ TEST(Crash, KillNineDuringAMigrationMigratesEachDocumentOnce) {
     ASSERT_TRUE(m->Patch(first, *JsonToDocument("{}")).ok());
     const std::string schema = crash::SchemaJson(*m);
     const int64_t now = crash::SchemaVersion(*m);
-    if (done) ASSERT_EQ(now, version + 1);
-    if (!set) ASSERT_EQ(now, version);
+    if (done) {
+      ASSERT_EQ(now, version + 1);
+    }
+    if (!set) {
+      ASSERT_EQ(now, version);
+    }
     ASSERT_TRUE(now == version || now == version + 1) << schema;
     if (cycle != 0) (now == version ? before : done ? after : during)++;
     version = now;

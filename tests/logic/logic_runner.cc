@@ -144,7 +144,8 @@ class Runner {
     std::vector<std::string> got;
     Status s = (*c)->Find(Substitute(filter), [&](DocId, std::string_view doc) {
       auto json = DocumentToJson(doc);
-      got.push_back(json.ok() ? *json : "<" + json.status().ToString() + ">");
+      got.push_back(json.ok() ? *json
+                              : std::string("<").append(json.status().ToString()).append(">"));
       return true;
     });
     if (!s.ok()) return Fail(r.line + 1, "filter failed: " + s.ToString());
@@ -173,7 +174,8 @@ class Runner {
   // filters and expected results can name IDs.
   std::string Substitute(std::string text) const {
     for (const auto& [name, id] : ids_) {
-      const std::string quoted = "\"" + name + "\"", with = "\"" + id.ToString() + "\"";
+      const std::string quoted = std::string("\"").append(name).append("\"");
+      const std::string with = std::string("\"").append(id.ToString()).append("\"");
       for (size_t at = text.find(quoted); at != std::string::npos;
            at = text.find(quoted, at + with.size())) {
         text.replace(at, quoted.size(), with);

@@ -203,7 +203,9 @@ class WalDamageTest : public ::testing::TestWithParam<bool> {
     ASSERT_GE(segments_.size(), GetParam() ? 4u : 3u);
     for (size_t i = 0; i < segments_.size(); ++i) {
       // So every segment has a last record and records before it, and the layout is as described.
-      if (!GetParam() || i + 1 < segments_.size()) ASSERT_GE(RecordsIn(i), 2u) << i;
+      if (!GetParam() || i + 1 < segments_.size()) {
+        ASSERT_GE(RecordsIn(i), 2u) << i;
+      }
     }
   }
 
@@ -312,7 +314,9 @@ class WalDamageTest : public ::testing::TestWithParam<bool> {
     EXPECT_EQ(r->last_lsn, e.good);
     EXPECT_EQ(r->next_lsn, e.good + 1);
     EXPECT_EQ(r->torn_segment, e.torn ? e.file : "");
-    if (e.torn) EXPECT_EQ(r->torn_offset, e.offset);
+    if (e.torn) {
+      EXPECT_EQ(r->torn_offset, e.offset);
+    }
     EXPECT_TRUE(check->ok()) << check->problems[0];
     EXPECT_EQ(check->log_records, e.good);
     EXPECT_EQ(check->last_lsn, e.good);
