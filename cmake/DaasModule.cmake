@@ -15,7 +15,12 @@ function(daas_module name)
   endforeach()
   list(REMOVE_DUPLICATES layers)
   set_property(GLOBAL PROPERTY DAAS_LAYERS_${name} ${layers})
+  # The third-party libraries it links, for the combined libdaas.a (src/capi/CMakeLists.txt).
+  set_property(GLOBAL PROPERTY DAAS_LIBS_${name} ${M_LIBS})
 
+  # At the top of the build tree even when DaaS is a subproject, so that a module's compile command
+  # is the same relative to the build directory either way and a compiler cache (ccache with
+  # base_dir) serves one build from the other (tests/install/install_test.sh relies on it).
   set(dir ${CMAKE_BINARY_DIR}/layers/${name})
   file(REMOVE_RECURSE ${dir})
   file(MAKE_DIRECTORY ${dir})
