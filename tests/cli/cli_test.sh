@@ -350,10 +350,18 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 fails "second process gets busy" 1 "daas: error: busy (9): " --dir "$D" list
-exec 3>&-  # end of input: the holder imports nothing and exits
+# Deleting LOCK from under the open database lets no second writer in: the directory itself is
+# locked too. Before, both imports succeeded and one's acknowledged documents vanished.
+rm "$D/LOCK"
+fails "second writer after LOCK is deleted gets busy" 1 "daas: error: busy (9): " \
+  --dir "$D" import held2 "$TMP/big.jsonl"
+printf '{"v":1}\n{"v":2}\n' >&3
+exec 3>&-  # end of input: the holder imports its two documents and exits
 if wait "$holder"; then pass; else fail "holder: $(cat "$TMP/held.out")"; fi
 ok "free again after the first exits" --dir "$D" count held
-same "held import finished" "$OUT" 0
+same "held import finished" "$OUT" 2
+fails "the refused writer created nothing" 1 "not_found (2)" --dir "$D" count held2
+ok "check after the deleted LOCK" --dir "$D" check
 
 # ---- progress line on a terminal (when `script` can provide one) ----
 if command -v script >/dev/null 2>&1; then
