@@ -35,8 +35,8 @@ namespace daas::engine {
 namespace {
 
 constexpr size_t kMaxCollectionNameBytes = 128;
-// How long after open the background loader starts (LoadInBackground).
-constexpr std::chrono::milliseconds kBackgroundLoadDelay{50};
+// How long after open background work (PauseAfterOpen) waits before it starts.
+constexpr std::chrono::milliseconds kPauseAfterOpen{50};
 
 Status ValidateCollectionName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= kMaxCollectionNameBytes &&
@@ -692,19 +692,20 @@ Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* s
   return s;
 }
 
-void DatabaseImpl::LoadInBackground() {
-  // A short pause first: a process that opens the database for a few reads (a command, a script)
-  // is done before the loader would start competing with it for the disk, the memory map and the
-  // CPU, and one that stays pays nothing it would notice (reads by ID go to the files meanwhile).
-  {
-    core::MutexLock l(&bg_mu_);
-    const auto until = std::chrono::steady_clock::now() + kBackgroundLoadDelay;
-    while (!bg_stop_ && std::chrono::steady_clock::now() < until) {
-      bg_cv_.WaitFor(&bg_mu_, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  until - std::chrono::steady_clock::now()));
-    }
-    if (bg_stop_) return;
+bool DatabaseImpl::PauseAfterOpen(bool for_writers) {
+  core::MutexLock l(&bg_mu_);
+  const auto until = std::chrono::steady_clock::now() + kPauseAfterOpen;
+  while (!bg_stop_ && !(for_writers && prepare_now_) && std::chrono::steady_clock::now() < until) {
+    bg_cv_.WaitFor(&bg_mu_, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                until - std::chrono::steady_clock::now()));
   }
+  return !bg_stop_;
+}
+
+void DatabaseImpl::LoadInBackground() {
+  // A process that stays pays nothing it would notice for the pause: reads by ID go to the files
+  // meanwhile.
+  if (!PauseAfterOpen(/*for_writers=*/false)) return;
   for (CollectionImpl* coll : LiveCollections()) {
     for (storage::Shard* shard : coll->Shards()) {
       {

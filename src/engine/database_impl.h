@@ -140,11 +140,17 @@ class DatabaseImpl final : public Database {
   // Reads and loads the file of a shard this thread moved to kLoading.
   Status LoadShardFile(const CollectionImpl* coll, storage::Shard* shard,
                        const std::atomic<bool>* cancel) const DAAS_EXCLUDES(load_mu_);
+  // The pause before background work after open: a process that opens the database for a few
+  // reads is done before the work would compete with it for the disk and the CPU. False when the
+  // database started closing meanwhile. With `for_writers`, a writer waiting (prepare_now_) ends
+  // the pause.
+  bool PauseAfterOpen(bool for_writers) DAAS_EXCLUDES(bg_mu_);
   // Loads, one by one, the shards no one has touched since open (Options::load_in_background).
   void LoadInBackground() DAAS_EXCLUDES(bg_mu_);
-  // After open: resumes the migrations the manifest records, and builds the indexes schemas ask
-  // for; writes to each collection wait until its part is done.
-  void PrepareInBackground();
+  // After open and its pause (cut short by the first writer that waits for it): resumes the
+  // migrations the manifest records, and builds the indexes schemas ask for; writes to each
+  // collection wait until its part is done.
+  void PrepareInBackground() DAAS_EXCLUDES(bg_mu_);
   // Builds `coll`'s pending indexes from its stored documents (migration.cc).
   Status BuildIndexes(CollectionImpl* coll) DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
   // The collections not dropped, by name.
@@ -188,9 +194,11 @@ class DatabaseImpl final : public Database {
   Status sticky_error_ DAAS_GUARDED_BY(error_mu_);
   std::atomic<bool> has_error_{false};  // relaxed fast path for StickyError's common OK case
 
-  core::Mutex bg_mu_;
-  core::CondVar bg_cv_;
+  mutable core::Mutex bg_mu_;
+  mutable core::CondVar bg_cv_;
   bool bg_stop_ DAAS_GUARDED_BY(bg_mu_) = false;
+  // Set by a writer that waits for the preparer: it starts at once instead of after its pause.
+  mutable bool prepare_now_ DAAS_GUARDED_BY(bg_mu_) = false;
   std::thread background_;
   std::thread loader_;    // LoadInBackground
   std::thread preparer_;  // PrepareInBackground

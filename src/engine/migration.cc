@@ -45,6 +45,13 @@ Status DatabaseImpl::CheckWritable(const CollectionImpl* coll) const {
 }
 
 Status DatabaseImpl::AwaitWritable(CollectionImpl* coll) const {
+  if (coll->AwaitWritable(std::chrono::milliseconds(0))) return Status::OK();
+  {
+    // A writer is waiting: the preparer ends its pause after open now.
+    core::MutexLock l(&bg_mu_);
+    prepare_now_ = true;
+  }
+  bg_cv_.SignalAll();
   while (!coll->AwaitWritable(std::chrono::milliseconds(50))) {
     DAAS_RETURN_IF_ERROR(CheckWritable(coll));
   }
@@ -169,6 +176,9 @@ Status DatabaseImpl::BuildIndexes(CollectionImpl* coll) {
 }
 
 void DatabaseImpl::PrepareInBackground() {
+  // The pause keeps a process that only reads from paying for the rebuild of indexes it never
+  // uses (reads do not wait for them); the first writer that waits cuts it short.
+  if (!PauseAfterOpen(/*for_writers=*/true)) return;
   for (CollectionImpl* coll : LiveCollections()) {
     // Errors are sticky (or the database is closing); writers waiting on it see them.
     if (RunMigration(coll).ok()) BuildIndexes(coll).IgnoreError();
