@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <new>
 #include <ostream>
@@ -134,12 +135,16 @@ class DashArgumentShield {
       if (token == "--") break;
       if (!token.empty() && token[0] == '-') {
         const std::string name(token.substr(0, token.find('=')));
-        const CLI::Option* opt = sub->get_option_no_throw(name);
-        if (opt == nullptr) opt = app.get_option_no_throw(name);  // --dir, --version
+        const CLI::Option* opt = FindOption(app, *sub, name);
         if (opt != nullptr) {
           // Its value is the next token, unless given as --name=value.
           if (opt->get_items_expected_max() > 0 && name.size() == token.size()) ++i;
           continue;
+        }
+        // -ofile.jsonl: a short option that takes a value, with its value attached.
+        if (token.size() > 2 && token[1] != '-') {
+          const CLI::Option* short_opt = FindOption(app, *sub, std::string(token.substr(0, 2)));
+          if (short_opt != nullptr && short_opt->get_items_expected_max() > 0) continue;
         }
         if (place < shielded_places.size() && shielded_places[place]) {
           positions.push_back(i);
@@ -156,17 +161,42 @@ class DashArgumentShield {
   int argc() const { return static_cast<int>(argv_.size()); }
   const char* const* argv() const { return argv_.data(); }
 
-  // Puts the original tokens back into a parsed value or a message.
-  std::string Restore(std::string text) const {
+  // A parsed value: the original token when the value is a placeholder (a placeholder stands for a
+  // whole token), else the value as it is.
+  std::string RestoreValue(std::string value) const {
     for (size_t j = 0; j < placeholders_.size(); ++j) {
-      for (size_t at; (at = text.find(placeholders_[j])) != std::string::npos;) {
-        text.replace(at, placeholders_[j].size(), originals_[j]);
-      }
+      if (value == placeholders_[j]) return originals_[j];
     }
-    return text;
+    return value;
+  }
+
+  // A message: every placeholder in it replaced by its token, in one pass from left to right, so
+  // that a token that itself looks like a placeholder is left as it is.
+  std::string RestoreMessage(std::string_view text) const {
+    std::string out;
+    size_t at = 0;
+    while (at < text.size()) {
+      bool replaced = false;
+      for (size_t j = 0; j < placeholders_.size() && !replaced; ++j) {
+        if (text.substr(at).starts_with(placeholders_[j])) {
+          out += originals_[j];
+          at += placeholders_[j].size();
+          replaced = true;
+        }
+      }
+      if (!replaced) out += text[at++];
+    }
+    return out;
   }
 
  private:
+  // The option `name` of the command, or of the tool (--dir, --version); null when neither has it.
+  static const CLI::Option* FindOption(const CLI::App& app, const CLI::App& sub,
+                                       const std::string& name) {
+    const CLI::Option* opt = sub.get_option_no_throw(name);
+    return opt != nullptr ? opt : app.get_option_no_throw(name);
+  }
+
   std::vector<const char*> argv_;
   std::vector<std::string> originals_;
   std::vector<std::string> placeholders_;
@@ -381,12 +411,27 @@ void DefineCli(CLI::App& app, Invocation& v) {
       "the collection is found; on a later error a partial output stays.\n\n"
       "Examples:\n  daas export users > users.jsonl\n  daas export users --ids -o users.jsonl");
   AddCollection(export_, args);
-  export_->add_option("-o,--output", v.output, "write to FILE instead of standard output")
+  export_->add_option("-o,--output", v.output, "write to FILE instead of standard output ('-': it)")
+      ->check(CLI::Validator(
+          [](const std::string& file) { return file.empty() ? "must not be empty" : ""; }, "FILE"))
       ->type_name("FILE");
   export_->add_flag("--ids", args.with_ids,
                     "write {\"id\":\"<id>\",\"document\":{...}} per line instead");
 
   app.footer(kAppFooter);  // after the subcommands, which would otherwise inherit it
+}
+
+// Out of memory while the database was being used leaves its state unknown: the process ends
+// without closing it, as one killed would, and the next open recovers every acknowledged write
+// from the log. Closing would checkpoint whatever state the failure left.
+[[noreturn]] void ExitWithoutClosing(const Status& status, const CliStreams& streams) {
+  streams.out.flush();
+  PrintError(Status(status.code(), std::string(status.message()) +
+                                       " (the database was not closed: its next open recovers "
+                                       "every acknowledged write from the log)"),
+             streams.err);
+  streams.err.flush();
+  std::_Exit(kExitError);
 }
 
 }  // namespace
@@ -400,13 +445,13 @@ int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
 
   const DashArgumentShield shield(app, v.commands, argc, argv);
   app.failure_message([&shield](const CLI::App* failed, const CLI::Error& e) {
-    return shield.Restore(UsageFailure(failed, e));
+    return shield.RestoreMessage(UsageFailure(failed, e));
   });
   try {
     app.parse(shield.argc(), shield.argv());
     for (std::string* value :
          {&args.collection, &args.target, &args.id, &args.json, &args.file, &v.output, &v.dir}) {
-      *value = shield.Restore(std::move(*value));
+      *value = shield.RestoreValue(std::move(*value));
     }
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e, streams.out, streams.err);
@@ -428,24 +473,25 @@ int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
   }
   args.progress = streams.err_is_terminal && !v.no_progress;
   if (command == Command::kExport && v.output != "-") args.output = v.output;
-  if (command == Command::kCheck) {
-    Status checked = CheckCommand(v.dir, streams.out);
-    if (!checked.ok()) PrintError(checked, streams.err);
-    return checked.ok() ? kExitOk : kExitError;
-  }
+  // The commands that run without opening the database; what they print must reach `out` too.
+  auto finish = [&](Status status) {
+    if (status.ok()) status = WriteOutput(streams.out, "", /*flush=*/true, "standard output");
+    if (!status.ok()) PrintError(status, streams.err);
+    return status.ok() ? kExitOk : kExitError;
+  };
+  if (command == Command::kCheck) return finish(CheckCommand(v.dir, streams.out));
   if (command == Command::kRestore) {
     Status restored = RestoreBackup(args.target, v.dir);
-    if (!restored.ok()) {
-      PrintError(restored, streams.err);
-      return kExitError;
+    if (restored.ok()) {
+      streams.out << "restored " << core::QuoteForMessage(args.target, core::kMaxQuotedPathBytes)
+                  << " into " << core::QuoteForMessage(v.dir, core::kMaxQuotedPathBytes) << "\n";
     }
-    streams.out << "restored '" << args.target << "' into '" << v.dir << "'\n";
-    return kExitOk;
+    return finish(restored);
   }
 
   Options options;
   options.dir = v.dir;
-  options.create_if_missing = CommandCreatesDatabase(command);
+  options.create_if_missing = CommandCreatesDatabase(command, args);
   // The main job on the default directory is a new user's first command: it starts an empty
   // database there rather than fail. An explicit --dir or command keeps the typo protection.
   bool announce_new_database = false;
@@ -470,10 +516,16 @@ int RunCli(int argc, const char* const* argv, const CliStreams& streams) {
   Status status;
   try {
     status = RunCommand(command, **db, args, streams.out, streams.err);
+  } catch (const OutOfMemoryInDatabase& e) {
+    ExitWithoutClosing(e.status, streams);
   } catch (const std::bad_alloc&) {
-    status = Status::ResourceExhausted("out of memory running `daas " +
-                                       std::string(CommandName(command)) + "`");
+    ExitWithoutClosing(Status::ResourceExhausted("out of memory running `daas " +
+                                                 std::string(CommandName(command)) + "`"),
+                       streams);
   }
+  // What the command printed must have reached standard output: an insert's ID lost to a full
+  // disk is an error, though the document is stored.
+  if (status.ok()) status = WriteOutput(streams.out, "", /*flush=*/true, "standard output");
   if (!status.ok()) PrintError(status, streams.err);
   // Close writes the checkpoint that makes this command's changes durable: its error counts too.
   Status closed = (*db)->Close();

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <iostream>
 #include <istream>
 #include <memory>
 #include <new>
@@ -26,6 +28,21 @@
 #include "schema/typescript.h"
 
 namespace daas::cli {
+
+Status WriteOutput(std::ostream& out, std::string_view bytes, bool flush, std::string_view what) {
+  errno = 0;  // what the stream's failed write(2) leaves, if anything
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (flush) out.flush();
+  if (out.good()) return Status::OK();
+  const int err = errno;
+  const std::string message = "writing " + std::string(what) + " failed";
+  if (err == 0) return Status::IOError(message);
+  if (err == ENOSPC || err == EDQUOT) {
+    return Status::ResourceExhausted(message + ": " + std::strerror(err));
+  }
+  return Status::IOError(message + ": " + std::strerror(err));
+}
+
 namespace {
 
 // Import reads its input in pieces of this size.
@@ -44,7 +61,7 @@ class InputReader {
   InputReader(const InputReader&) = delete;
   InputReader& operator=(const InputReader&) = delete;
   ~InputReader() {
-    if (fd_ >= 0) close(fd_);
+    if (fd_ > STDIN_FILENO) close(fd_);
   }
 
   // "-" reads `in`; anything else is a path. NotFound for a missing file, InvalidArgument for a
@@ -52,16 +69,24 @@ class InputReader {
   static Result<std::unique_ptr<InputReader>> Open(const std::string& path, std::istream* in) {
     if (path == "-") {
       if (in == nullptr) return Status::InvalidArgument("no standard input to read '-' from");
-      return std::unique_ptr<InputReader>(new InputReader("", "<stdin>", -1, in));
+      // The process's own standard input is read with read(2), which returns what has arrived:
+      // a slow pipe is imported as it comes. Another stream (a test's) through istream.
+      if (in != &std::cin) {
+        return std::unique_ptr<InputReader>(new InputReader("", "<stdin>", -1, in));
+      }
     }
-    const std::string name = core::QuoteForMessage(path, core::kMaxQuotedPathBytes);
-    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const std::string name =
+        path == "-" ? "<stdin>" : core::QuoteForMessage(path, core::kMaxQuotedPathBytes);
+    const int fd = path == "-" ? STDIN_FILENO : open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return env::ErrnoToStatus("cannot open", path, errno);
-    std::unique_ptr<InputReader> reader(new InputReader(path, name, fd, nullptr));
+    std::unique_ptr<InputReader> reader(
+        new InputReader(path == "-" ? "" : path, name, fd, nullptr));
     struct stat st;
-    if (fstat(fd, &st) != 0) return env::ErrnoToStatus("cannot stat", path, errno);
+    if (fstat(fd, &st) != 0) return reader->ErrnoError("cannot stat");
     if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(name + " is a directory");
-    if (S_ISREG(st.st_mode)) reader->opened_ = st;
+    // A named regular file is watched for changes. Standard input may be a file read from an
+    // offset another process left, so it is read as a stream.
+    if (S_ISREG(st.st_mode) && path != "-") reader->opened_ = st;
     return reader;
   }
 
@@ -85,7 +110,7 @@ class InputReader {
     do {
       n = read(fd_, buffer.data(), buffer.size());
     } while (n < 0 && errno == EINTR);
-    if (n < 0) return env::ErrnoToStatus("cannot read", path_, errno);
+    if (n < 0) return ErrnoError("cannot read");
     if (opened_) DAAS_RETURN_IF_ERROR(CheckUnchanged(static_cast<size_t>(n)));
     return static_cast<size_t>(n);
   }
@@ -107,7 +132,7 @@ class InputReader {
     }
     if (n != 0) return Status::OK();
     struct stat now;
-    if (fstat(fd_, &now) != 0) return env::ErrnoToStatus("cannot stat", path_, errno);
+    if (fstat(fd_, &now) != 0) return ErrnoError("cannot stat");
     if (read_ < expected) {
       return Status::Aborted(name_ + " shrank from " + std::to_string(expected) + " to " +
                              std::to_string(now.st_size) +
@@ -119,6 +144,12 @@ class InputReader {
       return Status::Aborted(name_ + " was modified while it was being imported");
     }
     return Status::OK();
+  }
+
+  // What `what` (a failed call) left in errno, naming the input.
+  Status ErrnoError(const char* what) const {
+    if (!path_.empty()) return env::ErrnoToStatus(what, path_, errno);
+    return Status::IOError(std::string(what) + " standard input: " + std::strerror(errno));
   }
 
   const std::string path_;  // "" for standard input
@@ -354,6 +385,20 @@ Status Count(Database& db, const CommandArgs& args, std::ostream& out) {
   return Status::OK();
 }
 
+// An import's error, with how many documents before it were imported: part of the one error line,
+// so scripts and people see it where they look.
+Status ImportFailed(const Status& status, uint64_t imported, const std::string& collection_name) {
+  std::string message(status.message());
+  if (imported == 0) {
+    message += "; nothing was imported into " + collection_name;
+  } else {
+    const bool one = imported == 1;
+    message += "; " + Documents(imported) + " before it " + (one ? "was" : "were") +
+               " imported into " + collection_name + " and stay" + (one ? "s" : "");
+  }
+  return Status(status.code(), message);
+}
+
 Status Export(Database& db, const CommandArgs& args, std::ostream& out) {
   DAAS_ASSIGN_OR_RETURN(Collection * collection, db.GetCollection(args.collection));
   // The output file is created (or truncated) only now: an export that cannot start leaves an
@@ -368,12 +413,9 @@ Status Export(Database& db, const CommandArgs& args, std::ostream& out) {
   std::string pending;  // lines not yet written, up to kExportWriteBytes
   Status written;
   auto write_pending = [&]() -> bool {
-    if (file != nullptr) {
-      written = file->Append(pending);
-    } else {
-      out.write(pending.data(), static_cast<std::streamsize>(pending.size()));
-      if (!out.good()) written = Status::IOError("writing the export to standard output failed");
-    }
+    written = file != nullptr
+                  ? file->Append(pending)
+                  : WriteOutput(out, pending, /*flush=*/false, "the export to standard output");
     pending.clear();
     return written.ok();
   };
@@ -391,8 +433,7 @@ Status Export(Database& db, const CommandArgs& args, std::ostream& out) {
   });
   if (written.ok() && !pending.empty()) write_pending();
   if (written.ok() && file == nullptr) {
-    out.flush();
-    if (!out.good()) written = Status::IOError("writing the export to standard output failed");
+    written = WriteOutput(out, "", /*flush=*/true, "the export to standard output");
   }
   if (file != nullptr) {
     Status closed = file->Close();
@@ -441,17 +482,24 @@ Status Import(Database& db, const CommandArgs& args, std::ostream& out, std::ost
       return Status::ResourceExhausted("out of memory batching the documents from " +
                                        DescribePosition(positions.front()));
     }
-    Result<std::vector<DocId>> ids = collection->InsertMany(batch);
-    if (ids.ok()) {
-      imported += batch.size();
-    } else {
-      for (size_t i = 0; i < batch.size(); ++i) {
-        Result<DocId> id = collection->Insert(batch[i]);
-        if (!id.ok()) {
-          return id.status().WithContext(input->name() + ": " + DescribePosition(positions[i]));
+    try {
+      Result<std::vector<DocId>> ids = collection->InsertMany(batch);
+      if (ids.ok()) {
+        imported += batch.size();
+      } else {
+        for (size_t i = 0; i < batch.size(); ++i) {
+          Result<DocId> id = collection->Insert(batch[i]);
+          if (!id.ok()) {
+            return id.status().WithContext(input->name() + ": " + DescribePosition(positions[i]));
+          }
+          ++imported;
         }
-        ++imported;
       }
+    } catch (const std::bad_alloc&) {
+      throw OutOfMemoryInDatabase{ImportFailed(
+          Status::ResourceExhausted("out of memory inside the database, importing " +
+                                    input->name() + " from " + DescribePosition(positions.front())),
+          imported, collection_name)};
     }
     arena.clear();
     ends.clear();
@@ -509,13 +557,7 @@ Status Import(Database& db, const CommandArgs& args, std::ostream& out, std::ost
     if (!created.ok()) status = created.status();
   }
   progress.Clear();
-  if (!status.ok()) {
-    // Part of the one error line, so scripts and people see it where they look.
-    const bool one = imported == 1;
-    return Status(status.code(), std::string(status.message()) + "; " + Documents(imported) +
-                                     " before it " + (one ? "was" : "were") + " imported into " +
-                                     collection_name + " and stay" + (one ? "s" : ""));
-  }
+  if (!status.ok()) return ImportFailed(status, imported, collection_name);
   const double seconds = progress.ElapsedSeconds();
   out << "imported " << Documents(imported) << " into " << collection_name << " in "
       << FormatSeconds(seconds) << " s (" << WithThousandsSeparators(PerSecond(imported, seconds))
@@ -569,9 +611,9 @@ std::string_view CommandName(Command command) {
   return "?";
 }
 
-bool CommandCreatesDatabase(Command command) {
+bool CommandCreatesDatabase(Command command, const CommandArgs& args) {
   return command == Command::kInsert || command == Command::kImport ||
-         command == Command::kCreate || command == Command::kSchema;
+         command == Command::kCreate || (command == Command::kSchema && !args.file.empty());
 }
 
 namespace {
@@ -655,7 +697,8 @@ Status RunCommand(Command command, Database& db, const CommandArgs& args, std::o
       return Export(db, args, out);
     case Command::kBackup: {
       DAAS_RETURN_IF_ERROR(db.Backup(args.target));
-      out << "backed up into '" << args.target << "'\n";
+      out << "backed up into " << core::QuoteForMessage(args.target, core::kMaxQuotedPathBytes)
+          << "\n";
       return Status::OK();
     }
     case Command::kCompact: {

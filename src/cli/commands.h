@@ -64,10 +64,10 @@ struct CommandArgs {
 std::string_view CommandName(Command command);
 
 // Whether the command may create a missing database directory. Only insert, import, create and
-// schema do: a read, or a write to something that must already exist, on a mistyped --dir fails
-// with not_found instead of leaving an empty database behind. (RunCli adds one exception: `daas`
-// with no command and no --dir creates ./data.)
-bool CommandCreatesDatabase(Command command);
+// schema with a FILE do: a read, or a write to something that must already exist, on a mistyped
+// --dir fails with not_found instead of leaving an empty database behind. (RunCli adds one
+// exception: `daas` with no command and no --dir creates ./data.)
+bool CommandCreatesDatabase(Command command, const CommandArgs& args);
 
 // `daas check`: verifies every checksum and grammar rule of the database in `dir` without opening
 // it or changing anything, and prints what it found to `out`. Corruption (listing every problem)
@@ -84,6 +84,19 @@ Status CheckCommand(const std::string& dir, std::ostream& out);
 // Not thread-safe with respect to the streams; the database may be shared.
 Status RunCommand(Command command, Database& db, const CommandArgs& args, std::ostream& out,
                   std::ostream& err);
+
+// Thrown by a command, past its own handlers, when the database ran out of memory inside a call:
+// the database's state is then unknown, so RunCli ends the process with `status` without closing
+// it (every acknowledged commit is in the log, which the next open replays). A command's own
+// allocations running out are ordinary errors (ResourceExhausted).
+struct OutOfMemoryInDatabase {
+  Status status;
+};
+
+// Writes `bytes` to `out` (flushing it when `flush`), and says whether they got there: the error
+// writing `what` ("standard output") otherwise, ResourceExhausted for a full disk and IOError for
+// anything else, as ErrnoToStatus.
+Status WriteOutput(std::ostream& out, std::string_view bytes, bool flush, std::string_view what);
 
 // Prints "daas: error: <code name> (<code number>): <message>\n", always one line: control
 // characters in the message are escaped (core::EscapeForOneLine). Requires: !status.ok().

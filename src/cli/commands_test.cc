@@ -250,7 +250,7 @@ TEST_F(CommandsTest, ImportFailingOnFirstDocumentCreatesNothing) {
   in_.str("not json\n");
   Status s = Run(Command::kImport, {.collection = "nums", .file = "-"});
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("0 documents before it were imported"), std::string_view::npos);
+  EXPECT_NE(s.message().find("nothing was imported"), std::string_view::npos);
   EXPECT_EQ(err_.str(), "");
   EXPECT_TRUE(db_->ListCollections().empty());
 }
@@ -447,12 +447,15 @@ TEST(ThousandsTest, GroupsDigits) {
 }
 
 TEST(CommandTest, OnlyInsertImportAndCreateCreateTheDatabase) {
-  EXPECT_TRUE(CommandCreatesDatabase(Command::kInsert));
-  EXPECT_TRUE(CommandCreatesDatabase(Command::kImport));
-  EXPECT_TRUE(CommandCreatesDatabase(Command::kCreate));
-  EXPECT_FALSE(CommandCreatesDatabase(Command::kStats));
-  EXPECT_FALSE(CommandCreatesDatabase(Command::kGet));
-  EXPECT_FALSE(CommandCreatesDatabase(Command::kDrop));
+  const CommandArgs none;
+  EXPECT_TRUE(CommandCreatesDatabase(Command::kInsert, none));
+  EXPECT_TRUE(CommandCreatesDatabase(Command::kImport, none));
+  EXPECT_TRUE(CommandCreatesDatabase(Command::kCreate, none));
+  EXPECT_TRUE(CommandCreatesDatabase(Command::kSchema, CommandArgs{.file = "schema.json"}));
+  EXPECT_FALSE(CommandCreatesDatabase(Command::kSchema, none));  // prints: a read
+  EXPECT_FALSE(CommandCreatesDatabase(Command::kStats, none));
+  EXPECT_FALSE(CommandCreatesDatabase(Command::kGet, none));
+  EXPECT_FALSE(CommandCreatesDatabase(Command::kDrop, none));
 }
 
 }  // namespace

@@ -79,6 +79,7 @@ matches "version text" "$OUT" '^daas [0-9]+\.[0-9]+\.[0-9]+$'
 fails "list without database" 1 "daas: error: not_found (2): " --dir "$D" list
 fails "stats without database" 1 "not_found (2)" --dir "$D"
 fails "get without database" 1 "not_found (2)" get users AAAAAAAAAAAAAAAAAAA --dir "$D"
+fails "schema (printing) without database" 1 "not_found (2)" --dir "$D" schema
 [ ! -e "$D" ] && pass || fail "read commands must not create the database"
 
 # ---- usage errors exit 2 ----
@@ -439,6 +440,23 @@ ok "export of an empty collection" --dir "$TMP/opts" export empty -o "$TMP/users
 fails "export to a full disk" 1 "daas: error: resource_exhausted (8): writing the export: write '/dev/full': No space left on device" \
   --dir "$TMP/opts" export a -o /dev/full
 
+# Standard output that cannot be written fails the command, whatever it printed: an insert's new ID
+# lost to a full disk is an error (the document is stored).
+for args in "insert a {}" "count a" "list" "export a" "check" "backup $TMP/full-bk"; do
+  # shellcheck disable=SC2086  # the arguments are split on purpose
+  if "$BIN" --dir "$TMP/opts" $args >/dev/full 2>"$TMP/err"; then RC=0; else RC=$?; fi
+  same "$args to a full standard output: exit 1" "$RC" 1
+  matches "$args to a full standard output: says so" "$(cat "$TMP/err")" \
+    '^daas: error: resource_exhausted \(8\): writing (standard output|the export to standard output) failed: No space left on device$'
+done
+
+# ---- arguments that look like the tool's own placeholders, or a short option's attached value ----
+if timeout 10 "$BIN" --dir "$TMP/opts" create $'-\x1f0\x1f' >"$TMP/out" 2>"$TMP/err"; then RC=0; else RC=$?; fi
+same "a name that looks like a placeholder: refused, not looping" "$RC" 1
+fails "export -o ''" 2 "--output: must not be empty" --dir "$TMP/opts" export a -o ''
+ok "export -oFILE" --dir "$TMP/opts" export -o"$TMP/attached.jsonl" a
+same "export -oFILE writes FILE" "$(wc -l <"$TMP/attached.jsonl")" "$(wc -l <"$TMP/two.jsonl" | awk '{print $1 * 2 + 1}')"
+
 # ---- import: an input file that changes while it is read ----
 # The importer is frozen (SIGSTOP) once it has committed its first batches, the file is changed,
 # and the importer goes on: the change happens while it is reading the file, every time.
@@ -497,7 +515,7 @@ else
 fi
 same "import /dev/zero fails" "$RC" 1
 same "import /dev/zero: a clear error" "$(cat "$TMP/err")" \
-  "daas: error: invalid_argument (1): '/dev/zero': line 1: invalid JSON at byte 0: unescaped control character 0x00; 0 documents before it were imported into 'z' and stay"
+  "daas: error: invalid_argument (1): '/dev/zero': line 1: invalid JSON at byte 0: unescaped control character 0x00; nothing was imported into 'z'"
 # An endless stream of valid documents is imported as it arrives, in bounded memory, until killed:
 # the database grows while the input never ends, and what was committed survives kill -9.
 MAX_RSS_KIB=262144
@@ -522,6 +540,30 @@ wait "$importer" 2>/dev/null || true
   || fail "an endless input is imported in bounded memory (peak ${peak_kib:-?} KiB)"
 ok "count after kill -9 of an endless import" --dir "$TMP/endless" count e
 [ "${OUT:-0}" -ge 10000 ] && pass || fail "documents committed before kill -9 stay: $OUT"
+
+# ---- import: running out of memory ----
+# Wherever memory runs out (the import's own buffers or inside the database), the error is
+# resource_exhausted and says how many documents were imported, and exactly those are stored.
+if [ -z "$SANITIZER" ]; then
+  awk 'BEGIN { for (i = 0; i < 800000; i++) printf "{\"i\":%d,\"name\":\"%040d\",\"tags\":[\"a\",\"b\"]}\n", i, i }' \
+    >"$TMP/oom.jsonl"
+  (ulimit -v 400000 && exec "$BIN" --dir "$TMP/oom" import big "$TMP/oom.jsonl" --batch-size 1000000) \
+    >"$TMP/out" 2>"$TMP/err" && RC=0 || RC=$?
+  ERR=$(cat "$TMP/err")
+  same "import out of memory: exit 1 ($ERR)" "$RC" 1
+  matches "import out of memory: resource_exhausted, with the count" "$ERR" \
+    "^daas: error: resource_exhausted \(8\): out of memory .*; (nothing was imported|[0-9,]+ documents? before it (was|were) imported) into 'big'"
+  said=0
+  if [[ "$ERR" =~ \;\ ([0-9,]+)\ documents?\ before ]]; then said=${BASH_REMATCH[1]//,/}; fi
+  ok "check after running out of memory" --dir "$TMP/oom" check
+  run --dir "$TMP/oom" count big
+  if [ "$said" -eq 0 ]; then
+    [ "$RC" -ne 0 ] || [ "$OUT" = 0 ] && pass || fail "nothing imported, yet $OUT stored"
+  else
+    same "import out of memory: the count it gave is what is stored" "$OUT" "$said"
+  fi
+  rm -f "$TMP/oom.jsonl"
+fi
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
