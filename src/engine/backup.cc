@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "core/quote.h"
 #include "core/status_macros.h"
 #include "daas/daas.hpp"
 #include "engine/database_impl.h"
@@ -16,7 +17,9 @@ Status RestoreBackup(const std::string& backup_dir, const std::string& dir) {
   env::Env* env = env::Env::Default();
   DAAS_ASSIGN_OR_RETURN(storage::CheckReport report, engine::CheckDatabase(env, backup_dir));
   if (!report.ok()) {
-    return Status::Corruption("backup '" + backup_dir + "' is damaged: " + report.problems.front());
+    return Status::Corruption("backup " +
+                              core::QuoteForMessage(backup_dir, core::kMaxQuotedPathBytes) +
+                              " is damaged: " + report.problems.front());
   }
   DAAS_ASSIGN_OR_RETURN(std::string manifest_bytes,
                         env->ReadFile(env::JoinPath(backup_dir, storage::kManifestFileName)));
@@ -65,13 +68,15 @@ Result<storage::CheckReport> CheckDatabase(env::Env* env, const std::string& dir
 
 Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const std::string& dir) {
   const std::string manifest = env::JoinPath(dir, storage::kManifestFileName);
-  const Status taken = Status::AlreadyExists("'" + dir + "' already holds a database");
+  const std::string quoted = core::QuoteForMessage(dir, core::kMaxQuotedPathBytes);
+  const Status taken = Status::AlreadyExists(quoted + " already holds a database");
   DAAS_RETURN_IF_ERROR(env->CreateDirIfMissing(dir));
   // Before the lock, so that a database open there is reported as what it is.
   DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(manifest));
   if (exists) return taken;
-  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<env::FileLock> lock,
-                        env->LockFile(env::JoinPath(dir, storage::kLockFileName)));
+  // The directory itself, as open locks it (a deleted LOCK lets no one in); LOCK only once the
+  // directory is known to be ours to write, so that one refused is left untouched.
+  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<env::FileLock> dir_lock, env->LockFile(dir));
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir));
   bool unfinished = false;
   std::vector<std::string> theirs;  // DaaS files no unfinished copy of ours accounts for
@@ -86,12 +91,14 @@ Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const s
   if (!unfinished && !theirs.empty()) {
     // Not ours to delete: it may be a database whose MANIFEST was lost.
     return Status::AlreadyExists(
-        "'" + dir + "' holds " + std::to_string(theirs.size()) + " DaaS file(s) (" +
-        theirs.front() + (theirs.size() > 1 ? ", ..." : "") +
+        quoted + " holds " + std::to_string(theirs.size()) + " DaaS file(s) (" + theirs.front() +
+        (theirs.size() > 1 ? ", ..." : "") +
         ") but neither a MANIFEST nor the INCOMPLETE file of an unfinished backup or restore: it "
         "may be a database that lost its MANIFEST, so nothing was changed; choose another "
         "directory");
   }
+  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<env::FileLock> file_lock,
+                        env->LockFile(env::JoinPath(dir, storage::kLockFileName)));
   // The marker first, durable with its name: from here on, a kill leaves a directory that open
   // refuses and the next copy clears.
   DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(
@@ -104,7 +111,8 @@ Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const s
       DAAS_RETURN_IF_ERROR(env->RemoveFile(env::JoinPath(dir, name)));
     }
   }
-  return std::unique_ptr<DatabaseCopy>(new DatabaseCopy(env, dir, std::move(lock)));
+  return std::unique_ptr<DatabaseCopy>(
+      new DatabaseCopy(env, dir, std::move(dir_lock), std::move(file_lock)));
 }
 
 Status DatabaseCopy::Copy(const std::string& from, const std::string& name) {
@@ -122,7 +130,8 @@ Status DatabaseCopy::Finish(std::string_view manifest_bytes) {
       storage::CheckFiles(env_, dir_, manifest_bytes, &DatabaseImpl::CheckCatalog);
   if (!report.ok()) {
     return Status::Corruption(
-        "the copy in '" + dir_ + "' fails its check, so it was not made a " +
+        "the copy in " + core::QuoteForMessage(dir_, core::kMaxQuotedPathBytes) +
+        " fails its check, so it was not made a " +
         "database (a new run into it starts over): " + report.problems.front());
   }
   DAAS_RETURN_IF_ERROR(env::WriteFileAtomically(

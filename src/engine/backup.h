@@ -35,7 +35,8 @@ Result<storage::CheckReport> CheckDatabase(env::Env* env, const std::string& dir
 // copy is complete and checked (see the top of this file). Not thread-safe.
 class DatabaseCopy {
  public:
-  // Prepares `dir` (created if missing) and holds its lock until destroyed. Errors: Busy (the
+  // Prepares `dir` (created if missing) and holds its locks until destroyed (a refused `dir` gets
+  // no LOCK file). Errors: Busy (the
   // directory is open, or being copied into, elsewhere), AlreadyExists (it holds a database, or
   // shard files, log segments or a MANIFEST.tmp without the INCOMPLETE marker: perhaps a database
   // that lost its manifest; nothing is deleted then), IOError.
@@ -50,12 +51,18 @@ class DatabaseCopy {
   Status Finish(std::string_view manifest_bytes);
 
  private:
-  DatabaseCopy(env::Env* env, std::string dir, std::unique_ptr<env::FileLock> lock)
-      : env_(env), dir_(std::move(dir)), lock_(std::move(lock)) {}
+  DatabaseCopy(env::Env* env, std::string dir, std::unique_ptr<env::FileLock> dir_lock,
+               std::unique_ptr<env::FileLock> file_lock)
+      : env_(env),
+        dir_(std::move(dir)),
+        dir_lock_(std::move(dir_lock)),
+        file_lock_(std::move(file_lock)) {}
 
   env::Env* const env_;
   const std::string dir_;
-  const std::unique_ptr<env::FileLock> lock_;
+  // Held until destroyed, as an open database holds them: the directory, and its LOCK file.
+  const std::unique_ptr<env::FileLock> dir_lock_;
+  const std::unique_ptr<env::FileLock> file_lock_;
 };
 
 }  // namespace daas::engine

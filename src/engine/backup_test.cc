@@ -153,8 +153,10 @@ TEST(Backup, RefusesDaasFilesWithoutManifestOrMarkerAndDeletesNothing) {
     auto db = testing::OpenOrDie(Options{.dir = db_dir});
     ASSERT_TRUE(db->Backup(bk).ok());
   }
-  // What is left may be a database that lost its manifest, not an unfinished backup.
+  // What is left may be a database that lost its manifest, not an unfinished backup. Without a
+  // LOCK file too: refusing the directory creates none.
   fs::remove(bk + "/MANIFEST");
+  fs::remove(bk + "/LOCK");
   const std::vector<std::string> before = Names(bk);
   MakeDatabase(db_dir, 1);
   auto db = testing::OpenOrDie(Options{.dir = db_dir});

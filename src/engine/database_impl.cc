@@ -664,29 +664,35 @@ Status DatabaseImpl::LoadShardFile(const CollectionImpl* coll, storage::Shard* s
     // Loading put a big shard's records in small blocks; compaction moves them into huge pages.
     if (s.ok()) staging.MaybeCompact();
   }
-  const bool cancelled = cancel != nullptr && s.code() == StatusCode::kAborted;
+  // Only damage is kept: a cancelled load, or one the OS failed (out of memory, an I/O error),
+  // leaves the shard cold for the next use to try again.
+  const bool retry = !s.ok() && s.code() != StatusCode::kCorruption;
+  if (!s.ok()) {
+    s = s.WithContext("loading shard " + std::to_string(shard->id().value) + " of " +
+                      coll->Describe());
+  }
   {
     core::WriterLock l(shard->mu());
     if (shard->load_state() != storage::Shard::LoadState::kLoading) {
       s = Status::OK();  // discarded meanwhile (collection dropped): nothing to store
-    } else if (cancelled) {
-      shard->AbortLoad();  // cold again; the next use loads it
     } else {
       if (s.ok()) {
         shard->SwapContents(staging);
         coll->ShardLoaded(*shard);
-      } else {
-        s = s.WithContext("loading shard " + std::to_string(shard->id().value) + " of " +
-                          coll->Describe());
+      } else if (!retry) {
         coll->ShardLoadFailed(*shard);
       }
-      shard->EndLoad(s.ok());
+      // The state changes under load_mu_ too, with what waiters read: a waiter that sees kFailed
+      // finds its error, and one that sees kLoading cannot miss the signal.
+      core::MutexLock ll(&load_mu_);
+      if (retry) {
+        shard->AbortLoad();
+      } else {
+        if (!s.ok()) load_errors_[shard->id().value] = s;
+        cold_.erase(shard->id().value);
+        shard->EndLoad(s.ok());
+      }
     }
-  }
-  if (!cancelled) {
-    core::MutexLock l(&load_mu_);
-    cold_.erase(shard->id().value);
-    if (!s.ok()) load_errors_[shard->id().value] = s;
   }
   load_cv_.SignalAll();
   return s;
@@ -732,12 +738,14 @@ Status DatabaseImpl::ReconcileFiles() {
   const std::unordered_set<std::string_view> present(names.begin(), names.end());
   for (const std::string& name : keep) {
     if (present.count(name) == 0) {
-      return Status::Corruption("MANIFEST names shard file " + name + ", which is missing");
+      return storage::MissingShardFile(name);
     }
   }
   for (const std::string& name : names) {
-    const bool ours = name.ends_with(".shard") || name.ends_with(".shard.tmp") ||
-                      name == std::string(storage::kManifestFileName) + ".tmp";
+    const bool temp = name.ends_with(".tmp");
+    const std::string_view base = std::string_view(name).substr(0, name.size() - (temp ? 4 : 0));
+    const bool ours =
+        storage::IsShardFileName(base) || (temp && base == storage::kManifestFileName);
     if (ours && keep.count(name) == 0) {
       DAAS_RETURN_IF_ERROR(env_->RemoveFile(env::JoinPath(options_.dir, name)));
     }
@@ -1517,7 +1525,7 @@ void DatabaseImpl::BackgroundLoop() {
 }
 
 void DatabaseImpl::StopBackground() {
-  // Loads and index builds in the background stop within a few hundred documents, so that closing
+  // Loads and index builds in the background stop within 1,024 documents, so that closing
   // (or a process exiting) never waits for the whole database to load.
   stopping_.store(true, std::memory_order_relaxed);
   {
@@ -1831,13 +1839,18 @@ Status DatabaseImpl::WriteManifest(uint64_t covered_lsn) {
     // version after LOCK was deleted, a copy of the directory on another machine sharing it):
     // replacing a manifest this process did not write would drop what the other one committed.
     // Fail loudly instead, before anything is overwritten.
+    // A MANIFEST that is gone or not one is a change too; failing to read it is only that.
     Result<std::string> prefix =
         env_->ReadFilePrefix(path, storage::kManifestGenerationPrefixBytes);
+    if (!prefix.ok() && prefix.status().code() != StatusCode::kNotFound) {
+      return prefix.status().WithContext("reading MANIFEST before replacing it");
+    }
     Result<uint64_t> on_disk =
         prefix.ok() ? storage::PeekManifestGeneration(*prefix) : Result<uint64_t>(prefix.status());
     if (!on_disk.ok() || *on_disk != manifest_generation_) {
       return Status::Conflict(
-          "MANIFEST in '" + options_.dir + "' was " +
+          "MANIFEST in " + core::QuoteForMessage(options_.dir, core::kMaxQuotedPathBytes) +
+          " was " +
           (on_disk.ok() ? "rewritten (generation " + std::to_string(*on_disk) + ", expected " +
                               std::to_string(manifest_generation_) + ")"
                         : "changed (" + std::string(on_disk.status().message()) + ")") +

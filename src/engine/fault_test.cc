@@ -390,6 +390,35 @@ TEST_F(FaultTest, AcknowledgedInsertsSurviveACrashAfterAFailedCreateCollection) 
 }
 
 // W5: every write fails once an error is sticky, catalog changes too; the manifest stays as it is.
+// Only damage is kept for a shard: a load the OS failed (here its file could not be mapped)
+// fails that use, and the next use loads the shard.
+TEST_F(FaultTest, ALoadTheOsFailedIsTriedAgainByTheNextUse) {
+  {
+    auto db = Reopen();
+    ASSERT_NE(db, nullptr);
+    Result<Collection*> c = db->CreateCollection("c");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    for (int i = 0; i < 100; ++i) Insert(*c, "{\"i\":" + std::to_string(i) + "}");
+    ASSERT_TRUE(db->Close().ok());
+  }
+  env::FaultInjectionEnv env(env::Env::Default());
+  Options o = opts();
+  o.load_in_background = false;
+  auto db = Open(o, &env);
+  ASSERT_NE(db, nullptr);
+  Result<Collection*> c = db->GetCollection("c");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  env.FailMaps(1, ".shard");
+  uint64_t seen = 0;
+  const Status first = (*c)->Scan([&](DocId, std::string_view) { return ++seen, true; });
+  EXPECT_EQ(first.code(), StatusCode::kIOError) << first.ToString();
+  seen = 0;
+  const Status second = (*c)->Scan([&](DocId, std::string_view) { return ++seen, true; });
+  ASSERT_TRUE(second.ok()) << second.ToString();
+  EXPECT_EQ(seen, 100u);
+  ExpectAcked(db.get());
+}
+
 TEST_F(FaultTest, CatalogChangesFailWhileAnErrorIsSticky) {
   auto db = Open(opts(), &fenv_);
   Collection* a = *db->CreateCollection("a");

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "engine/engine_test_util.h"
+#include "storage/manifest.h"
 
 namespace daas {
 namespace {
@@ -113,6 +114,33 @@ TEST_F(PersistenceTest, DroppedCollectionFilesAreRemoved) {
   }
   auto db = testing::OpenOrDie(opts());
   EXPECT_TRUE(db->ListCollections().empty());
+}
+
+// Open removes leftovers of interrupted checkpoints (unreferenced shard files, temp files of
+// shard files and of MANIFEST), and only those: a file DaaS does not write is left alone, whatever
+// it ends with.
+TEST_F(PersistenceTest, OpenRemovesOnlyTheLeftoversItWrote) {
+  {
+    auto db = testing::OpenOrDie(opts());
+    ASSERT_TRUE((*db->CreateCollection("a"))->Insert(Doc("{}")).ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  const std::string dir = opts().dir;
+  const std::string leftover = storage::ShardFileName(ShardId{7}, 99);
+  for (const std::string& name :
+       {leftover, leftover + ".tmp", std::string("MANIFEST.tmp"), std::string("notes.shard"),
+        std::string("notes.shard.tmp"), std::string("README")}) {
+    std::ofstream(dir + "/" + name) << "x";
+  }
+  auto db = testing::OpenOrDie(opts());
+  EXPECT_FALSE(fs::exists(dir + "/" + leftover));
+  EXPECT_FALSE(fs::exists(dir + "/" + leftover + ".tmp"));
+  EXPECT_FALSE(fs::exists(dir + "/MANIFEST.tmp"));
+  EXPECT_TRUE(fs::exists(dir + "/MANIFEST"));
+  EXPECT_TRUE(fs::exists(dir + "/notes.shard"));
+  EXPECT_TRUE(fs::exists(dir + "/notes.shard.tmp"));
+  EXPECT_TRUE(fs::exists(dir + "/README"));
+  EXPECT_EQ(*(*db->GetCollection("a"))->Count(), 1u);
 }
 
 TEST_F(PersistenceTest, CheckpointRewritesOnlyChangedShards) {

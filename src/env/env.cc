@@ -26,10 +26,8 @@ Status ErrnoToStatus(std::string_view what, const std::string& path, int err) {
   return Status::IOError(msg);
 }
 
-Result<std::string> Env::ReadFilePrefix(const std::string& path, size_t max_bytes,
-                                        uint64_t* file_size) {
+Result<std::string> Env::ReadFilePrefix(const std::string& path, size_t max_bytes) {
   Result<std::string> all = ReadFile(path);
-  if (all.ok() && file_size != nullptr) *file_size = all->size();
   if (all.ok() && all->size() > max_bytes) all->resize(max_bytes);
   return all;
 }

@@ -62,11 +62,9 @@ class Env {
   // Cuts `path` to `size` bytes and fdatasyncs it (used to drop a torn log tail).
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
-  // The first `max_bytes` bytes of `path` (fewer if the file is shorter), and, when `file_size` is
-  // given, the file's size when it was read. The default reads the whole file; implementations
-  // read only the prefix.
-  virtual Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes,
-                                             uint64_t* file_size = nullptr);
+  // The first `max_bytes` bytes of `path` (fewer if the file is shorter). The default reads the
+  // whole file; implementations read only the prefix.
+  virtual Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes);
   // The whole of `path` (FileContents), to be read as `access` says. The default holds a ReadFile
   // copy.
   virtual Result<std::unique_ptr<FileContents>> MapFile(const std::string& path,

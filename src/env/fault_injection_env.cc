@@ -78,6 +78,25 @@ void FaultInjectionEnv::ClearFaults() {
   syncs_left_ = -1;
   short_pending_ = false;
   path_part_.clear();
+  maps_to_fail_ = 0;
+}
+
+void FaultInjectionEnv::FailMaps(int count, std::string part) {
+  core::MutexLock l(&mu_);
+  maps_to_fail_ = count;
+  map_part_ = std::move(part);
+}
+
+Result<std::unique_ptr<FileContents>> FaultInjectionEnv::MapFile(const std::string& path,
+                                                                 MapAccess access) {
+  {
+    core::MutexLock l(&mu_);
+    if (maps_to_fail_ > 0 && path.find(map_part_) != std::string::npos) {
+      --maps_to_fail_;
+      return Status::IOError("injected fault: cannot map '" + path + "'");
+    }
+  }
+  return base_->MapFile(path, access);
 }
 
 uint64_t FaultInjectionEnv::sync_count() const {

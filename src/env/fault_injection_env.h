@@ -43,6 +43,10 @@ class FaultInjectionEnv final : public Env {
   // SyncDir's path is the directory's; a rename is selected by either name. Thread-safe.
   void FaultOnlyPathsContaining(std::string part) DAAS_EXCLUDES(mu_);
 
+  // The next `count` maps (MapFile) of paths containing `part` fail with IOError, as an mmap the OS
+  // refused (out of address space, a read error) would. Thread-safe.
+  void FailMaps(int count, std::string part) DAAS_EXCLUDES(mu_);
+
   // Disarms every fault and selects every path again. Thread-safe.
   void ClearFaults() DAAS_EXCLUDES(mu_);
   uint64_t sync_count() const DAAS_EXCLUDES(mu_);
@@ -74,6 +78,7 @@ class FaultInjectionEnv final : public Env {
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return base_->LockFile(path);
   }
+  Result<std::unique_ptr<FileContents>> MapFile(const std::string& path, MapAccess access) override;
 
  private:
   friend class FaultWritableFile;
@@ -107,6 +112,8 @@ class FaultInjectionEnv final : public Env {
   std::string path_part_ DAAS_GUARDED_BY(mu_);  // only paths containing it fail; "": all
   int syncs_left_ DAAS_GUARDED_BY(mu_) = -1;
   uint64_t sync_count_ DAAS_GUARDED_BY(mu_) = 0;
+  int maps_to_fail_ DAAS_GUARDED_BY(mu_) = 0;
+  std::string map_part_ DAAS_GUARDED_BY(mu_);
 };
 
 }  // namespace daas::env

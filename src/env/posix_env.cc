@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/quote.h"
 #include "core/status_macros.h"
 #include "env/env.h"
 
@@ -75,7 +76,8 @@ class MappedContents final : public FileContents {
   void WillNeed() const override {
     if (size_ == 0) return;
     // Advice only: a failure costs speed, never correctness.
-    ::madvise(addr_, size_, MADV_SEQUENTIAL);
+    // WILLNEED reads the whole range ahead once; the mapping keeps its access advice (MADV_RANDOM
+    // for a sparse one), so point reads that go on using it do not turn into readahead.
     ::madvise(addr_, size_, MADV_WILLNEED);
   }
 
@@ -147,10 +149,8 @@ class PosixEnv final : public Env {
     return ReadFilePrefix(path, SIZE_MAX);
   }
 
-  Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes,
-                                     uint64_t* file_size = nullptr) override {
+  Result<std::string> ReadFilePrefix(const std::string& path, size_t max_bytes) override {
     DAAS_ASSIGN_OR_RETURN(const OpenFile f, OpenForReading(path));
-    if (file_size != nullptr) *file_size = f.size;
     const int fd = f.fd;
     std::string out;
     out.resize(std::min(f.size, max_bytes));
@@ -239,7 +239,8 @@ class PosixEnv final : public Env {
       int err = errno;
       ::close(fd);
       if (err == EWOULDBLOCK) {
-        return Status::Busy("database '" + path + "' is already open in another process or handle");
+        return Status::Busy("database " + core::QuoteForMessage(path, core::kMaxQuotedPathBytes) +
+                            " is already open in another process or handle");
       }
       return PosixError("lock", path, err);
     }

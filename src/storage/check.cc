@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/quote.h"
 #include "core/status_macros.h"
 #include "doc/msgpack_reader.h"
 #include "storage/shard_file.h"
@@ -55,20 +56,20 @@ Status CheckNoDataWithoutManifest(env::Env* env, const std::string& dir) {
   bool incomplete = false;
   for (const std::string& name : names) {
     uint64_t first;
-    if (name.ends_with(".shard")) ++shard_files;
+    if (IsShardFileName(name)) ++shard_files;
     if (wal::ParseSegmentFileName(name, &first)) ++segments;
     if (name == kIncompleteFileName) incomplete = true;
   }
   if (incomplete) {
-    return Status::Corruption("'" + dir +
-                              "' holds an unfinished backup or restore (it has an INCOMPLETE "
+    return Status::Corruption(core::QuoteForMessage(dir, core::kMaxQuotedPathBytes) +
+                              " holds an unfinished backup or restore (it has an INCOMPLETE "
                               "file): run the backup or restore into it again");
   }
   if (shard_files == 0 && segments == 0) return Status::OK();
-  return Status::Corruption("MANIFEST is missing from '" + dir + "', which holds " +
-                            std::to_string(shard_files) + " shard file(s) and " +
-                            std::to_string(segments) +
-                            " log segment(s): restore the directory from a backup");
+  return Status::Corruption(
+      "MANIFEST is missing from " + core::QuoteForMessage(dir, core::kMaxQuotedPathBytes) +
+      ", which holds " + std::to_string(shard_files) + " shard file(s) and " +
+      std::to_string(segments) + " log segment(s): restore the directory from a backup");
 }
 
 Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir,
@@ -76,7 +77,9 @@ Result<CheckReport> CheckDirectory(env::Env* env, const std::string& dir,
   DAAS_ASSIGN_OR_RETURN(bool exists, env->FileExists(env::JoinPath(dir, kManifestFileName)));
   if (!exists) {
     DAAS_RETURN_IF_ERROR(CheckNoDataWithoutManifest(env, dir));
-    return Status::NotFound("no database in '" + dir + "' (no MANIFEST)");
+    return Status::NotFound("no database in " +
+                            core::QuoteForMessage(dir, core::kMaxQuotedPathBytes) +
+                            " (no MANIFEST)");
   }
   DAAS_ASSIGN_OR_RETURN(std::string bytes, env->ReadFile(env::JoinPath(dir, kManifestFileName)));
   return CheckFiles(env, dir, bytes, catalog);
@@ -102,20 +105,18 @@ CheckReport CheckFiles(env::Env* env, const std::string& dir, std::string_view m
       const std::string name = ShardFileName(s.id, s.file_number);
       Result<std::string> data = env->ReadFile(env::JoinPath(dir, name));
       if (!data.ok()) {
-        report.problems.push_back(name + ": " + std::string(data.status().message()));
+        report.problems.emplace_back(data.status().code() == StatusCode::kNotFound
+                                         ? MissingShardFile(name).message()
+                                         : name + ": " + std::string(data.status().message()));
         continue;
       }
       Shard shard(s.id, c.id);
       core::WriterLock l(shard.mu());
       Result<ShardFileInfo> info = DecodeShardFile(*data, name, kCeilingDocumentLimits, &shard);
-      if (!info.ok()) {
-        report.problems.emplace_back(info.status().message());
-      } else if (info->record_count != s.record_count || info->lsn != s.lsn) {
-        // Open compares both: a stale file of the shard may hold as many documents.
-        report.problems.push_back(name + ": holds " + std::to_string(info->record_count) +
-                                  " documents up to log record " + std::to_string(info->lsn) +
-                                  ", MANIFEST says " + std::to_string(s.record_count) + " up to " +
-                                  std::to_string(s.lsn));
+      Status agrees = info.ok() ? CheckShardFileAgainstManifest(name, *info, s.record_count, s.lsn)
+                                : info.status();
+      if (!agrees.ok()) {
+        report.problems.emplace_back(agrees.message());
       } else {
         report.checkpoint_documents += info->record_count;
       }

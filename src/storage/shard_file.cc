@@ -92,7 +92,7 @@ using Layout = ShardFileLayout;
 Result<Layout> ParseHeader(std::string_view header, uint64_t file_size, std::string_view name,
                            ShardId shard, uint32_t collection) {
   if (header.size() < std::min<uint64_t>(file_size, kShardFileHeaderBytes)) {
-    return Status::Internal("CheckShardFileHeader given " + std::to_string(header.size()) +
+    return Status::Internal("ParseHeader given " + std::to_string(header.size()) +
                             " bytes of the header");
   }
   if (file_size < 12) return Corrupt(name, file_size, "file is shorter than a header");
@@ -143,7 +143,7 @@ Result<Layout> ParseHeader(std::string_view header, uint64_t file_size, std::str
   if (l.slot_limit > kSlotsPerShard || l.info.record_count > l.slot_limit ||
       (l.info.record_count == 0) != (l.slot_limit == 0) ||
       l.body_size < uint64_t{l.info.record_count} * (kRecordPrefixBytes + kRecordChecksumBytes)) {
-    return Corrupt(name, 24,
+    return Corrupt(name, 20,
                    "record count " + std::to_string(l.info.record_count) + ", slot limit " +
                        std::to_string(l.slot_limit) + " and body size " +
                        std::to_string(l.body_size) + " do not fit together");
@@ -501,11 +501,18 @@ void ResealShardFileForTesting(std::string* file) {
   }
 }
 
-Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t file_size,
-                                           std::string_view name, const Shard& shard) {
-  DAAS_ASSIGN_OR_RETURN(const Layout l,
-                        ParseHeader(header, file_size, name, shard.id(), shard.collection_id()));
-  return l.info;
+Status CheckShardFileAgainstManifest(std::string_view name, const ShardFileInfo& info,
+                                     uint64_t record_count, uint64_t lsn) {
+  if (info.record_count == record_count && info.lsn == lsn) return Status::OK();
+  return Status::Corruption(std::string(name) + ": holds " + std::to_string(info.record_count) +
+                            " documents up to log record " + std::to_string(info.lsn) +
+                            ", MANIFEST says " + std::to_string(record_count) + " up to " +
+                            std::to_string(lsn));
+}
+
+Status MissingShardFile(std::string_view name) {
+  return Status::Corruption("MANIFEST names shard file " + std::string(name) +
+                            ", which is missing");
 }
 
 Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
@@ -547,16 +554,17 @@ Status ShardFileView::MapLocked() const {
   Result<std::unique_ptr<env::FileContents>> mapped = env_->MapFile(path_, env::MapAccess::kSparse);
   if (!mapped.ok()) {
     if (mapped.status().code() != StatusCode::kNotFound) return mapped.status();
-    failed_ = Status::Corruption(name_ + " is missing: the MANIFEST names it");
+    failed_ = MissingShardFile(name_);
     return failed_;
   }
   const std::string_view bytes = (*mapped)->data();
   Result<Layout> l = ParseHeader(bytes, bytes.size(), name_, shard_, collection_id_);
-  if (l.ok() && (l->info.record_count != expected_.record_count || l->info.lsn != expected_.lsn)) {
-    l = Status::Corruption(name_ + ": holds " + std::to_string(l->info.record_count) +
-                           " documents up to log record " + std::to_string(l->info.lsn) +
-                           ", MANIFEST says " + std::to_string(expected_.record_count) + " up to " +
-                           std::to_string(expected_.lsn));
+  if (l.ok()) {
+    if (Status s =
+            CheckShardFileAgainstManifest(name_, l->info, expected_.record_count, expected_.lsn);
+        !s.ok()) {
+      l = s;
+    }
   }
   if (!l.ok()) {
     failed_ = l.status();

@@ -80,13 +80,15 @@ struct ShardFileLayout {
   uint32_t chunk_count = 0;       // version 2
 };
 
-// Checks the header of a shard file of `file_size` bytes (`header` holds its first bytes, at least
-// kShardFileHeaderBytes of them or the whole file), as DecodeShardFile does before reading the
-// body: magic, header checksum, version, that the file belongs to `shard`, and the sizes of its
-// parts against the file size. What open checks of a file it loads lazily. Errors: Corruption as
-// DecodeShardFile.
-Result<ShardFileInfo> CheckShardFileHeader(std::string_view header, uint64_t file_size,
-                                           std::string_view name, const Shard& shard);
+// Corruption naming shard file `name` when its header (`info`) disagrees with what the manifest
+// says of it (`record_count` documents up to log record `lsn`): an older file of the shard may hold
+// as many documents, so both are compared. OK when they agree. The first use of a shard and the
+// check both use it.
+Status CheckShardFileAgainstManifest(std::string_view name, const ShardFileInfo& info,
+                                     uint64_t record_count, uint64_t lsn);
+
+// The Corruption for shard file `name`, which the manifest names, not being there.
+Status MissingShardFile(std::string_view name);
 
 // Loads `bytes`, read from file `name`, into `shard`, which must hold no record (it may be cold).
 // Checks the grammar, every checksum, that the file belongs to `shard` (id and collection), that
