@@ -409,19 +409,16 @@ Status DatabaseImpl::Load() {
   uint32_t max_shard_id = 0;
   core::MutexLock cat(&catalog_mu_);
   next_collection_id_ = m.next_collection_id;
+  // Names and schemas first (DecodeManifest checked the IDs): nothing is built from a bad one.
+  DAAS_ASSIGN_OR_RETURN(auto schemas, ParseCatalog(m));
   for (const storage::ManifestCollection& mc : m.collections) {
-    if (!ValidateCollectionName(mc.name).ok() || by_name_.count(mc.name) != 0 ||
-        mc.id >= m.next_collection_id) {
-      return Status::Corruption("MANIFEST: bad or repeated collection " +
-                                core::QuoteForMessage(mc.name));
-    }
     auto coll = std::make_unique<CollectionImpl>(this, mc.id, mc.name);
     for (const storage::ManifestShard& ms : mc.shards) {
       if (ms.id.value == 0 || ms.id.value >= m.next_shard_id ||
           ms.id.value > ShardTable::kMaxShardId || shards_.Find(ms.id) != nullptr ||
           ms.file_number >= m.next_file_number) {
         return Status::Corruption("MANIFEST: bad or repeated shard " + std::to_string(ms.id.value) +
-                                  " in collection '" + mc.name + "'");
+                                  " in collection " + core::QuoteForMessage(mc.name));
       }
       auto shard = std::make_unique<storage::Shard>(ms.id, mc.id);
       if (ms.file_number != 0) {
@@ -445,42 +442,14 @@ Status DatabaseImpl::Load() {
     by_id[mc.id] = coll.get();
     collections_.push_back(std::move(coll));
   }
-  // Schemas last: a ref field may name any collection.
-  std::vector<std::string> names;
-  for (const auto& [name, coll] : by_name_) names.push_back(name);
-  auto parse = [&](const std::string& name, const std::string& json,
-                   const char* what) -> Result<std::shared_ptr<const schema::CollectionSchema>> {
-    Result<schema::CollectionSchema> parsed = schema::ParseCollectionSchema(name, json, names);
-    if (!parsed.ok()) {
-      return Status::Corruption("MANIFEST: " + std::string(what) + " of collection '" + name +
-                                "' does not parse: " + std::string(parsed.status().message()));
-    }
-    return std::make_shared<const schema::CollectionSchema>(std::move(*parsed));
-  };
   for (const storage::ManifestCollection& mc : m.collections) {
-    if (mc.schema.empty()) {
-      if (!mc.migrating_from.empty()) {
-        return Status::Corruption("MANIFEST: collection '" + mc.name +
-                                  "' is migrating but has no schema");
-      }
-      continue;
-    }
-    DAAS_ASSIGN_OR_RETURN(auto to, parse(mc.name, mc.schema, "the schema"));
-    std::shared_ptr<const CollectionImpl::Migration> migration;
-    if (!mc.migrating_from.empty()) {
-      DAAS_ASSIGN_OR_RETURN(auto from, parse(mc.name, mc.migrating_from, "the migration source"));
-      Result<schema::SchemaDiff> diff = schema::DiffSchemas(*from, *to);
-      if (!diff.ok()) {
-        return Status::Corruption("MANIFEST: the migration of collection '" + mc.name +
-                                  "': " + std::string(diff.status().message()));
-      }
-      migration = std::make_shared<const CollectionImpl::Migration>(
-          CollectionImpl::Migration{std::move(from), mc.migrating_from, std::move(*diff)});
-    }
+    auto it = schemas.find(mc.name);
+    if (it == schemas.end()) continue;
     // Indexes are built after open, in the background (writes wait for them, reads do not).
-    const bool pending = IndexSet::For(to) != nullptr;
-    by_name_.at(mc.name)->InstallSchema(std::move(to), mc.schema, std::move(migration),
-                                        mc.migrated_below, nullptr, pending);
+    const bool pending = IndexSet::For(it->second.schema) != nullptr;
+    by_name_.at(mc.name)->InstallSchema(std::move(it->second.schema), mc.schema,
+                                        std::move(it->second.migration), mc.migrated_below, nullptr,
+                                        pending);
   }
   DAAS_RETURN_IF_ERROR(ReconcileFiles());
   DAAS_RETURN_IF_ERROR(RecoverLog(by_id, &created));
@@ -1756,42 +1725,51 @@ Status DatabaseImpl::Backup(const std::string& dir) {
   return copy->Finish(manifest_bytes);
 }
 
-// The rules Load applies to the catalog as it builds it, without building it.
-Status DatabaseImpl::CheckCatalog(const storage::Manifest& m) {
+Result<std::unordered_map<std::string, DatabaseImpl::CatalogSchema>> DatabaseImpl::ParseCatalog(
+    const storage::Manifest& m) {
   std::vector<std::string> names;
   for (const storage::ManifestCollection& mc : m.collections) {
-    if (!ValidateCollectionName(mc.name).ok()) {
-      return Status::Corruption("MANIFEST: bad or repeated collection '" + mc.name + "'");
+    if (!ValidateCollectionName(mc.name).ok() ||
+        std::find(names.begin(), names.end(), mc.name) != names.end()) {
+      return Status::Corruption("MANIFEST: bad or repeated collection " +
+                                core::QuoteForMessage(mc.name));
     }
     names.push_back(mc.name);
   }
+  // A ref field may name any collection, so schemas are parsed once every name is known.
   auto parse = [&](const std::string& name, const std::string& json,
-                   const char* what) -> Result<schema::CollectionSchema> {
+                   const char* what) -> Result<std::shared_ptr<const schema::CollectionSchema>> {
     Result<schema::CollectionSchema> parsed = schema::ParseCollectionSchema(name, json, names);
     if (!parsed.ok()) {
-      return Status::Corruption("MANIFEST: " + std::string(what) + " of collection '" + name +
-                                "' does not parse: " + std::string(parsed.status().message()));
+      return Status::Corruption("MANIFEST: " + std::string(what) + " of collection " +
+                                core::QuoteForMessage(name) +
+                                " does not parse: " + std::string(parsed.status().message()));
     }
-    return parsed;
+    return std::make_shared<const schema::CollectionSchema>(std::move(*parsed));
   };
+  std::unordered_map<std::string, CatalogSchema> out;
   for (const storage::ManifestCollection& mc : m.collections) {
     if (mc.schema.empty()) {
       if (!mc.migrating_from.empty()) {
-        return Status::Corruption("MANIFEST: collection '" + mc.name +
-                                  "' is migrating but has no schema");
+        return Status::Corruption("MANIFEST: collection " + core::QuoteForMessage(mc.name) +
+                                  " is migrating but has no schema");
       }
       continue;
     }
-    DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema to, parse(mc.name, mc.schema, "the schema"));
+    CatalogSchema& c = out[mc.name];
+    DAAS_ASSIGN_OR_RETURN(c.schema, parse(mc.name, mc.schema, "the schema"));
     if (mc.migrating_from.empty()) continue;
-    DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema from,
-                          parse(mc.name, mc.migrating_from, "the migration source"));
-    if (Result<schema::SchemaDiff> diff = schema::DiffSchemas(from, to); !diff.ok()) {
-      return Status::Corruption("MANIFEST: the migration of collection '" + mc.name +
-                                "': " + std::string(diff.status().message()));
+    DAAS_ASSIGN_OR_RETURN(auto from, parse(mc.name, mc.migrating_from, "the migration source"));
+    Result<schema::SchemaDiff> diff = schema::DiffSchemas(*from, *c.schema);
+    if (!diff.ok()) {
+      return Status::Corruption("MANIFEST: the migration of collection " +
+                                core::QuoteForMessage(mc.name) + ": " +
+                                std::string(diff.status().message()));
     }
+    c.migration = std::make_shared<const CollectionImpl::Migration>(
+        CollectionImpl::Migration{std::move(from), mc.migrating_from, std::move(*diff)});
   }
-  return Status::OK();
+  return out;
 }
 
 Result<DatabaseStats> DatabaseImpl::Stats() const {

@@ -66,10 +66,19 @@ class DatabaseImpl final : public Database {
   Result<DatabaseStats> Stats() const override;
   unsigned concurrency() const override;
 
-  // What open requires of a manifest's catalog beyond storage::DecodeManifest: valid collection
-  // names, and schemas and migration sources that parse. Corruption naming the collection. The
-  // CatalogCheck of CheckDatabase (backup.h).
-  static Status CheckCatalog(const storage::Manifest& m);
+  // A collection's schema as the manifest records it, parsed: what it is, and, while it migrates,
+  // the migration from the one before.
+  struct CatalogSchema {
+    std::shared_ptr<const schema::CollectionSchema> schema;
+    std::shared_ptr<const CollectionImpl::Migration> migration;
+  };
+  // What open requires of a manifest's catalog beyond storage::DecodeManifest: valid, distinct
+  // collection names, and schemas and migration sources that parse and diff. The parsed schemas by
+  // collection name (collections without one are left out); Corruption naming the collection.
+  static Result<std::unordered_map<std::string, CatalogSchema>> ParseCatalog(
+      const storage::Manifest& m);
+  // ParseCatalog's verdict alone: the CatalogCheck of CheckDatabase (backup.h).
+  static Status CheckCatalog(const storage::Manifest& m) { return ParseCatalog(m).status(); }
 
   // Applies `ops` atomically (see Database::Write), durable as `sync` says. Thread-safe.
   Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync);
