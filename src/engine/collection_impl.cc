@@ -357,8 +357,8 @@ CollectionImpl::SchemaSnapshot CollectionImpl::schema() const {
 
 void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema,
                                    std::string json, std::shared_ptr<const Migration> migration,
-                                   uint32_t migrated_below, std::shared_ptr<IndexSet> indexes,
-                                   bool indexes_pending) {
+                                   uint32_t migrated_below,
+                                   std::shared_ptr<index::IndexSet> indexes, bool indexes_pending) {
   has_refs_.store(schema != nullptr && !index::RefFields(*schema, nullptr).empty(),
                   std::memory_order_relaxed);
   {
@@ -377,7 +377,7 @@ void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchem
   migration_cv_.SignalAll();
 }
 
-void CollectionImpl::SetIndexes(std::shared_ptr<IndexSet> indexes) {
+void CollectionImpl::SetIndexes(std::shared_ptr<index::IndexSet> indexes) {
   {
     core::MutexLock l(&schema_mu_);
     indexes_ = std::move(indexes);
@@ -391,7 +391,7 @@ bool CollectionImpl::InstallSchemaIfShards(size_t shard_count,
                                            std::shared_ptr<const schema::CollectionSchema> schema,
                                            std::string json,
                                            std::shared_ptr<const Migration> migration,
-                                           std::shared_ptr<IndexSet> indexes) {
+                                           std::shared_ptr<index::IndexSet> indexes) {
   core::MutexLock l(&alloc_mu_);  // Reserve adds shards under it
   if (allocs_.size() != shard_count) return false;
   InstallSchema(std::move(schema), std::move(json), std::move(migration), 0, std::move(indexes));

@@ -14,7 +14,7 @@
 
 #include "core/mutex.h"
 #include "daas/daas.hpp"
-#include "engine/indexes.h"
+#include "index/index_set.h"
 #include "schema/migrate.h"
 #include "schema/schema.h"
 #include "storage/shard.h"
@@ -72,7 +72,7 @@ class CollectionImpl final : public Collection {
     uint64_t generation = 0;
     std::shared_ptr<const Migration> migration;  // null: none running
     // The schema's unique and ref indexes (null: it asks for none, or they are not built yet).
-    std::shared_ptr<IndexSet> indexes;
+    std::shared_ptr<index::IndexSet> indexes;
     // The schema asks for indexes that are being built (after open): writes wait, like for a
     // migration.
     bool indexes_pending = false;
@@ -87,16 +87,17 @@ class CollectionImpl final : public Collection {
   // have to be built (BuildIndexes).
   void InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema, std::string json,
                      std::shared_ptr<const Migration> migration = nullptr,
-                     uint32_t migrated_below = 0, std::shared_ptr<IndexSet> indexes = nullptr,
+                     uint32_t migrated_below = 0,
+                     std::shared_ptr<index::IndexSet> indexes = nullptr,
                      bool indexes_pending = false) DAAS_EXCLUDES(schema_mu_);
   // Installs the indexes built for the current schema; writes resume.
-  void SetIndexes(std::shared_ptr<IndexSet> indexes) DAAS_EXCLUDES(schema_mu_);
+  void SetIndexes(std::shared_ptr<index::IndexSet> indexes) DAAS_EXCLUDES(schema_mu_);
   // InstallSchema if the collection has exactly `shard_count` shards, atomically with respect to
   // adding one; false (and nothing installed) when it has more. Callers hold the shard locks.
   bool InstallSchemaIfShards(size_t shard_count,
                              std::shared_ptr<const schema::CollectionSchema> schema,
                              std::string json, std::shared_ptr<const Migration> migration,
-                             std::shared_ptr<IndexSet> indexes)
+                             std::shared_ptr<index::IndexSet> indexes)
       DAAS_EXCLUDES(alloc_mu_, schema_mu_);
   // The running migration's progress: shards with a lower ID are migrated. Callers of the setter
   // hold DatabaseImpl's checkpoint lock, so a checkpoint records progress and documents together.
@@ -212,7 +213,7 @@ class CollectionImpl final : public Collection {
   // Documents at this MigrationPosition and after are not rewritten yet; the maximum when no
   // migration runs. Set under schema_mu_ with the migration, then by the migration itself.
   std::atomic<uint64_t> migrated_until_{UINT64_MAX};
-  std::shared_ptr<IndexSet> indexes_ DAAS_GUARDED_BY(schema_mu_);
+  std::shared_ptr<index::IndexSet> indexes_ DAAS_GUARDED_BY(schema_mu_);
   bool indexes_pending_ DAAS_GUARDED_BY(schema_mu_) = false;
   mutable core::CondVar migration_cv_;  // signalled when a migration ends
 

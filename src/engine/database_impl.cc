@@ -165,7 +165,7 @@ class SchemaChecks {
     }
   }
   // `coll`'s unique and ref indexes in its snapshot, or null.
-  IndexSet* Indexes(CollectionImpl* coll) { return EntryOf(coll).snapshot.indexes.get(); }
+  index::IndexSet* Indexes(CollectionImpl* coll) { return EntryOf(coll).snapshot.indexes.get(); }
   // Conflict when a collection's schema changed since its snapshot, which is then added to
   // *changed. Call under the shard locks.
   Status StillCurrent(std::vector<CollectionImpl*>* changed) const {
@@ -200,11 +200,11 @@ class SchemaChecks {
 
 // The check of the stored documents before a schema is installed: each document as it will be
 // (migrated, when the change rewrites documents) against the schema, its unique keys into the new
-// IndexSet, its refs' targets in `targets` (whose shards the caller holds read-locked).
+// index::IndexSet, its refs' targets in `targets` (whose shards the caller holds read-locked).
 class SchemaPreview {
  public:
   SchemaPreview(std::string name, const schema::CollectionSchema& to,
-                const CollectionImpl::Migration* migration, IndexSet* indexes,
+                const CollectionImpl::Migration* migration, index::IndexSet* indexes,
                 const std::map<std::string, CollectionImpl*, std::less<>>& targets)
       : name_(std::move(name)),
         to_(to),
@@ -260,7 +260,7 @@ class SchemaPreview {
   const std::string name_;
   const schema::CollectionSchema& to_;
   const CollectionImpl::Migration* migration_;
-  IndexSet* indexes_;
+  index::IndexSet* indexes_;
   const std::map<std::string, CollectionImpl*, std::less<>>& targets_;
   const schema::ValidationContext context_{expr::SystemNowMicros()};
   schema::Validator validator_;
@@ -281,7 +281,7 @@ struct Undo {
 // target's (null: no such shard, so no such document).
 struct RefCheck {
   size_t op;
-  IndexSet* set;
+  index::IndexSet* set;
   size_t slot;
   DocId target;
   storage::Shard* shard;
@@ -291,7 +291,7 @@ struct RefCheck {
 // (cascade) or its refs to it cleared (setNull).
 struct DerivedOp {
   CollectionImpl* coll;
-  IndexSet* set;
+  index::IndexSet* set;
   DocId id;
   storage::Shard* shard;
   bool cascade;
@@ -301,7 +301,7 @@ struct DerivedOp {
 // The documents of `coll` found pointing at `target` through ref field `slot` before locking.
 struct SeenReferrers {
   CollectionImpl* coll;
-  IndexSet* set;
+  index::IndexSet* set;
   size_t slot;
   DocId target;
   std::vector<DocId> referrers;
@@ -311,12 +311,12 @@ struct SeenReferrers {
 // deleted).
 struct IndexedChange {
   CollectionImpl* coll;
-  IndexSet* set;
+  index::IndexSet* set;
   DocId id;
   bool inserted;
   std::string_view before;
   std::string_view after;
-  std::vector<IndexSet::KeyChange> keys;  // computed once the commit's writes are applied
+  std::vector<index::IndexSet::KeyChange> keys;  // computed once the commit's writes are applied
 };
 
 // validation_ref for a write whose target does not exist.
@@ -446,7 +446,7 @@ Status DatabaseImpl::Load() {
     auto it = schemas.find(mc.name);
     if (it == schemas.end()) continue;
     // Indexes are built after open, in the background (writes wait for them, reads do not).
-    const bool pending = IndexSet::For(it->second.schema) != nullptr;
+    const bool pending = index::IndexSet::For(it->second.schema) != nullptr;
     by_name_.at(mc.name)->InstallSchema(std::move(it->second.schema), mc.schema,
                                         std::move(it->second.migration), mc.migrated_below, nullptr,
                                         pending);
@@ -1006,7 +1006,7 @@ Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
     }
     for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
     ShardLockSet locks(std::vector<storage::Shard*>(), read);
-    std::shared_ptr<IndexSet> indexes = IndexSet::For(parsed);
+    std::shared_ptr<index::IndexSet> indexes = index::IndexSet::For(parsed);
     if (parsed != nullptr) {
       SchemaPreview preview(name, *parsed, migration.get(), indexes.get(), target_by_name);
       Status error;
@@ -1137,7 +1137,7 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
         deletes.push_back({op.collection, op.id});
         continue;
       }
-      IndexSet* set = checks.Indexes(op.collection);
+      index::IndexSet* set = checks.Indexes(op.collection);
       if (set == nullptr || set->ref_fields().empty()) continue;
       refs.clear();
       index::CollectRefs(set->schema(), set->ref_fields(),
@@ -1165,7 +1165,7 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
       const auto [target_coll, target] = deletes[q];
       const std::string target_name = target_coll->name();
       for (CollectionImpl* r_coll : referring) {
-        IndexSet* set = checks.Indexes(r_coll);  // also watches it: a pending build waits
+        index::IndexSet* set = checks.Indexes(r_coll);  // also watches it: a pending build waits
         if (set == nullptr) continue;
         for (size_t k = 0; k < set->ref_fields().size(); ++k) {
           const schema::Field& field = *set->ref_fields()[k];
@@ -1254,7 +1254,7 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
     std::unordered_map<DocId, size_t, index::DocIdHash> change_of;
     auto track = [&](CollectionImpl* coll, DocId id, bool inserted, std::string_view before,
                      std::string_view after) {
-      IndexSet* set = checks.Indexes(coll);
+      index::IndexSet* set = checks.Indexes(coll);
       if (set == nullptr) return;
       auto [it, fresh] = change_of.emplace(id, changes.size());
       if (fresh) {
@@ -1264,7 +1264,7 @@ Status DatabaseImpl::CommitOnce(std::span<const PendingOp> ops, std::vector<DocI
       }
     };
     std::deque<std::string> owned;  // documents a commit computes (patches, cleared refs)
-    IndexSet::Undo index_undo;
+    index::IndexSet::Undo index_undo;
     size_t next_reservation = 0;
     // A schema set since step 1 was not checked against: this commit must not apply.
     failure = checks.StillCurrent(wait_for);

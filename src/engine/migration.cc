@@ -149,7 +149,7 @@ Status DatabaseImpl::BuildIndexes(CollectionImpl* coll) {
   core::MutexLock cp(&checkpoint_mu_);
   const CollectionImpl::SchemaSnapshot snap = coll->schema();
   if (!snap.indexes_pending || snap.migration != nullptr) return Status::OK();
-  std::shared_ptr<IndexSet> set = IndexSet::For(snap.schema);
+  std::shared_ptr<index::IndexSet> set = index::IndexSet::For(snap.schema);
   // Writes wait while the indexes are pending, so no shard is added meanwhile. Building runs in
   // the background after open, and stops (Aborted) as soon as the database starts closing.
   std::vector<storage::Shard*> shards = coll->Shards();

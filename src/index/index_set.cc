@@ -1,11 +1,11 @@
-#include "engine/indexes.h"
+#include "index/index_set.h"
 
 #include <algorithm>
 
 #include "doc/json.h"
 #include "doc/msgpack_reader.h"
 
-namespace daas::engine {
+namespace daas::index {
 namespace {
 
 std::string KeyName(const std::vector<std::string>& fields) {
@@ -33,14 +33,14 @@ std::string KeyText(const std::vector<std::string>& fields, std::string_view doc
 IndexSet::IndexSet(std::shared_ptr<const schema::CollectionSchema> schema)
     : schema_(std::move(schema)) {
   for (const schema::Field& f : schema_->root.fields) {
-    if (f.unique) unique_.push_back(std::make_unique<index::UniqueIndex>(std::vector{f.name}));
+    if (f.unique) unique_.push_back(std::make_unique<UniqueIndex>(std::vector{f.name}));
   }
   for (const schema::UniqueKey& k : schema_->unique) {
-    unique_.push_back(std::make_unique<index::UniqueIndex>(k.fields));
+    unique_.push_back(std::make_unique<UniqueIndex>(k.fields));
   }
-  ref_fields_ = index::RefFields(*schema_, &ref_paths_);
+  ref_fields_ = RefFields(*schema_, &ref_paths_);
   for (size_t i = 0; i < ref_fields_.size(); ++i) {
-    refs_.push_back(std::make_unique<index::RefIndex>());
+    refs_.push_back(std::make_unique<RefIndex>());
   }
 }
 
@@ -96,20 +96,20 @@ bool IndexSet::ClaimKeys(DocId id, std::string_view after, const std::vector<Key
 
 void IndexSet::UpdateRefs(DocId id, std::string_view before, std::string_view after, Undo* undo) {
   if (refs_.empty()) return;
-  std::vector<index::RefValue> old_refs, new_refs;
-  if (!before.empty()) index::CollectRefs(*schema_, ref_fields_, before, &old_refs);
-  if (!after.empty()) index::CollectRefs(*schema_, ref_fields_, after, &new_refs);
-  auto same = [](const index::RefValue& a, const index::RefValue& b) {
+  std::vector<RefValue> old_refs, new_refs;
+  if (!before.empty()) CollectRefs(*schema_, ref_fields_, before, &old_refs);
+  if (!after.empty()) CollectRefs(*schema_, ref_fields_, after, &new_refs);
+  auto same = [](const RefValue& a, const RefValue& b) {
     return a.ref_slot == b.ref_slot && a.target == b.target;
   };
   if (std::equal(old_refs.begin(), old_refs.end(), new_refs.begin(), new_refs.end(), same)) return;
-  for (const index::RefValue& r : old_refs) {
+  for (const RefValue& r : old_refs) {
     refs_[r.ref_slot]->Remove(r.target, id);
     if (undo != nullptr) {
       undo->steps.push_back({Undo::Step::kRefRemoved, this, r.ref_slot, {}, r.target, id});
     }
   }
-  for (const index::RefValue& r : new_refs) {
+  for (const RefValue& r : new_refs) {
     refs_[r.ref_slot]->Add(r.target, id);
     if (undo != nullptr) {
       undo->steps.push_back({Undo::Step::kRefAdded, this, r.ref_slot, {}, r.target, id});
@@ -152,4 +152,4 @@ void IndexSet::Undo::Rollback() {
   steps.clear();
 }
 
-}  // namespace daas::engine
+}  // namespace daas::index

@@ -15,7 +15,7 @@
 #include "schema/schema.h"
 #include "schema/validate.h"
 
-namespace daas::engine {
+namespace daas::index {
 
 class IndexSet {
  public:
@@ -26,7 +26,7 @@ class IndexSet {
   const schema::CollectionSchema& schema() const { return *schema_; }
   const std::vector<const schema::Field*>& ref_fields() const { return ref_fields_; }
   const std::string& ref_path(size_t i) const { return ref_paths_[i]; }
-  index::RefIndex& refs(size_t i) { return *refs_[i]; }
+  RefIndex& refs(size_t i) { return *refs_[i]; }
   size_t unique_count() const { return unique_.size(); }
 
   // The changes a write makes to the indexes: `before` and `after` are the document's old and
@@ -73,10 +73,10 @@ class IndexSet {
   explicit IndexSet(std::shared_ptr<const schema::CollectionSchema> schema);
 
   std::shared_ptr<const schema::CollectionSchema> schema_;
-  std::vector<std::unique_ptr<index::UniqueIndex>> unique_;
+  std::vector<std::unique_ptr<UniqueIndex>> unique_;
   std::vector<const schema::Field*> ref_fields_;
   std::vector<std::string> ref_paths_;
-  std::vector<std::unique_ptr<index::RefIndex>> refs_;
+  std::vector<std::unique_ptr<RefIndex>> refs_;
 };
 
-}  // namespace daas::engine
+}  // namespace daas::index
