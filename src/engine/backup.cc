@@ -25,20 +25,7 @@ Status RestoreBackup(const std::string& backup_dir, const std::string& dir) {
                         env->ReadFile(env::JoinPath(backup_dir, storage::kManifestFileName)));
   DAAS_ASSIGN_OR_RETURN(storage::Manifest manifest, storage::DecodeManifest(manifest_bytes));
   DAAS_ASSIGN_OR_RETURN(auto copy, engine::DatabaseCopy::Begin(env, dir));
-  for (const storage::ManifestCollection& c : manifest.collections) {
-    for (const storage::ManifestShard& s : c.shards) {
-      if (s.file_number != 0) {
-        DAAS_RETURN_IF_ERROR(copy->Copy(backup_dir, storage::ShardFileName(s.id, s.file_number)));
-      }
-    }
-  }
-  DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(backup_dir));
-  for (const std::string& name : names) {
-    uint64_t first;
-    if (storage::wal::ParseSegmentFileName(name, &first)) {
-      DAAS_RETURN_IF_ERROR(copy->Copy(backup_dir, name));
-    }
-  }
+  DAAS_RETURN_IF_ERROR(copy->CopyFiles(backup_dir, manifest));
   // The backup was checked before the copy; this checks what was written, which is what will open.
   return copy->Finish(manifest_bytes);
 }
@@ -113,6 +100,22 @@ Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const s
   }
   return std::unique_ptr<DatabaseCopy>(
       new DatabaseCopy(env, dir, std::move(dir_lock), std::move(file_lock)));
+}
+
+Status DatabaseCopy::CopyFiles(const std::string& from, const storage::Manifest& manifest) {
+  for (const storage::ManifestCollection& c : manifest.collections) {
+    for (const storage::ManifestShard& s : c.shards) {
+      if (s.file_number != 0) {
+        DAAS_RETURN_IF_ERROR(Copy(from, storage::ShardFileName(s.id, s.file_number)));
+      }
+    }
+  }
+  DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(from));
+  for (const std::string& name : names) {
+    uint64_t first;
+    if (storage::wal::ParseSegmentFileName(name, &first)) DAAS_RETURN_IF_ERROR(Copy(from, name));
+  }
+  return Status::OK();
 }
 
 Status DatabaseCopy::Copy(const std::string& from, const std::string& name) {

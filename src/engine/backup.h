@@ -42,8 +42,9 @@ class DatabaseCopy {
   // that lost its manifest; nothing is deleted then), IOError.
   static Result<std::unique_ptr<DatabaseCopy>> Begin(env::Env* env, const std::string& dir);
 
-  // Copies file `name` of directory `from` into the target, fdatasync'ed.
-  Status Copy(const std::string& from, const std::string& name);
+  // Copies into the target, fdatasync'ed, the database files of directory `from`: the shard files
+  // `manifest` names, then every log segment there.
+  Status CopyFiles(const std::string& from, const storage::Manifest& manifest);
 
   // Checks the copy against `manifest_bytes` (what it is a copy of), then writes them as the
   // target's MANIFEST and removes the marker. Errors: Corruption naming the first problem (the
@@ -51,6 +52,9 @@ class DatabaseCopy {
   Status Finish(std::string_view manifest_bytes);
 
  private:
+  // Copies file `name` of directory `from` into the target, fdatasync'ed.
+  Status Copy(const std::string& from, const std::string& name);
+
   DatabaseCopy(env::Env* env, std::string dir, std::unique_ptr<env::FileLock> dir_lock,
                std::unique_ptr<env::FileLock> file_lock)
       : env_(env),

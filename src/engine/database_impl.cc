@@ -1707,19 +1707,9 @@ Status DatabaseImpl::Backup(const std::string& dir) {
     // the file. Opening the backup replays them; a record cut by a write in progress is a torn
     // tail there.
     DAAS_RETURN_IF_ERROR(wal_->Flush(wal_->last_lsn(), /*sync=*/false));
-    for (const auto& [id, entry] : checkpointed_) {
-      if (entry.file_number != 0) {
-        DAAS_RETURN_IF_ERROR(
-            copy->Copy(options_.dir, storage::ShardFileName(entry.id, entry.file_number)));
-      }
-    }
-    DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(options_.dir));
-    for (const std::string& name : names) {
-      uint64_t first;
-      if (storage::wal::ParseSegmentFileName(name, &first)) {
-        DAAS_RETURN_IF_ERROR(copy->Copy(options_.dir, name));
-      }
-    }
+    DAAS_ASSIGN_OR_RETURN(const storage::Manifest manifest,
+                          storage::DecodeManifest(manifest_bytes));
+    DAAS_RETURN_IF_ERROR(copy->CopyFiles(options_.dir, manifest));
   }
   // Checking the copy reads only the copy: checkpoints may go on meanwhile.
   return copy->Finish(manifest_bytes);

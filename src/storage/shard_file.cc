@@ -89,12 +89,12 @@ uint32_t BitmapCount(const char* bitmap) {
 
 using Layout = ShardFileLayout;
 
-Result<Layout> ParseHeader(std::string_view header, uint64_t file_size, std::string_view name,
-                           ShardId shard, uint32_t collection) {
-  if (header.size() < std::min<uint64_t>(file_size, kShardFileHeaderBytes)) {
-    return Status::Internal("ParseHeader given " + std::to_string(header.size()) +
-                            " bytes of the header");
-  }
+// The header of the shard file `file` (all of it), checked against the file's size and against
+// `shard` of `collection`; the layout of the rest. Errors: Corruption naming `name` and the byte.
+Result<Layout> ParseHeader(std::string_view file, std::string_view name, ShardId shard,
+                           uint32_t collection) {
+  const std::string_view header = file;
+  const uint64_t file_size = file.size();
   if (file_size < 12) return Corrupt(name, file_size, "file is shorter than a header");
   if (std::string_view(header.data(), 8) != std::string_view(kMagic, 8)) {
     return Corrupt(name, 0, "not a DaaS shard file (bad magic)");
@@ -518,8 +518,8 @@ Status MissingShardFile(std::string_view name) {
 Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view name,
                                       const DocumentLimits& limits, Shard* shard,
                                       const std::atomic<bool>* cancel) {
-  DAAS_ASSIGN_OR_RETURN(
-      const Layout l, ParseHeader(bytes, bytes.size(), name, shard->id(), shard->collection_id()));
+  DAAS_ASSIGN_OR_RETURN(const Layout l,
+                        ParseHeader(bytes, name, shard->id(), shard->collection_id()));
   if (shard->slot_limit() != 0) {  // holds no record (a cold shard knows only its count)
     return Status::Internal("DecodeShardFile into a shard that is not empty");
   }
@@ -539,7 +539,7 @@ Result<std::shared_ptr<const ShardFileView>> ShardFileView::FromContents(
     std::unique_ptr<env::FileContents> file, std::string name, const Shard& shard) {
   const std::string_view bytes = file->data();
   DAAS_ASSIGN_OR_RETURN(const Layout l,
-                        ParseHeader(bytes, bytes.size(), name, shard.id(), shard.collection_id()));
+                        ParseHeader(bytes, name, shard.id(), shard.collection_id()));
   auto view =
       std::make_shared<ShardFileView>(nullptr, "", std::move(name), shard.id(),
                                       shard.collection_id(), l.info.record_count, l.info.lsn);
@@ -558,7 +558,7 @@ Status ShardFileView::MapLocked() const {
     return failed_;
   }
   const std::string_view bytes = (*mapped)->data();
-  Result<Layout> l = ParseHeader(bytes, bytes.size(), name_, shard_, collection_id_);
+  Result<Layout> l = ParseHeader(bytes, name_, shard_, collection_id_);
   if (l.ok()) {
     if (Status s =
             CheckShardFileAgainstManifest(name_, l->info, expected_.record_count, expected_.lsn);

@@ -47,7 +47,7 @@
 
 namespace daas::storage {
 
-// The longest header of any version: what open reads of a file before deciding anything.
+// The longest header of any version (version 2's).
 inline constexpr size_t kShardFileHeaderBytes = 56;
 inline constexpr uint32_t kShardFileVersion = 2;
 
@@ -123,10 +123,10 @@ class ShardFileView {
       std::unique_ptr<env::FileContents> file, std::string name, const Shard& shard);
 
   const std::string& name() const { return name_; }
-  // The whole file. The first call maps it and checks its header as CheckShardFileHeader does,
-  // and against what the manifest says. Errors: Corruption (a damaged header, a file that is
-  // missing or not the one the manifest names), returned again by every later call; the OS's
-  // (then the next call tries again).
+  // The whole file. The first call maps it and checks its header (as DecodeShardFile does before
+  // reading the body), and against what the manifest says (CheckShardFileAgainstManifest). Errors:
+  // Corruption (a damaged header, a file that is missing or not the one the manifest names),
+  // returned again by every later call; the OS's (then the next call tries again).
   Result<std::string_view> Bytes() const DAAS_EXCLUDES(map_mu_);
   // Whether Find works (version 2). Errors: Bytes()'s.
   Result<bool> PointReads() const;
