@@ -342,7 +342,7 @@ TEST_F(CommandsTest, ImportRefusesADocumentTooLongToBeValidBeforeItEnds) {
   CommandArgs args{.collection = "nums", .file = "-", .in = &in_, .limits = {.max_size_bytes = 64}};
   Status s = RunCommand(Command::kImport, **small, args, out_, err_);
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
-  EXPECT_NE(s.message().find("line 2: the document at byte 8 runs past 256 bytes of JSON text"),
+  EXPECT_NE(s.message().find("line 2: the document at byte 8 has more than 256 bytes of JSON text"),
             std::string_view::npos)
       << s.message();
   EXPECT_NE(s.message().find("1 document before it was imported"), std::string_view::npos);

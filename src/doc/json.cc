@@ -785,9 +785,9 @@ Status JsonDocumentStream::CheckUnitSize(uint64_t size) const {
   const uint64_t max = MaxDocumentJsonBytes(limits_);
   if (size <= max) return Status::OK();
   return Status::ResourceExhausted(
-      UnitContext() + ": the document at byte " + std::to_string(unit_offset_) + " runs past " +
+      UnitContext() + ": the document at byte " + std::to_string(unit_offset_) + " has more than " +
       std::to_string(max) + " bytes of JSON text (4 x max_size_bytes " +
-      std::to_string(limits_.max_size_bytes) + ") without ending");
+      std::to_string(limits_.max_size_bytes) + ")");
 }
 
 Status JsonDocumentStream::ConvertUnit(std::string_view text) {
@@ -804,6 +804,7 @@ Status JsonDocumentStream::EmitUnit() {
 }
 
 Status JsonDocumentStream::Feed(std::string_view piece) {
+  DAAS_CHECK(!finished_);      // a document converted twice would be inserted twice
   const uint64_t base = fed_;  // the stream offset of piece[0]
   fed_ += piece.size();
   const size_t n = piece.size();
@@ -948,6 +949,8 @@ Status JsonDocumentStream::Feed(std::string_view piece) {
 }
 
 Status JsonDocumentStream::Finish() {
+  DAAS_CHECK(!finished_);
+  finished_ = true;
   switch (state_) {
     case State::kStart:
     case State::kLineGap:

@@ -107,6 +107,7 @@ class JsonDocumentStream {
   const DocumentFn fn_;
   std::unique_ptr<Buffers> buffers_;
   State state_ = State::kStart;
+  bool finished_ = false;     // Finish was called: the stream takes nothing more
   uint64_t fed_ = 0;          // bytes fed so far
   uint64_t line_ = 1;         // 1 + the newlines scanned so far
   std::string pending_;       // the current unit's bytes from earlier pieces

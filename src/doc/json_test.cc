@@ -643,7 +643,7 @@ TEST(JsonDocumentStream, RefusesADocumentTooLongToBeValidBeforeItEnds) {
     }
     EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
     EXPECT_LE(fed, 64u + 10u + start.size());
-    EXPECT_NE(s.message().find("runs past 64 bytes of JSON text"), std::string_view::npos)
+    EXPECT_NE(s.message().find("has more than 64 bytes of JSON text"), std::string_view::npos)
         << s.message();
     EXPECT_EQ(documents, 0);
   }
