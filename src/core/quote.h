@@ -2,8 +2,9 @@
 // message.
 //
 // Invariant: what these functions return holds no control character, no line or paragraph
-// separator and no bidirectional override, so a message built from it prints as one line and
-// shows the text as it was, byte for byte recoverable from the escapes.
+// separator and no bidirectional override, so a message built from it prints as one line.
+// QuoteForMessage's output also shows the text as it was, byte for byte recoverable from the
+// escapes (it escapes '\' too); EscapeForOneLine leaves '\' as it is.
 #pragma once
 
 #include <cstddef>

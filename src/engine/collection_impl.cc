@@ -341,11 +341,11 @@ Status CollectionImpl::SetSchema(std::string_view schema_json) {
 
 Status CollectionImpl::GetSchema(std::string* schema_json) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
-  *schema_json = GetSchema();
+  *schema_json = this->schema_json();
   return Status::OK();
 }
 
-std::string CollectionImpl::GetSchema() const {
+std::string CollectionImpl::schema_json() const {
   core::MutexLock l(&schema_mu_);
   return schema_json_;
 }

@@ -54,7 +54,7 @@ class CollectionImpl final : public Collection {
   Status GetSchema(std::string* schema_json) const override DAAS_EXCLUDES(schema_mu_);
   // The schema's canonical JSON, "" when there is none, whether or not the collection was dropped:
   // what the catalog writes and compares.
-  std::string GetSchema() const DAAS_EXCLUDES(schema_mu_);
+  std::string schema_json() const DAAS_EXCLUDES(schema_mu_);
 
   // A schema change that rewrites stored documents (docs/schema.md, "Migrations over live data"),
   // from its install until every shard is migrated. Writes to the collection wait meanwhile;

@@ -958,7 +958,7 @@ Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
   // The checkpoint lock is held from reading the current schema to installing the new one: schema
   // changes run one at a time, so the version check compares against the schema replaced.
   const CollectionImpl::SchemaSnapshot old = coll->schema();
-  const std::string old_json = coll->GetSchema();
+  const std::string old_json = coll->schema_json();
   std::shared_ptr<const CollectionImpl::Migration> migration;
   if (parsed != nullptr && old.schema != nullptr) {
     if (parsed->version <= old.schema->version) {
@@ -1838,7 +1838,7 @@ Status DatabaseImpl::WriteManifest(uint64_t covered_lsn) {
     for (const auto& [name, coll] : by_name_) live.push_back(coll);
   }
   for (CollectionImpl* coll : live) {
-    storage::ManifestCollection mc{coll->id(), coll->name(), {}, coll->GetSchema(), "", 0};
+    storage::ManifestCollection mc{coll->id(), coll->name(), {}, coll->schema_json(), "", 0};
     std::tie(mc.migrating_from, mc.migrated_below) = coll->MigrationState();
     for (storage::Shard* shard : coll->Shards()) {
       auto it = checkpointed_.find(shard->id().value);

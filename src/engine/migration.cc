@@ -140,7 +140,8 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
   core::MutexLock cp(&checkpoint_mu_);
   DAAS_RETURN_IF_ERROR(stopped());
   const CollectionImpl::SchemaSnapshot now = coll->schema();
-  coll->InstallSchema(now.schema, coll->GetSchema(), nullptr, 0, now.indexes, now.indexes_pending);
+  coll->InstallSchema(now.schema, coll->schema_json(), nullptr, 0, now.indexes,
+                      now.indexes_pending);
   // A failure here is sticky; the next open finds every shard migrated and ends the migration.
   return CommitCatalogChange();
 }

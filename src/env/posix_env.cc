@@ -17,10 +17,6 @@
 namespace daas::env {
 namespace {
 
-Status PosixError(std::string_view what, const std::string& path, int err) {
-  return ErrnoToStatus(what, path, err);
-}
-
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -33,7 +29,7 @@ class PosixWritableFile final : public WritableFile {
       ssize_t n = ::write(fd_, data.data(), data.size());
       if (n < 0) {
         if (errno == EINTR) continue;
-        return PosixError("write", path_, errno);
+        return ErrnoToStatus("write", path_, errno);
       }
       data.remove_prefix(static_cast<size_t>(n));
     }
@@ -41,14 +37,14 @@ class PosixWritableFile final : public WritableFile {
   }
 
   Status Sync() override {
-    if (::fdatasync(fd_) != 0) return PosixError("fdatasync", path_, errno);
+    if (::fdatasync(fd_) != 0) return ErrnoToStatus("fdatasync", path_, errno);
     return Status::OK();
   }
 
   Status Close() override {
     int fd = fd_;
     fd_ = -1;
-    if (::close(fd) != 0) return PosixError("close", path_, errno);
+    if (::close(fd) != 0) return ErrnoToStatus("close", path_, errno);
     return Status::OK();
   }
 
@@ -94,10 +90,10 @@ struct OpenFile {
 
 Result<OpenFile> OpenForReading(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return PosixError("open", path, errno);
+  if (fd < 0) return ErrnoToStatus("open", path, errno);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
-    Status s = PosixError("stat", path, errno);
+    Status s = ErrnoToStatus("stat", path, errno);
     ::close(fd);
     return s;
   }
@@ -108,18 +104,18 @@ class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("open", path, errno);
+    if (fd < 0) return ErrnoToStatus("open", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
 
   Status TruncateFile(const std::string& path, uint64_t size) override {
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open", path, errno);
+    if (fd < 0) return ErrnoToStatus("open", path, errno);
     Status s;
     if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
-      s = PosixError("truncate", path, errno);
+      s = ErrnoToStatus("truncate", path, errno);
     } else if (::fdatasync(fd) != 0) {
-      s = PosixError("fdatasync", path, errno);
+      s = ErrnoToStatus("fdatasync", path, errno);
     }
     ::close(fd);
     return s;
@@ -133,7 +129,7 @@ class PosixEnv final : public Env {
       const bool whole = access == MapAccess::kWhole;
       addr = ::mmap(nullptr, f.size, PROT_READ, MAP_PRIVATE | (whole ? MAP_POPULATE : 0), f.fd, 0);
       if (addr == MAP_FAILED) {
-        Status s = PosixError("mmap", path, errno);
+        Status s = ErrnoToStatus("mmap", path, errno);
         ::close(f.fd);
         return s;
       }
@@ -159,7 +155,7 @@ class PosixEnv final : public Env {
       ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(got));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) {
-        Status s = PosixError("read", path, errno);
+        Status s = ErrnoToStatus("read", path, errno);
         ::close(fd);
         return s;
       }
@@ -172,38 +168,38 @@ class PosixEnv final : public Env {
   }
 
   Status RenameFile(const std::string& from, const std::string& to) override {
-    if (::rename(from.c_str(), to.c_str()) != 0) return PosixError("rename", from, errno);
+    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoToStatus("rename", from, errno);
     return Status::OK();
   }
 
   Status RemoveFile(const std::string& path) override {
-    if (::unlink(path.c_str()) != 0) return PosixError("remove", path, errno);
+    if (::unlink(path.c_str()) != 0) return ErrnoToStatus("remove", path, errno);
     return Status::OK();
   }
 
   Status CreateDirIfMissing(const std::string& path) override {
     if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-      return PosixError("create directory", path, errno);
+      return ErrnoToStatus("create directory", path, errno);
     }
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    if (::stat(path.c_str(), &st) != 0) return ErrnoToStatus("stat", path, errno);
     if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument("'" + path + "' is not a directory");
     return Status::OK();
   }
 
   Status SyncDir(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open directory", path, errno);
+    if (fd < 0) return ErrnoToStatus("open directory", path, errno);
     int rc = ::fsync(fd);
     int err = errno;
     ::close(fd);
-    if (rc != 0) return PosixError("fsync directory", path, err);
+    if (rc != 0) return ErrnoToStatus("fsync directory", path, err);
     return Status::OK();
   }
 
   Result<uint64_t> GetFileSize(const std::string& path) override {
     struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    if (::stat(path.c_str(), &st) != 0) return ErrnoToStatus("stat", path, errno);
     return static_cast<uint64_t>(st.st_size);
   }
 
@@ -211,12 +207,12 @@ class PosixEnv final : public Env {
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) return true;
     if (errno == ENOENT) return false;
-    return PosixError("stat", path, errno);
+    return ErrnoToStatus("stat", path, errno);
   }
 
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return PosixError("list directory", dir, errno);
+    if (d == nullptr) return ErrnoToStatus("list directory", dir, errno);
     std::vector<std::string> names;
     while (struct dirent* e = ::readdir(d)) {
       std::string_view name(e->d_name);
@@ -234,7 +230,7 @@ class PosixEnv final : public Env {
     int fd = is_dir ? ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                     : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-      return PosixError(is_dir ? "open directory to lock" : "open lock file", path, errno);
+      return ErrnoToStatus(is_dir ? "open directory to lock" : "open lock file", path, errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       ::close(fd);
@@ -242,7 +238,7 @@ class PosixEnv final : public Env {
         return Status::Busy("database " + core::QuoteForMessage(path, core::kMaxQuotedPathBytes) +
                             " is already open in another process or handle");
       }
-      return PosixError("lock", path, err);
+      return ErrnoToStatus("lock", path, err);
     }
     return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
