@@ -23,19 +23,12 @@
 #include "daas/daas.hpp"
 #include "engine/collection_impl.h"
 #include "engine/shard_table.h"
+#include "engine/transaction.h"
 #include "env/env.h"
 #include "storage/manifest.h"
 #include "storage/wal/wal_writer.h"
 
 namespace daas::engine {
-
-// One operation of a commit, borrowing its document bytes from the caller.
-struct PendingOp {
-  WriteBatch::OpType type;
-  CollectionImpl* collection;
-  DocId id;  // null for inserts
-  std::string_view document;
-};
 
 class DatabaseImpl final : public Database {
  public:
@@ -80,8 +73,29 @@ class DatabaseImpl final : public Database {
   // ParseCatalog's verdict alone: the CatalogCheck of CheckDatabase (backup.h).
   static Status CheckCatalog(const storage::Manifest& m) { return ParseCatalog(m).status(); }
 
-  // Applies `ops` atomically (see Database::Write), durable as `sync` says. Thread-safe.
+  // Applies `ops` atomically (see Database::Write), durable as `sync` says: a Transaction, run
+  // again when a schema change came in between. Thread-safe.
   Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync);
+
+  // --- services of the commit path (Transaction) ---
+
+  // The first durability error (log or checkpoint): once set, every write and checkpoint fails
+  // with it until the database is reopened.
+  Status StickyError() const DAAS_EXCLUDES(error_mu_);
+  void SetStickyError(const Status& s) DAAS_EXCLUDES(error_mu_);
+  // Whether commits are logged (the database has a directory); in memory they are only sequenced.
+  bool logged() const { return wal_ != nullptr; }
+  // The commit's LSN: its record appended to the log (which empties `record`), or in memory the
+  // next number of the sequencer. Requires the exclusive locks of every shard the commit changed
+  // (W2). Errors: the log's (a sticky error, a record too large); the commit must then roll back.
+  Result<uint64_t> Sequence(storage::wal::CommitRecordBuilder& record);
+  // Returns once the log is fdatasync'ed up to `lsn`; OK at once in memory. A failure is made
+  // sticky and returned. Requires: no shard lock held.
+  Status AwaitDurable(uint64_t lsn);
+  // The collections not dropped, by name.
+  std::vector<CollectionImpl*> LiveCollections() const DAAS_EXCLUDES(catalog_mu_);
+  // The live collection named `name`, or null.
+  CollectionImpl* LiveCollection(std::string_view name) const DAAS_EXCLUDES(catalog_mu_);
 
   const Options& options() const { return options_; }
   const ShardTable& shard_table() const { return shards_; }
@@ -136,10 +150,6 @@ class DatabaseImpl final : public Database {
   Status RecoverLog(const std::unordered_map<uint32_t, CollectionImpl*>& by_id,
                     std::vector<std::unique_ptr<storage::Shard>>* created)
       DAAS_REQUIRES(checkpoint_mu_);
-  // The first durability error (log or checkpoint): once set, every write and checkpoint fails
-  // with it until the database is reopened.
-  Status StickyError() const DAAS_EXCLUDES(error_mu_);
-  void SetStickyError(const Status& s) DAAS_EXCLUDES(error_mu_);
   // Flushes the log for kNormal/kOff and starts checkpoints when their triggers fire.
   void BackgroundLoop() DAAS_EXCLUDES(bg_mu_);
   void StopBackground() DAAS_EXCLUDES(bg_mu_);
@@ -162,17 +172,9 @@ class DatabaseImpl final : public Database {
   void PrepareInBackground() DAAS_EXCLUDES(bg_mu_);
   // Builds `coll`'s pending indexes from its stored documents (migration.cc).
   Status BuildIndexes(CollectionImpl* coll) DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
-  // The collections not dropped, by name.
-  std::vector<CollectionImpl*> LiveCollections() const DAAS_EXCLUDES(catalog_mu_);
-  // The live collection named `name`, or null.
-  CollectionImpl* LiveCollection(std::string_view name) const DAAS_EXCLUDES(catalog_mu_);
   // "collection 'users' is referenced by posts.author": the live schemas with a ref to `name`
   // (other than `except`'s), empty when none.
   std::string ReferencedBy(std::string_view name, const CollectionImpl* except) const;
-  // The body of Commit: one attempt. When a schema change or migration of a collection the commit
-  // writes to came in between, nothing is applied and those collections are added to *wait_for.
-  Status CommitOnce(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync,
-                    std::vector<CollectionImpl*>* wait_for);
   // SetSchema's checks and install, under the checkpoint lock; sets *migrate when the new schema
   // needs the stored documents rewritten (the caller then runs RunMigration).
   Status SetSchemaLocked(CollectionImpl* coll,
@@ -198,6 +200,8 @@ class DatabaseImpl final : public Database {
   std::unique_ptr<env::FileLock> lock_file_lock_;
   // Null in memory. Set during Open, before any other thread can see the database.
   std::unique_ptr<storage::wal::WalWriter> wal_;
+  // The sequencer of an in-memory database: the last LSN handed out (the log's, otherwise).
+  std::atomic<uint64_t> memory_lsn_{0};
 
   mutable core::Mutex error_mu_;
   Status sticky_error_ DAAS_GUARDED_BY(error_mu_);

@@ -1,0 +1,186 @@
+// Transaction: one commit of a set of operations (Database::Write, or one Collection write), as
+// named phases. Every write of the engine goes through it.
+//
+//   Stage     inputs: documents well-formed and within limits, IDs naming shards of their
+//             collections (loaded), inserts given their defaults and checked against the schema
+//   Prepare   refs: the target each write points at; the referrers of each delete (restrict
+//             refuses, cascade and setNull add derived writes)
+//   Reserve   slots for the inserts
+//   Apply     under the exclusive locks of every shard written (shared for ref targets, taken in
+//             ShardId order): each write applied with its undo entry, updates checked against the
+//             schema, derived writes, ref targets present, unique keys claimed, ref indexes updated
+//   Log       the commit record appended to the log, which hands out its LSN (W2,
+//             docs/format/wal.md); without a log the sequencer hands it out
+//   Publish   replaced records retired, deleted slots freed, the new IDs returned; then, with no
+//             lock held, the wait for durability the sync mode asks for
+//   Rollback  on a failure in Apply or Log: index changes and slot writes undone in reverse, and
+//             reserved slots given back, so nothing of the commit stays or was ever visible
+//
+// Invariant: from the moment the shard locks are taken until they are released, the commit either
+// reaches Log and is published, or is rolled back; readers never see a part of it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daas/daas.hpp"
+#include "engine/schema_checks.h"
+#include "index/index_set.h"
+#include "storage/wal/commit_record.h"
+
+namespace daas::engine {
+
+class CollectionImpl;
+class DatabaseImpl;
+class ShardLockSet;
+
+// One operation of a commit, borrowing its document bytes from the caller.
+struct PendingOp {
+  WriteBatch::OpType type;
+  CollectionImpl* collection;
+  DocId id;  // null for inserts
+  std::string_view document;
+};
+
+// Not thread-safe: one commit, run by one thread. Borrows `db` and `ops` for its lifetime.
+class Transaction {
+ public:
+  Transaction(DatabaseImpl* db, std::span<const PendingOp> ops);
+  // Gives back reserved slots a commit that did not publish still holds.
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  // Runs the phases once. On success *inserted (when not null) holds the inserts' IDs in order,
+  // and the commit is durable as `sync` asks. When a schema change or migration of a collection
+  // the commit writes came in between, nothing is applied, the error is Conflict, and those
+  // collections are added to *wait_for (DatabaseImpl::Commit waits for them and runs a new one).
+  // Call once.
+  Status Commit(SyncMode sync, std::vector<DocId>* inserted,
+                std::vector<CollectionImpl*>* wait_for);
+
+ private:
+  // What a commit did to one slot, to undo it if a later step fails.
+  struct Undo {
+    storage::Shard* shard;
+    uint16_t slot;
+    storage::Slot old;
+  };
+  // A target that operation `op` points at through ref field `slot` of `set`; `shard` is the
+  // target's (null: no such shard, so no such document).
+  struct RefCheck {
+    size_t op;
+    index::IndexSet* set;
+    size_t slot;
+    DocId target;
+    storage::Shard* shard;
+  };
+  // What deleting `target` does to document `id` of `coll`, which points at it: deleted too
+  // (cascade) or its refs to it cleared (setNull).
+  struct DerivedOp {
+    CollectionImpl* coll;
+    index::IndexSet* set;
+    DocId id;
+    storage::Shard* shard;
+    bool cascade;
+    DocId target;
+  };
+  // The documents of `coll` found pointing at `target` through ref field `slot` before locking.
+  struct SeenReferrers {
+    CollectionImpl* coll;
+    index::IndexSet* set;
+    size_t slot;
+    DocId target;
+    std::vector<DocId> referrers;
+  };
+  // One indexed document the commit changes: its bytes before (empty: inserted) and after
+  // (empty: deleted).
+  struct IndexedChange {
+    CollectionImpl* coll;
+    index::IndexSet* set;
+    DocId id;
+    bool inserted;
+    std::string_view before;
+    std::string_view after;
+    std::vector<index::IndexSet::KeyChange> keys;  // computed once the writes are applied
+  };
+
+  // The phases (file comment).
+  Status Stage();
+  Status Prepare();
+  Status Reserve();
+  // Requires the locks of `locks` (every shard written, exclusively; ref targets, shared).
+  Status Apply(std::vector<CollectionImpl*>* wait_for);
+  Status Log(const ShardLockSet& locks);
+  void Publish(const ShardLockSet& locks);
+  void Rollback();
+  void ReturnSlots(std::vector<DocId>* inserted);
+
+  // Parts of Prepare and Apply.
+  Status PrepareRefTargets();
+  Status PrepareDeletes();
+  Status StillValid(std::vector<CollectionImpl*>* wait_for);
+  Status ApplyOp(size_t i);
+  Status ApplyDerived();
+  Status CheckRefTargets();
+  Status UpdateIndexes();
+  // Records the change of document `id` for the index phase: first before, last after.
+  void Track(CollectionImpl* coll, DocId id, bool inserted, std::string_view before,
+             std::string_view after);
+  // Stores `document` in `id`'s slot of `shard` (an insert, a replace, a merged patch or a
+  // cleared ref) or empties it (document == nullopt), with its undo entry and log op.
+  void Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
+             std::optional<std::string_view> document);
+  // "operation 3 (patch) in collection 'users', document 'X...': " in a batch; the collection
+  // and document alone for a single operation.
+  std::string OpContext(size_t i) const;
+  // The error of operation i, with OpContext when the commit has several operations.
+  Status InBatch(size_t i, Status s) const;
+  Status RefViolation(const RefCheck& rc) const;
+
+  DatabaseImpl* const db_;
+  const std::span<const PendingOp> ops_;
+  SchemaChecks checks_;
+
+  // Stage: each operation's shard (inserts' after Reserve), and the document each insert or
+  // replace stores: the caller's, or an insert's with its defaults (kept in with_defaults_).
+  std::vector<storage::Shard*> op_shards_;
+  std::vector<std::string_view> documents_;
+  std::deque<std::string> with_defaults_;
+  size_t insert_count_ = 0;
+
+  // Prepare.
+  std::vector<RefCheck> ref_checks_;
+  std::vector<storage::Shard*> read_shards_;  // ref targets' shards, locked shared
+  std::vector<DerivedOp> derived_;
+  std::vector<SeenReferrers> seen_;
+  // DatabaseImpl::schema_epoch() when the collections that may point at deleted documents were
+  // chosen; unset when the commit deletes nothing.
+  std::optional<uint64_t> delete_epoch_;
+
+  // Reserve: reserved_[k] belongs to the k-th insert.
+  std::vector<Reservation> reserved_;
+  size_t next_reservation_ = 0;  // the next insert's, during Apply
+  bool published_ = false;
+
+  // Apply: the undo log, slots emptied by deletes, documents the commit computes (patches,
+  // cleared refs), what it changes in indexed collections, and the log record.
+  std::vector<Undo> undo_;
+  std::vector<std::pair<CollectionImpl*, Reservation>> freed_;
+  std::deque<std::string> owned_;
+  std::vector<IndexedChange> changes_;
+  std::unordered_map<DocId, size_t, index::DocIdHash> change_of_;
+  index::IndexSet::Undo index_undo_;
+  storage::wal::CommitRecordBuilder record_;
+
+  // Log.
+  uint64_t lsn_ = 0;
+};
+
+}  // namespace daas::engine
