@@ -254,6 +254,35 @@ DAAS_EXPORT int daas_collection_get(daas_collection* coll, const daas_id* id, ui
 DAAS_EXPORT int daas_collection_get_json(daas_collection* coll, const daas_id* id, char* buf,
                                          size_t cap, size_t* len);
 
+/* What DaaS keeps beside each document's bytes (DocumentMeta in daas.hpp): the LSN of the commit
+ * that last wrote it, which is its version for the conditional writes below, and the Unix times in
+ * milliseconds of its insert and last write (0: not known, for documents stored by DaaS 0.2). */
+typedef struct daas_doc_meta {
+  uint64_t version;
+  int64_t created_ms;
+  int64_t updated_ms;
+} daas_doc_meta;
+
+/* daas_collection_get, and the document's version and times into *meta, which is written whenever
+ * the document exists (also when buf is too small: a caller after the version alone may pass
+ * buf NULL and cap 0, and gets DAAS_RESOURCE_EXHAUSTED with *meta filled).
+ * Errors: as daas_collection_get; DAAS_INVALID_ARGUMENT also for a NULL meta. Thread-safe. */
+DAAS_EXPORT int daas_collection_get_meta(daas_collection* coll, const daas_id* id, uint8_t* buf,
+                                         size_t cap, size_t* len, daas_doc_meta* meta);
+
+/* Conditional writes: replace, patch and delete applied only if the document's version is still
+ * expected_version (from daas_collection_get_meta), checked atomically with the write.
+ * Errors: DAAS_CONFLICT when the version differs (the message names the current one; nothing
+ * changed), and those of the unconditional forms. Thread-safe. */
+DAAS_EXPORT int daas_collection_replace_if(daas_collection* coll, const daas_id* id,
+                                           uint64_t expected_version, const uint8_t* doc,
+                                           size_t len);
+DAAS_EXPORT int daas_collection_patch_if(daas_collection* coll, const daas_id* id,
+                                         uint64_t expected_version, const uint8_t* patch,
+                                         size_t len);
+DAAS_EXPORT int daas_collection_delete_if(daas_collection* coll, const daas_id* id,
+                                          uint64_t expected_version);
+
 /* Replaces the whole document.
  * Errors: DAAS_INVALID_ARGUMENT (NULL argument, null ID, bad document), DAAS_NOT_FOUND,
  * DAAS_RESOURCE_EXHAUSTED (a document limit), DAAS_IO_ERROR. Thread-safe. */

@@ -48,6 +48,7 @@ class WriteBatch {
     DocId id;  // null for inserts
     std::string
         document;  // the document (insert, replace) or merge patch (patch); empty for delete
+    std::optional<uint64_t> if_version{};  // the version the document must still have (ReplaceIf)
   };
 
   void Insert(Collection* collection, std::string_view document) {
@@ -62,12 +63,39 @@ class WriteBatch {
   void Delete(Collection* collection, DocId id) {
     ops_.push_back({OpType::kDelete, collection, id, std::string()});
   }
+  // Conditional forms (Collection::ReplaceIf): the batch fails with Conflict, applying nothing, if
+  // the document's version is no longer `expected_version`.
+  void ReplaceIf(Collection* collection, DocId id, uint64_t expected_version,
+                 std::string_view document) {
+    ops_.push_back({OpType::kReplace, collection, id, std::string(document), expected_version});
+  }
+  void PatchIf(Collection* collection, DocId id, uint64_t expected_version,
+               std::string_view merge_patch) {
+    ops_.push_back({OpType::kPatch, collection, id, std::string(merge_patch), expected_version});
+  }
+  void DeleteIf(Collection* collection, DocId id, uint64_t expected_version) {
+    ops_.push_back({OpType::kDelete, collection, id, std::string(), expected_version});
+  }
   void Clear() { ops_.clear(); }
   size_t size() const { return ops_.size(); }
   const std::vector<Op>& ops() const { return ops_; }
 
  private:
   std::vector<Op> ops_;
+};
+
+// What DaaS keeps beside each document's bytes (docs/format/document.md, "Versions and times").
+struct DocumentMeta {
+  // The LSN of the commit that last wrote the document (Database::visible_lsn counts them, in
+  // memory too). It grows with every write of the document, so it is the document's version for
+  // conditional writes (ReplaceIf). A document stored by DaaS 0.2 carries the LSN of the
+  // checkpoint that held it, or of the log record that wrote it.
+  uint64_t version = 0;
+  // Unix times in milliseconds, by the system clock, of the commit that inserted the document and
+  // of the last commit that wrote it; 0 when not known (stored by DaaS 0.2). A schema migration
+  // changes a document's shape, not its version or times.
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
 };
 
 struct CollectionStats {
@@ -97,6 +125,8 @@ class Collection {
   // Copies the document's MessagePack bytes into *document. NotFound when the ID names no live
   // document of this collection: a guessed, stale or other collection's ID finds nothing.
   virtual Status Get(DocId id, std::string* document) const = 0;
+  // Get, and the document's version and times into *meta.
+  virtual Status Get(DocId id, std::string* document, DocumentMeta* meta) const = 0;
   // Calls fn with the document's bytes without copying; the bytes are valid only during the call,
   // which runs with the shard locked for reading: fn must not write to this database.
   virtual Status Read(DocId id, const std::function<void(std::string_view)>& fn) const = 0;
@@ -108,6 +138,14 @@ class Collection {
   virtual Status Patch(DocId id, std::string_view merge_patch) = 0;
   // NotFound if the document does not exist.
   virtual Status Delete(DocId id) = 0;
+
+  // Conditional writes: Replace, Patch and Delete applied only if the document's version
+  // (DocumentMeta::version, read with Get) is still `expected_version`, checked atomically with
+  // the write. Otherwise Conflict, naming the version the document has now, and nothing changes.
+  // Errors also as the unconditional forms.
+  virtual Status ReplaceIf(DocId id, uint64_t expected_version, std::string_view document) = 0;
+  virtual Status PatchIf(DocId id, uint64_t expected_version, std::string_view merge_patch) = 0;
+  virtual Status DeleteIf(DocId id, uint64_t expected_version) = 0;
 
   virtual Result<uint64_t> Count() const = 0;
 

@@ -14,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -244,25 +245,30 @@ Status Insert(daas_collection* coll, std::string_view doc, daas_id* out_id) {
 
 enum class WriteKind { kReplace, kPatch };
 
-Status WriteById(WriteKind kind, daas_collection* coll, daas::DocId id, std::string_view doc) {
-  return kind == WriteKind::kReplace ? AsCollection(coll)->Replace(id, doc)
-                                     : AsCollection(coll)->Patch(id, doc);
+Status WriteById(WriteKind kind, daas_collection* coll, daas::DocId id, std::string_view doc,
+                 std::optional<uint64_t> if_version) {
+  daas::Collection* c = AsCollection(coll);
+  if (if_version) {
+    return kind == WriteKind::kReplace ? c->ReplaceIf(id, *if_version, doc)
+                                       : c->PatchIf(id, *if_version, doc);
+  }
+  return kind == WriteKind::kReplace ? c->Replace(id, doc) : c->Patch(id, doc);
 }
 
-// Body of replace / patch and their _json variants.
+// Body of replace / patch, their _json variants and their conditional forms.
 Status WriteOne(WriteKind kind, daas_collection* coll, const daas_id* id, const void* data,
-                size_t len, bool json) {
+                size_t len, bool json, std::optional<uint64_t> if_version = std::nullopt) {
   if (coll == nullptr) return NullArg("coll");
   daas::DocId doc_id;
   CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
   if (json) {
     auto doc = JsonArg(static_cast<const char*>(data), len);
     if (!doc.ok()) return doc.status();
-    return WriteById(kind, coll, doc_id, *doc);
+    return WriteById(kind, coll, doc_id, *doc, if_version);
   }
   std::string_view doc;
   CAPI_RETURN_IF_ERROR(Bytes(data, len, kind == WriteKind::kReplace ? "doc" : "patch", &doc));
-  return WriteById(kind, coll, doc_id, doc);
+  return WriteById(kind, coll, doc_id, doc, if_version);
 }
 
 // Body of the batch appends. `id` is ignored for inserts; `data` is unused for deletes.
@@ -528,6 +534,46 @@ extern "C" int daas_collection_get(daas_collection* coll, const daas_id* id, uin
 extern "C" int daas_collection_get_json(daas_collection* coll, const daas_id* id, char* buf,
                                         size_t cap, size_t* len) {
   return Guard([&] { return GetInto(coll, id, buf, cap, len, true); });
+}
+
+extern "C" int daas_collection_get_meta(daas_collection* coll, const daas_id* id, uint8_t* buf,
+                                        size_t cap, size_t* len, daas_doc_meta* meta) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    if (coll == nullptr) return NullArg("coll");
+    if (meta == nullptr) return NullArg("meta");
+    daas::DocId doc_id;
+    CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+    std::string bytes;
+    daas::DocumentMeta m;
+    CAPI_RETURN_IF_ERROR(AsCollection(coll)->Get(doc_id, &bytes, &m));
+    *meta = daas_doc_meta{m.version, m.created_ms, m.updated_ms};
+    return CopyOut(bytes, false, buf, cap, len);
+  });
+}
+
+extern "C" int daas_collection_replace_if(daas_collection* coll, const daas_id* id,
+                                          uint64_t expected_version, const uint8_t* doc,
+                                          size_t len) {
+  return Guard(
+      [&] { return WriteOne(WriteKind::kReplace, coll, id, doc, len, false, expected_version); });
+}
+
+extern "C" int daas_collection_patch_if(daas_collection* coll, const daas_id* id,
+                                        uint64_t expected_version, const uint8_t* patch,
+                                        size_t len) {
+  return Guard(
+      [&] { return WriteOne(WriteKind::kPatch, coll, id, patch, len, false, expected_version); });
+}
+
+extern "C" int daas_collection_delete_if(daas_collection* coll, const daas_id* id,
+                                         uint64_t expected_version) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    daas::DocId doc_id;
+    CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+    return AsCollection(coll)->DeleteIf(doc_id, expected_version);
+  });
 }
 
 extern "C" int daas_collection_replace(daas_collection* coll, const daas_id* id, const uint8_t* doc,

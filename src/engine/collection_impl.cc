@@ -162,8 +162,9 @@ void CollectionImpl::ShardLoadFailed(const storage::Shard& shard) const {
 
 // ---- writes: each is a one-operation commit ----
 
-Status CollectionImpl::WriteOne(WriteBatch::OpType type, DocId id, std::string_view document) {
-  const PendingOp op{type, this, id, document};
+Status CollectionImpl::WriteOne(WriteBatch::OpType type, DocId id, std::string_view document,
+                                std::optional<uint64_t> if_version) {
+  const PendingOp op{type, this, id, document, if_version};
   return db_->Commit(std::span<const PendingOp>(&op, 1), nullptr, db_->options().sync);
 }
 
@@ -196,6 +197,18 @@ Status CollectionImpl::Patch(DocId id, std::string_view merge_patch) {
 
 Status CollectionImpl::Delete(DocId id) { return WriteOne(WriteBatch::OpType::kDelete, id, {}); }
 
+Status CollectionImpl::ReplaceIf(DocId id, uint64_t expected_version, std::string_view document) {
+  return WriteOne(WriteBatch::OpType::kReplace, id, document, expected_version);
+}
+
+Status CollectionImpl::PatchIf(DocId id, uint64_t expected_version, std::string_view merge_patch) {
+  return WriteOne(WriteBatch::OpType::kPatch, id, merge_patch, expected_version);
+}
+
+Status CollectionImpl::DeleteIf(DocId id, uint64_t expected_version) {
+  return WriteOne(WriteBatch::OpType::kDelete, id, {}, expected_version);
+}
+
 // ---- reads ----
 
 template <typename Fn>
@@ -210,13 +223,15 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
     {
       core::ReaderLock l(shard->mu());
       std::string_view bytes;
+      storage::RecordMeta meta;
       using FileRead = storage::Shard::FileRead;
       FileRead found;
       if (shard->loaded()) [[likely]] {
-        found = shard->Get(id.slot(), id.salt(), &bytes) ? FileRead::kFound : FileRead::kAbsent;
+        found =
+            shard->Get(id.slot(), id.salt(), &bytes, &meta) ? FileRead::kFound : FileRead::kAbsent;
       } else {
         // Not loaded yet (open is lazy): the record is read from the shard's file, in place.
-        Result<FileRead> in_file = shard->GetFromFile(id.slot(), id.salt(), &bytes);
+        Result<FileRead> in_file = shard->GetFromFile(id.slot(), id.salt(), &bytes, &meta);
         if (!in_file.ok()) {
           return in_file.status().WithContext("reading document '" + id.ToString() + "' of " +
                                               Describe());
@@ -227,10 +242,10 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
         if (NeedsMigrationOnRead(id)) [[unlikely]] {
           std::string migrated;
           DAAS_RETURN_IF_ERROR(MigrateForRead(&bytes, &migrated));
-          fn(bytes);
+          fn(bytes, meta);
           return Status::OK();
         }
-        fn(bytes);
+        fn(bytes, meta);
         return Status::OK();
       }
       if (found == FileRead::kAbsent) return NotFoundError(id);
@@ -240,15 +255,24 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
 }
 
 Status CollectionImpl::Read(DocId id, const std::function<void(std::string_view)>& fn) const {
-  return WithDocument(id, fn);
+  return WithDocument(id, [&fn](std::string_view bytes, const storage::RecordMeta&) { fn(bytes); });
 }
 
 Status CollectionImpl::Get(DocId id, std::string* document) const {
-  return WithDocument(id, [document](std::string_view bytes) {
+  return WithDocument(id, [document](std::string_view bytes, const storage::RecordMeta&) {
     // clear + append rather than assign: assign's replace path re-checks for the source aliasing
     // the string, which a shard record never does, and costs about twice as much.
     document->clear();
     document->append(bytes);
+  });
+}
+
+Status CollectionImpl::Get(DocId id, std::string* document, DocumentMeta* meta) const {
+  return WithDocument(id, [document, meta](std::string_view bytes, const storage::RecordMeta& m) {
+    document->clear();
+    document->append(bytes);
+    *meta = DocumentMeta{m.version, static_cast<int64_t>(m.created_ms),
+                         static_cast<int64_t>(m.updated_ms)};
   });
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,10 +40,14 @@ class CollectionImpl final : public Collection {
   Result<DocId> Insert(std::string_view document) override;
   Result<std::vector<DocId>> InsertMany(std::span<const std::string_view> documents) override;
   Status Get(DocId id, std::string* document) const override;
+  Status Get(DocId id, std::string* document, DocumentMeta* meta) const override;
   Status Read(DocId id, const std::function<void(std::string_view)>& fn) const override;
   Status Replace(DocId id, std::string_view document) override;
   Status Patch(DocId id, std::string_view merge_patch) override;
   Status Delete(DocId id) override;
+  Status ReplaceIf(DocId id, uint64_t expected_version, std::string_view document) override;
+  Status PatchIf(DocId id, uint64_t expected_version, std::string_view merge_patch) override;
+  Status DeleteIf(DocId id, uint64_t expected_version) override;
   Result<uint64_t> Count() const override;
   Status Scan(const std::function<bool(DocId, std::string_view)>& fn) const override;
   Status ParallelScan(
@@ -185,9 +190,9 @@ class CollectionImpl final : public Collection {
   // The ShardAlloc of `shard`, which must be one of this collection's.
   ShardAlloc& AllocOf(const storage::Shard& shard) const DAAS_REQUIRES(alloc_mu_);
 
-  // Calls fn(bytes) with the document's shard read-locked when `id` names a live document of this
-  // collection, in the installed schema's shape; otherwise NotFound (or Aborted after Close). The
-  // point-read hot path: a hit builds no Status.
+  // Calls fn(bytes, meta) with the document's shard read-locked when `id` names a live document
+  // of this collection, in the installed schema's shape; otherwise NotFound (or Aborted after
+  // Close). The point-read hot path: a hit builds no Status.
   template <typename Fn>
   Status WithDocument(DocId id, Fn&& fn) const;
   // shard.ForEach with each document in the installed schema's shape. Requires the shard's read
@@ -197,7 +202,8 @@ class CollectionImpl final : public Collection {
   // Aborted after Close, NotFound after the collection was dropped.
   Status CheckUsable() const;
   Status NotFoundError(DocId id) const;
-  Status WriteOne(WriteBatch::OpType type, DocId id, std::string_view document);
+  Status WriteOne(WriteBatch::OpType type, DocId id, std::string_view document,
+                  std::optional<uint64_t> if_version = std::nullopt);
 
   DatabaseImpl* const db_;
   const uint32_t id_;

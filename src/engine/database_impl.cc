@@ -302,7 +302,12 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
   uint64_t first_applied = 0;  // LSN of the first record that changed a shard
   auto apply = [&](uint64_t lsn, std::string_view payload) -> Status {
     std::vector<storage::Shard*> touched;
+    uint64_t time_ms = 0;  // not known for records of log format 1
     Status s = storage::wal::DecodeCommitRecord(payload, [&](const storage::wal::LoggedOp& op) {
+      if (op.kind == storage::wal::LoggedOpKind::kTime) {
+        time_ms = op.time_ms;
+        return Status::OK();
+      }
       // A collection dropped after this record was written is gone from the manifest: skip.
       if (by_id.count(op.collection_id) == 0) return Status::OK();
       DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, find_shard(op.id, op.collection_id));
@@ -316,7 +321,15 @@ Status DatabaseImpl::RecoverLog(const std::unordered_map<uint32_t, CollectionImp
       core::WriterLock l(shard->mu());
       // The document was checked by check_documents below.
       if (op.kind == storage::wal::LoggedOpKind::kPut) {
-        shard->Retire(shard->Put(op.id.slot(), op.id.salt(), op.document));
+        // As the commit stored it (Transaction::Write): a document that was there keeps its
+        // creation time.
+        storage::RecordMeta meta{lsn, time_ms, time_ms};
+        std::string_view unused;
+        storage::RecordMeta before;
+        if (shard->Get(op.id.slot(), op.id.salt(), &unused, &before)) {
+          meta.created_ms = before.created_ms;
+        }
+        shard->Retire(shard->Put(op.id.slot(), op.id.salt(), op.document, meta));
       } else {
         shard->Retire(shard->Take(op.id.slot()));
       }
@@ -844,7 +857,7 @@ Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted
       return Status::InvalidArgument("operation " + std::to_string(i) +
                                      " names a collection of another database");
     }
-    ops.push_back(PendingOp{op.type, coll, op.id, op.document});
+    ops.push_back(PendingOp{op.type, coll, op.id, op.document, op.if_version});
   }
   return Commit(ops, inserted, options.sync.value_or(options_.sync));
 }
@@ -983,6 +996,7 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
   out->assign(refs.size(), std::nullopt);
   ShardLockSet locks(std::move(to_lock), ShardLockSet::Mode::kShared);
   std::string migrated;
+  storage::RecordMeta unused_meta;
   for (size_t i = 0; i < refs.size(); ++i) {
     std::string_view bytes;
     bool hit = false;
@@ -991,7 +1005,7 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
     } else if (found[i] != nullptr) {
       using FileRead = storage::Shard::FileRead;
       Result<FileRead> in_file =
-          found[i]->GetFromFile(refs[i].id.slot(), refs[i].id.salt(), &bytes);
+          found[i]->GetFromFile(refs[i].id.slot(), refs[i].id.salt(), &bytes, &unused_meta);
       if (!in_file.ok()) {
         return in_file.status().WithContext("reading document '" + refs[i].id.ToString() + "'");
       }

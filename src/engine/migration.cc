@@ -113,7 +113,8 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
       for (size_t k = i; k < end; ++k) {
         Rewrite& r = rewrites[k];
         std::string_view current;
-        if (!shard->Get(r.slot, r.salt, &current)) continue;
+        storage::RecordMeta meta;  // kept: a migration changes a document's shape, not its version
+        if (!shard->Get(r.slot, r.salt, &current, &meta)) continue;
         if (current.data() != r.old_data || current.size() != r.old_size) {
           // Moved by a compaction since it was read: migrate what is there now.
           Result<std::string> again =
@@ -121,7 +122,7 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
           if (!again.ok()) return fail(again.status());
           r.document = std::move(*again);
         }
-        shard->Retire(shard->Put(r.slot, r.salt, r.document));
+        shard->Retire(shard->Put(r.slot, r.salt, r.document, meta));
       }
       coll->set_migrated_until(
           end < rewrites.size()

@@ -1,5 +1,6 @@
 #include "engine/transaction.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "core/status_macros.h"
@@ -30,7 +31,11 @@ const char* OpName(WriteBatch::OpType type) {
 }  // namespace
 
 Transaction::Transaction(DatabaseImpl* db, std::span<const PendingOp> ops)
-    : db_(db), ops_(ops), op_shards_(ops.size(), nullptr), documents_(ops.size()) {}
+    : db_(db),
+      ops_(ops),
+      time_ms_(static_cast<uint64_t>(std::max<int64_t>(checks_.context.now_micros / 1000, 0))),
+      op_shards_(ops.size(), nullptr),
+      documents_(ops.size()) {}
 
 Transaction::~Transaction() {
   if (published_) return;
@@ -266,15 +271,21 @@ Status Transaction::ApplyOp(size_t i) {
   if (op.type == WriteBatch::OpType::kInsert) {
     const Reservation& r = reserved_[next_reservation_++];
     const DocId id(r.salt, r.shard->id(), r.slot);
-    Write(op.collection, r.shard, id, documents_[i]);
+    Write(op.collection, r.shard, id, documents_[i], time_ms_);
     DAAS_CHECK(undo_.back().old.empty());  // reserved slots are empty
     Track(op.collection, id, /*inserted=*/true, {}, documents_[i]);
     return Status::OK();
   }
   storage::Shard* shard = op_shards_[i];
   std::string_view current;
-  if (!shard->Get(op.id.slot(), op.id.salt(), &current)) {
+  storage::RecordMeta meta;
+  if (!shard->Get(op.id.slot(), op.id.salt(), &current, &meta)) {
     return Status::NotFound(OpContext(i) + ": document not found");
+  }
+  if (op.if_version && meta.version != *op.if_version) {
+    return Status::Conflict(OpContext(i) + ": the document is at version " +
+                            std::to_string(meta.version) + ", not " +
+                            std::to_string(*op.if_version));
   }
   std::string_view stored;
   switch (op.type) {
@@ -288,7 +299,7 @@ Status Transaction::ApplyOp(size_t i) {
       break;
     }
     case WriteBatch::OpType::kDelete:
-      Write(op.collection, shard, op.id, std::nullopt);
+      Write(op.collection, shard, op.id, std::nullopt, 0);
       freed_.push_back({op.collection, Reservation{shard, op.id.slot(), 0}});
       Track(op.collection, op.id, /*inserted=*/false, current, {});
       return Status::OK();
@@ -299,7 +310,7 @@ Status Transaction::ApplyOp(size_t i) {
   if (schema::Validator* v = checks_.For(op.collection)) {
     DAAS_RETURN_IF_ERROR(InBatch(i, checks_.Check(v, op.collection, op.id, stored, current)));
   }
-  Write(op.collection, shard, op.id, stored);
+  Write(op.collection, shard, op.id, stored, meta.created_ms);
   Track(op.collection, op.id, /*inserted=*/false, current, stored);
   return Status::OK();
 }
@@ -308,9 +319,10 @@ Status Transaction::ApplyOp(size_t i) {
 Status Transaction::ApplyDerived() {
   for (const DerivedOp& d : derived_) {
     std::string_view current;
-    if (!d.shard->Get(d.id.slot(), d.id.salt(), &current)) continue;  // deleted in this commit
+    storage::RecordMeta meta;
+    if (!d.shard->Get(d.id.slot(), d.id.salt(), &current, &meta)) continue;  // deleted already
     if (d.cascade) {
-      Write(d.coll, d.shard, d.id, std::nullopt);
+      Write(d.coll, d.shard, d.id, std::nullopt, 0);
       freed_.push_back({d.coll, Reservation{d.shard, d.id.slot(), 0}});
       Track(d.coll, d.id, /*inserted=*/false, current, {});
       continue;
@@ -322,7 +334,7 @@ Status Transaction::ApplyDerived() {
                                .WithContext("clearing its ref to deleted document '" +
                                             d.target.ToString() + "' (onDelete: setNull)"));
     }
-    Write(d.coll, d.shard, d.id, cleared);
+    Write(d.coll, d.shard, d.id, cleared, meta.created_ms);
     Track(d.coll, d.id, /*inserted=*/false, current, cleared);
   }
   return Status::OK();
@@ -370,9 +382,10 @@ void Transaction::Track(CollectionImpl* coll, DocId id, bool inserted, std::stri
 }
 
 void Transaction::Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
-                        std::optional<std::string_view> document) {
+                        std::optional<std::string_view> document, uint64_t created_ms) {
   if (document) {
-    undo_.push_back(Undo{shard, id.slot(), shard->Put(id.slot(), id.salt(), *document)});
+    const storage::RecordMeta meta{0, created_ms, time_ms_};  // the version comes with the LSN
+    undo_.push_back(Undo{shard, id.slot(), shard->Put(id.slot(), id.salt(), *document, meta)});
     if (db_->logged()) record_.Put(coll->id(), id, *document);
   } else {
     undo_.push_back(Undo{shard, id.slot(), shard->Take(id.slot())});
@@ -384,8 +397,13 @@ void Transaction::Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
 
 // Still under the shard locks, so LSN order is the order the commits applied (W2).
 Status Transaction::Log(const ShardLockSet& locks) {
+  record_.SetTime(time_ms_);
   DAAS_ASSIGN_OR_RETURN(lsn_, db_->Sequence(record_));
   for (storage::Shard* s : locks.exclusive_shards()) s->set_lsn(lsn_);
+  // Every document the commit stored carries its LSN as its version.
+  for (const Undo& u : undo_) {
+    if (!u.shard->slot(u.slot).empty()) u.shard->SetVersion(u.slot, lsn_);
+  }
   return Status::OK();
 }
 

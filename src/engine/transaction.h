@@ -46,6 +46,7 @@ struct PendingOp {
   CollectionImpl* collection;
   DocId id;  // null for inserts
   std::string_view document;
+  std::optional<uint64_t> if_version{};  // the version the document must have (ReplaceIf)
 };
 
 // Not thread-safe: one commit, run by one thread. Borrows `db` and `ops` for its lifetime.
@@ -134,9 +135,11 @@ class Transaction {
   void Track(CollectionImpl* coll, DocId id, bool inserted, std::string_view before,
              std::string_view after);
   // Stores `document` in `id`'s slot of `shard` (an insert, a replace, a merged patch or a
-  // cleared ref) or empties it (document == nullopt), with its undo entry and log op.
+  // cleared ref) or empties it (document == nullopt), with its undo entry and log op. A stored
+  // document was created at `created_ms` (the commit's time for an insert) and is updated now; Log
+  // gives it its version.
   void Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
-             std::optional<std::string_view> document);
+             std::optional<std::string_view> document, uint64_t created_ms);
   // "operation 3 (patch) in collection 'users', document 'X...': " in a batch; the collection
   // and document alone for a single operation.
   std::string OpContext(size_t i) const;
@@ -147,6 +150,8 @@ class Transaction {
   DatabaseImpl* const db_;
   const std::span<const PendingOp> ops_;
   SchemaChecks checks_;
+  // The commit's time (Unix ms): its documents' updated_ms, and created_ms of its inserts.
+  const uint64_t time_ms_;
 
   // Stage: each operation's shard (inserts' after Reserve), and the document each insert or
   // replace stores: the caller's, or an insert's with its defaults (kept in with_defaults_).

@@ -28,7 +28,7 @@ class CheckTest : public ::testing::Test {
     std::string file;
     {
       core::WriterLock l(shard.mu());
-      shard.Put(0, 77, std::string("\x81\xa1k\x01", 4));
+      shard.Put(0, 77, std::string("\x81\xa1k\x01", 4), RecordMeta{1, 0, 0});
       file = EncodeShardFile(shard, 0);
     }
     shard_file_ = env::JoinPath(dir_, ShardFileName(ShardId{1}, 1));

@@ -109,7 +109,13 @@ uint64_t Shard::ExpectedFillBytes() const {
   return uint64_t{kSlotsPerShard - live_count_} * average;
 }
 
-uint8_t* Shard::AllocateRecord(std::string_view doc, uint64_t expected) {
+void Shard::PutTime(uint8_t* p, uint64_t ms) {
+  ms = std::min(ms, RecordMeta::kMaxTimeMs);
+  core::PutLittle<uint32_t>(p, static_cast<uint32_t>(ms));
+  core::PutLittle<uint16_t>(p + 4, static_cast<uint16_t>(ms >> 32));
+}
+
+uint8_t* Shard::AllocateRecord(std::string_view doc, const RecordMeta& meta, uint64_t expected) {
   DAAS_CHECK(doc.size() < kOwnAllocationBit);
   const uint32_t need = kHeaderBytes + static_cast<uint32_t>(doc.size());
   uint8_t* record;
@@ -127,11 +133,14 @@ uint8_t* Shard::AllocateRecord(std::string_view doc, uint64_t expected) {
     held_bytes_ += need;
     core::PutLittle<uint32_t>(record, static_cast<uint32_t>(doc.size()));
   }
+  core::PutLittle<uint64_t>(record + 4, meta.version);
+  PutTime(record + 12, meta.created_ms);
+  PutTime(record + 18, meta.updated_ms);
   std::memcpy(record + kHeaderBytes, doc.data(), doc.size());
   return record;
 }
 
-Slot Shard::Put(uint16_t slot, uint64_t salt, std::string_view doc) {
+Slot Shard::Put(uint16_t slot, uint64_t salt, std::string_view doc, const RecordMeta& meta) {
   DAAS_CHECK(salt != 0);
   if (slot >= slot_limit_) {
     // The growth a std::vector of slots had, so slot_limit() (and the free lists built from it at
@@ -146,10 +155,15 @@ Slot Shard::Put(uint16_t slot, uint64_t salt, std::string_view doc) {
   } else {
     live_bytes_ -= RecordLength(old.record);
   }
-  slots_[slot] = Slot{salt, AllocateRecord(doc, ExpectedFillBytes())};
+  slots_[slot] = Slot{salt, AllocateRecord(doc, meta, ExpectedFillBytes())};
   live_bytes_ += doc.size();
   MarkDirty();
   return old;
+}
+
+void Shard::SetVersion(uint16_t slot, uint64_t version) {
+  DAAS_CHECK(slot < slot_limit_ && !slots_[slot].empty());
+  core::PutLittle<uint64_t>(slots_[slot].record + 4, version);
 }
 
 Slot Shard::Take(uint16_t slot) {
@@ -224,7 +238,7 @@ void Shard::Compact() {
     if (s.empty() || (RecordHeader(s.record) & kOwnAllocationBit)) continue;
     const std::string_view bytes = RecordBytes(s.record);
     left -= kHeaderBytes + bytes.size();
-    s.record = AllocateRecord(bytes, left + fill);
+    s.record = AllocateRecord(bytes, Meta(s.record), left + fill);
   }
   old_blocks.clear();
   has_small_blocks_ = false;
@@ -312,12 +326,12 @@ Result<bool> Shard::ReadsFromFile() const {
   return cold_file_->PointReads();
 }
 
-Result<Shard::FileRead> Shard::GetFromFile(uint16_t slot, uint64_t salt,
-                                           std::string_view* doc) const {
+Result<Shard::FileRead> Shard::GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc,
+                                           RecordMeta* meta) const {
   DAAS_ASSIGN_OR_RETURN(const bool point_reads, ReadsFromFile());
   if (!point_reads) return FileRead::kLoadFirst;
   // A shard that is not loaded takes no write (writers load it first): its file is its content.
-  DAAS_ASSIGN_OR_RETURN(const bool found, cold_file_->Find(slot, salt, doc));
+  DAAS_ASSIGN_OR_RETURN(const bool found, cold_file_->Find(slot, salt, doc, meta));
   return found ? FileRead::kFound : FileRead::kAbsent;
 }
 

@@ -1,8 +1,9 @@
 // Shard: up to 65,536 documents of one collection, addressed by slot (DESIGN.md §3).
 //
 // A slot holds the document's salt and a pointer to its record in the shard's arena:
-//   record := len u32 (bit 31: record has its own allocation) | MessagePack bytes [len]
-// so a document costs 20 bytes beyond its own bytes (16-byte slot + 4-byte length).
+//   record := len u32 (bit 31: record has its own allocation) | version u64 | created_ms u48
+//             | updated_ms u48 | MessagePack bytes [len]
+// so a document costs 40 bytes beyond its own bytes (16-byte slot + 24-byte record header).
 //
 // Invariant: slot.salt == 0 <=> the slot is empty, and an empty slot's record is null.
 // A record pointer stays valid while the shard lock is held; records move only in Compact(), which
@@ -37,6 +38,17 @@ inline constexpr uint32_t kSlotsPerShard = 65536;
 
 class ShardFileView;  // shard_file.h
 
+// What a stored document carries beside its bytes (docs/format/document.md, "Versions and
+// times").
+struct RecordMeta {
+  uint64_t version = 0;     // LSN of the commit that last wrote the document
+  uint64_t created_ms = 0;  // Unix time (ms) of the commit that inserted it; 0: not known
+  uint64_t updated_ms = 0;  // of the commit that last wrote it; 0: not known
+  // Times are kept in 48 bits (until the year 10889); later ones are stored as this.
+  static constexpr uint64_t kMaxTimeMs = (uint64_t{1} << 48) - 1;
+  bool operator==(const RecordMeta&) const = default;
+};
+
 struct Slot {
   uint64_t salt = 0;
   uint8_t* record = nullptr;
@@ -62,7 +74,7 @@ class Shard {
   enum class LoadState : uint8_t { kLoaded, kCold, kLoading, kFailed };
 
   // The record grammar of the file comment.
-  static constexpr uint32_t kRecordHeaderBytes = 4;
+  static constexpr uint32_t kRecordHeaderBytes = 24;
   static constexpr uint32_t kOwnAllocationBit = 1u << 31;
 
   Shard(ShardId id, uint32_t collection_id);
@@ -90,25 +102,37 @@ class Shard {
     *doc = RecordBytes(s.record);
     return true;
   }
+  // Get(), and the document's RecordMeta.
+  bool Get(uint16_t slot, uint64_t salt, std::string_view* doc, RecordMeta* meta) const {
+    if (!Get(slot, salt, doc)) return false;
+    *meta = Meta(slots_[slot].record);
+    return true;
+  }
   // Requires: index < slot_limit().
   const Slot& slot(uint16_t index) const { return slots_[index]; }
   static std::string_view RecordBytes(const uint8_t* record) {
     return {reinterpret_cast<const char*>(record + kRecordHeaderBytes),
             core::GetLittle<uint32_t>(record) & ~kOwnAllocationBit};
   }
+  static RecordMeta Meta(const uint8_t* record) {
+    return RecordMeta{core::GetLittle<uint64_t>(record + 4), GetTime(record + 12),
+                      GetTime(record + 18)};
+  }
   // Slots [0, slot_limit()) may be occupied; all above are empty.
   uint32_t slot_limit() const { return slot_limit_; }
   // Documents in the shard; for a shard not loaded (cold, loading or failed), in its file, as the
   // file's verified header says.
   uint32_t live_count() const { return live_count_ + cold_count_; }
-  // Get() for a shard that is not loaded, from its file: the document in `slot` under `salt`, read
-  // and verified in place (ShardFileView::Find); *doc stays valid while the lock is held.
+  // Get() for a shard that is not loaded, from its file: the document in `slot` under `salt` and
+  // its meta, read and verified in place (ShardFileView::Find); *doc stays valid while the lock
+  // is held.
   // kLoadFirst when the file cannot answer point reads (version 1, or the shard has no file): the
   // shard must be loaded, then read with Get(). Errors: Corruption naming the file and byte offset
   // when the bytes it needs are damaged (ShardFileView::Bytes, Find). Requires the shared lock
   // and !loaded().
   enum class FileRead : uint8_t { kFound, kAbsent, kLoadFirst };
-  Result<FileRead> GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc) const;
+  Result<FileRead> GetFromFile(uint16_t slot, uint64_t salt, std::string_view* doc,
+                               RecordMeta* meta) const;
   // Whether GetFromFile can answer for this shard, which is not loaded (it does not say
   // kLoadFirst). Errors: as GetFromFile. Requires the shared lock and !loaded().
   Result<bool> ReadsFromFile() const;
@@ -141,9 +165,12 @@ class Shard {
 
   // --- writes (exclusive lock) ---
 
-  // Stores `doc` in `slot` under `salt` and returns what the slot held before (empty if free). The
-  // old record stays readable until Retire(old), so a failed batch can Restore() it.
-  Slot Put(uint16_t slot, uint64_t salt, std::string_view doc);
+  // Stores `doc` with `meta` in `slot` under `salt` and returns what the slot held before (empty
+  // if free). The old record stays readable until Retire(old), so a failed batch can Restore() it.
+  Slot Put(uint16_t slot, uint64_t salt, std::string_view doc, const RecordMeta& meta);
+  // Sets the version of the document in `slot`, which a Put of the running commit stored (its LSN
+  // is known only once the commit's record is logged). Requires: the slot holds a document.
+  void SetVersion(uint16_t slot, uint64_t version);
   // Empties `slot`, returning what it held; the record stays readable until Retired.
   Slot Take(uint16_t slot);
   // Puts `old` back into `slot` and returns what the slot held (to be Retired by the caller).
@@ -211,8 +238,13 @@ class Shard {
     core::HugePageMemory huge;
   };
 
+  // A record header's 48-bit little-endian times.
+  static uint64_t GetTime(const uint8_t* p) {
+    return core::GetLittle<uint32_t>(p) | uint64_t{core::GetLittle<uint16_t>(p + 4)} << 32;
+  }
+  static void PutTime(uint8_t* p, uint64_t ms);
   // `expected`: bytes the caller expects to store soon after this record (sizes the next block).
-  uint8_t* AllocateRecord(std::string_view doc, uint64_t expected);
+  uint8_t* AllocateRecord(std::string_view doc, const RecordMeta& meta, uint64_t expected);
   // A fresh block with room for `need` bytes; adds what it allocates to block_bytes_.
   Block NewBlock(uint32_t need, uint64_t expected);
   // Bytes the free slots would take at the current average record size; 0 when full.

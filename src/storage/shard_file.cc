@@ -22,7 +22,8 @@ constexpr uint64_t kDirectorySeed = 0x5348524444495245ull;  // "SHRDDIRE" (+ chu
 constexpr size_t kHeaderV1Bytes = 48;  // 40 bytes of fields, header_checksum
 constexpr size_t kHeaderV2Bytes = 56;  // 48 bytes of fields, header_checksum
 static_assert(kShardFileHeaderBytes == kHeaderV2Bytes);
-constexpr size_t kRecordPrefixBytes = 14;  // slot, salt, length
+constexpr size_t kRecordPrefixBytes = 14;    // slot, salt, length
+constexpr size_t kRecordPrefixV3Bytes = 38;  // and version, created_ms, updated_ms
 constexpr size_t kRecordChecksumBytes = 4;
 constexpr uint32_t kChunkSlots = 1024;
 constexpr size_t kBitmapBytes = kChunkSlots / 8;
@@ -101,7 +102,7 @@ Result<Layout> ParseHeader(std::string_view file, std::string_view name, ShardId
   }
   Layout l;
   l.info.version = core::GetLittle<uint32_t>(header.data() + 8);
-  if (l.info.version != 1 && l.info.version != 2) {
+  if (l.info.version < 1 || l.info.version > 3) {
     return Corrupt(name, 8,
                    "unsupported shard file version " + std::to_string(l.info.version) +
                        " (or a damaged header)");
@@ -130,6 +131,7 @@ Result<Layout> ParseHeader(std::string_view file, std::string_view name, ShardId
                        std::to_string(collection));
   }
   l.body_offset = header_bytes;
+  l.record_prefix = l.info.version == 3 ? kRecordPrefixV3Bytes : kRecordPrefixBytes;
   if (l.info.version == 1) {
     if (l.body_size != file_size - header_bytes - trailer_bytes) {
       return Corrupt(name, 32,
@@ -142,7 +144,7 @@ Result<Layout> ParseHeader(std::string_view file, std::string_view name, ShardId
   l.entry_bytes = r.Read<uint32_t>();
   if (l.slot_limit > kSlotsPerShard || l.info.record_count > l.slot_limit ||
       (l.info.record_count == 0) != (l.slot_limit == 0) ||
-      l.body_size < uint64_t{l.info.record_count} * (kRecordPrefixBytes + kRecordChecksumBytes)) {
+      l.body_size < uint64_t{l.info.record_count} * (l.record_prefix + kRecordChecksumBytes)) {
     return Corrupt(name, 20,
                    "record count " + std::to_string(l.info.record_count) + ", slot limit " +
                        std::to_string(l.slot_limit) + " and body size " +
@@ -195,7 +197,7 @@ Result<ShardFileInfo> DecodeVersion1(std::string_view bytes, const Layout& l, st
                      "record " + std::to_string(i) + ": " + s.ToString());
     }
     prev_slot = slot;
-    shard->Put(slot, salt, doc);
+    shard->Put(slot, salt, doc, RecordMeta{l.info.lsn, 0, 0});
   }
   if (br.remaining() != 0) {
     return Corrupt(name, l.body_offset + br.offset(), "bytes after the last record");
@@ -244,41 +246,59 @@ struct RecordName {
   std::string str() const { return prefix + std::to_string(number); }
 };
 
-// One version 2 record at file offset `at`: its fields, with its checksum verified. Corruption
-// when it does not lie in the body or fails its checksum.
+// One version 2 or 3 record at file offset `at`: its fields, with its checksum verified.
+// Corruption when it does not lie in the body or fails its checksum. A version 2 record's meta is
+// the file's lsn and no times.
 struct Record {
   uint16_t slot;
   uint64_t salt;
+  RecordMeta meta;
   std::string_view doc;
   uint64_t end;  // file offset just past it
 };
 Result<Record> ReadRecord(std::string_view bytes, const Layout& l, std::string_view name,
                           uint64_t at, RecordName what) {
   const uint64_t body_end = l.directory_offset;
-  if (at < l.body_offset || at > body_end ||
-      body_end - at < kRecordPrefixBytes + kRecordChecksumBytes) {
+  const uint64_t prefix = l.record_prefix;
+  if (at < l.body_offset || at > body_end || body_end - at < prefix + kRecordChecksumBytes) {
     return Corrupt(name, at, what.str() + " is truncated or outside the body");
   }
   Record rec;
   rec.slot = core::GetLittle<uint16_t>(bytes.data() + at);
   rec.salt = core::GetLittle<uint64_t>(bytes.data() + at + 2);
   const uint32_t length = core::GetLittle<uint32_t>(bytes.data() + at + 10);
-  if (body_end - at - kRecordPrefixBytes - kRecordChecksumBytes < length) {
+  if (body_end - at - prefix - kRecordChecksumBytes < length) {
     return Corrupt(name, at + 10, what.str() + " is truncated");
   }
-  rec.doc = bytes.substr(at + kRecordPrefixBytes, length);
-  rec.end = at + kRecordPrefixBytes + length + kRecordChecksumBytes;
+  if (l.info.version == 3) {
+    rec.meta.version = core::GetLittle<uint64_t>(bytes.data() + at + 14);
+    rec.meta.created_ms = core::GetLittle<uint64_t>(bytes.data() + at + 22);
+    rec.meta.updated_ms = core::GetLittle<uint64_t>(bytes.data() + at + 30);
+  } else {
+    rec.meta.version = l.info.lsn;
+  }
+  rec.doc = bytes.substr(at + prefix, length);
+  rec.end = at + prefix + length + kRecordChecksumBytes;
   const uint32_t checksum = core::GetLittle<uint32_t>(bytes.data() + rec.end - 4);
-  if (checksum != RecordChecksum(bytes.substr(at, kRecordPrefixBytes + length))) {
+  if (checksum != RecordChecksum(bytes.substr(at, prefix + length))) {
     return Corrupt(name, rec.end - 4, what.str() + ": checksum mismatch");
   }
   if (rec.salt == 0) return Corrupt(name, at + 2, what.str() + " has a zero salt");
+  // A version is a commit's LSN (never 0), and times fit the 48 bits memory keeps them in. A
+  // version may pass the file's lsn: a commit can land in a shard after the checkpoint read its
+  // `covered` (W4).
+  if (l.info.version == 3 &&
+      (rec.meta.version == 0 || rec.meta.created_ms > RecordMeta::kMaxTimeMs ||
+       rec.meta.updated_ms > RecordMeta::kMaxTimeMs)) {
+    return Corrupt(name, at + 14, what.str() + " has version 0 or a time out of range");
+  }
   return rec;
 }
 
-Result<ShardFileInfo> DecodeVersion2(std::string_view bytes, const Layout& l, std::string_view name,
-                                     const DocumentLimits& limits, Shard* shard,
-                                     const std::atomic<bool>* cancel) {
+// Versions 2 and 3.
+Result<ShardFileInfo> DecodeWithDirectory(std::string_view bytes, const Layout& l,
+                                          std::string_view name, const DocumentLimits& limits,
+                                          Shard* shard, const std::atomic<bool>* cancel) {
   // The directory first: the table and every chunk verified, back to back, naming as many
   // records as the header says, and no slot at or past slot_limit.
   std::vector<uint64_t> chunk_at(l.chunk_count);
@@ -335,11 +355,11 @@ Result<ShardFileInfo> DecodeVersion2(std::string_view bytes, const Layout& l, st
                          std::to_string(rec.slot));
     }
     if (Status s = doc::ValidateDocument(rec.doc, limits); !s.ok()) {
-      return Corrupt(name, at + kRecordPrefixBytes, what.str() + ": " + s.ToString());
+      return Corrupt(name, at + l.record_prefix, what.str() + ": " + s.ToString());
     }
     prev_slot = rec.slot;
     ++rank;
-    shard->Put(rec.slot, rec.salt, rec.doc);
+    shard->Put(rec.slot, rec.salt, rec.doc, rec.meta);
     at = rec.end;
   }
   if (at != l.directory_offset) return Corrupt(name, at, "bytes after the last record");
@@ -362,11 +382,15 @@ void AppendHeaderFields(std::string* out, uint32_t version, const Shard& shard, 
 
 }  // namespace
 
-std::string EncodeShardFile(const Shard& shard, uint64_t lsn) {
+namespace {
+
+// Versions 2 and 3.
+std::string EncodeWithDirectory(const Shard& shard, uint64_t lsn, uint32_t version) {
+  const size_t prefix = version == 3 ? kRecordPrefixV3Bytes : kRecordPrefixBytes;
   std::string out;
   out.reserve(kHeaderV2Bytes + shard.live_bytes() +
-              shard.live_count() * uint64_t{kRecordPrefixBytes + kRecordChecksumBytes + 8});
-  AppendHeaderFields(&out, 2, shard, shard.live_count(), lsn);
+              shard.live_count() * uint64_t{prefix + kRecordChecksumBytes + 8});
+  AppendHeaderFields(&out, version, shard, shard.live_count(), lsn);
   const size_t sizes_at = out.size();
   out.resize(kHeaderV2Bytes);  // body_size, slot_limit, entry_bytes, checksum: patched below
   std::vector<std::pair<uint16_t, uint64_t>> offsets;  // slot, record offset; ascending slot
@@ -379,6 +403,12 @@ std::string EncodeShardFile(const Shard& shard, uint64_t lsn) {
     core::AppendLittle<uint16_t>(&out, static_cast<uint16_t>(i));
     core::AppendLittle<uint64_t>(&out, s.salt);
     core::AppendLittle<uint32_t>(&out, static_cast<uint32_t>(doc.size()));
+    if (version == 3) {
+      const RecordMeta meta = Shard::Meta(s.record);
+      core::AppendLittle<uint64_t>(&out, meta.version);
+      core::AppendLittle<uint64_t>(&out, meta.created_ms);
+      core::AppendLittle<uint64_t>(&out, meta.updated_ms);
+    }
     out.append(doc);
     core::AppendLittle<uint32_t>(&out, RecordChecksum(std::string_view(out).substr(at)));
     offsets.emplace_back(static_cast<uint16_t>(i), at);
@@ -423,6 +453,16 @@ std::string EncodeShardFile(const Shard& shard, uint64_t lsn) {
   core::PutLittle<uint64_t>(out.data() + 48,
                             core::Checksum64(std::string_view(out).substr(0, 48), kHeaderSeed));
   return out;
+}
+
+}  // namespace
+
+std::string EncodeShardFile(const Shard& shard, uint64_t lsn) {
+  return EncodeWithDirectory(shard, lsn, kShardFileVersion);
+}
+
+std::string EncodeShardFileVersion2ForTesting(const Shard& shard, uint64_t lsn) {
+  return EncodeWithDirectory(shard, lsn, 2);
 }
 
 void SetShortOffsetLimitForTesting(uint64_t bytes) {
@@ -475,10 +515,11 @@ void ResealShardFileForTesting(std::string* file) {
   const uint32_t entry_bytes = core::GetLittle<uint32_t>(f.data() + 44);
   if (body_size > f.size() - kHeaderV2Bytes) return;
   const uint64_t body_end = kHeaderV2Bytes + body_size;
-  for (uint64_t at = kHeaderV2Bytes; body_end - at >= kRecordPrefixBytes + kRecordChecksumBytes;) {
+  const uint64_t prefix = version == 3 ? kRecordPrefixV3Bytes : kRecordPrefixBytes;
+  for (uint64_t at = kHeaderV2Bytes; body_end - at >= prefix + kRecordChecksumBytes;) {
     const uint32_t length = core::GetLittle<uint32_t>(f.data() + at + 10);
-    if (body_end - at - kRecordPrefixBytes - kRecordChecksumBytes < length) break;
-    const uint64_t sum_at = at + kRecordPrefixBytes + length;
+    if (body_end - at - prefix - kRecordChecksumBytes < length) break;
+    const uint64_t sum_at = at + prefix + length;
     core::PutLittle<uint32_t>(f.data() + sum_at,
                               RecordChecksum(std::string_view(f).substr(at, sum_at - at)));
     at = sum_at + kRecordChecksumBytes;
@@ -525,7 +566,7 @@ Result<ShardFileInfo> DecodeShardFile(std::string_view bytes, std::string_view n
   }
   Result<ShardFileInfo> info = l.info.version == 1
                                    ? DecodeVersion1(bytes, l, name, limits, shard, cancel)
-                                   : DecodeVersion2(bytes, l, name, limits, shard, cancel);
+                                   : DecodeWithDirectory(bytes, l, name, limits, shard, cancel);
   if (!info.ok()) {
     shard->Clear();  // nothing half-loaded is kept
     return info;
@@ -595,7 +636,8 @@ void ShardFileView::WillReadAll() const {
   if (const env::FileContents* f = mapped_.load(std::memory_order_acquire)) f->WillNeed();
 }
 
-Result<bool> ShardFileView::Find(uint16_t slot, uint64_t salt, std::string_view* doc) const {
+Result<bool> ShardFileView::Find(uint16_t slot, uint64_t salt, std::string_view* doc,
+                                 RecordMeta* meta) const {
   DAAS_ASSIGN_OR_RETURN(const std::string_view bytes, Bytes());
   const Layout& l = layout_;
   if (slot >= l.slot_limit) return false;
@@ -622,10 +664,11 @@ Result<bool> ShardFileView::Find(uint16_t slot, uint64_t salt, std::string_view*
     return Corrupt(name_, at, what.str() + " holds slot " + std::to_string(rec.slot));
   }
   if (Status s = doc::ValidateDocument(rec.doc, kCeilingDocumentLimits); !s.ok()) {
-    return Corrupt(name_, at + kRecordPrefixBytes, what.str() + ": " + s.ToString());
+    return Corrupt(name_, at + l.record_prefix, what.str() + ": " + s.ToString());
   }
   if (rec.salt != salt) return false;
   *doc = rec.doc;
+  *meta = rec.meta;
   return true;
 }
 

@@ -1,14 +1,14 @@
 // Shard files: one shard's live documents as of a checkpoint (docs/format/checkpoint.md).
 //
-// Version 2 (written):
+// Version 3 (written):
 //   file        := header body directory
-//   header      := magic "DAASSHRD" (8) | version u32 = 2 | shard_id u32 | collection_id u32
+//   header      := magic "DAASSHRD" (8) | version u32 = 3 | shard_id u32 | collection_id u32
 //                  | record_count u32 | lsn u64 | body_size u64 | slot_limit u32
 //                  | entry_bytes u32 (4 or 8) | header_checksum u64                   (56 bytes)
 //   body        := record*   (record_count records, slots strictly increasing, the last one
 //                  slot_limit - 1)
-//   record      := slot u16 | salt u64 (nonzero) | length u32 | MessagePack document [length]
-//                  | record_checksum u32
+//   record      := slot u16 | salt u64 (nonzero) | length u32 | version u64 | created_ms u64
+//                  | updated_ms u64 | MessagePack document [length] | record_checksum u32
 //   directory   := chunk_table chunk{n}   (n = ceil(slot_limit / 1024); none when n = 0)
 //   chunk_table := chunk_offset u64 {n} | table_checksum u64
 //   chunk       := bitmap [128] | record_offset{popcount(bitmap)} | chunk_checksum u64
@@ -21,8 +21,11 @@
 // chunk_checksum = XXH3-64 of the bitmap and offsets, seed kDirectorySeed + k. Chunks follow the
 // table back to back. All integers little-endian.
 //
-// Version 1 (read only): header of 48 bytes (no slot_limit, entry_bytes), records without
-// record_checksum, no directory, and a trailer: body_checksum u64 = XXH3-64 of the body.
+// Version 2 (read only): records without version, created_ms and updated_ms; their documents
+// load with version = the header's lsn and both times 0 (not known).
+// Version 1 (read only): as version 2 with a header of 48 bytes (no slot_limit, entry_bytes),
+// records without record_checksum, no directory, and a trailer: body_checksum u64 = XXH3-64 of the
+// body.
 //
 // The directory and the record checksums let one document be read, and checked, straight from the
 // file (ShardFileView::Find) without reading the rest: what a lazy open serves reads with. It
@@ -47,15 +50,16 @@
 
 namespace daas::storage {
 
-// The longest header of any version (version 2's).
+// The longest header of any version (version 2's and 3's).
 inline constexpr size_t kShardFileHeaderBytes = 56;
-inline constexpr uint32_t kShardFileVersion = 2;
+inline constexpr uint32_t kShardFileVersion = 3;
 
 // The file contents for `shard`, in version kShardFileVersion. `lsn` is the last write-ahead-log
 // position the contents include. Requires the shard lock (shared is enough).
 std::string EncodeShardFile(const Shard& shard, uint64_t lsn);
-// The same shard in version 1, which DaaS no longer writes: for tests of reading old files.
+// The same shard in versions 1 and 2, which DaaS no longer writes: for tests of reading old files.
 std::string EncodeShardFileVersion1ForTesting(const Shard& shard, uint64_t lsn);
+std::string EncodeShardFileVersion2ForTesting(const Shard& shard, uint64_t lsn);
 // Makes files from `bytes` on (instead of 4 GiB) use 8-byte record offsets, so tests reach that
 // encoding with small files; 0 restores 4 GiB. Not thread-safe with encoding or decoding.
 void SetShortOffsetLimitForTesting(uint64_t bytes);
@@ -74,10 +78,11 @@ struct ShardFileLayout {
   ShardFileInfo info;
   uint64_t body_offset = 0;
   uint64_t body_size = 0;
-  uint32_t slot_limit = 0;        // version 2
-  uint32_t entry_bytes = 0;       // version 2
-  uint64_t directory_offset = 0;  // version 2: the chunk table; the end of the body
-  uint32_t chunk_count = 0;       // version 2
+  uint32_t slot_limit = 0;        // versions 2 and 3
+  uint32_t entry_bytes = 0;       // versions 2 and 3
+  uint64_t directory_offset = 0;  // versions 2 and 3: the chunk table; the end of the body
+  uint32_t chunk_count = 0;       // versions 2 and 3
+  uint32_t record_prefix = 0;     // bytes of a record before its document
 };
 
 // Corruption naming shard file `name` when its header (`info`) disagrees with what the manifest
@@ -128,14 +133,14 @@ class ShardFileView {
   // Corruption (a damaged header, a file that is missing or not the one the manifest names),
   // returned again by every later call; the OS's (then the next call tries again).
   Result<std::string_view> Bytes() const DAAS_EXCLUDES(map_mu_);
-  // Whether Find works (version 2). Errors: Bytes()'s.
+  // Whether Find works (versions 2 and 3). Errors: Bytes()'s.
   Result<bool> PointReads() const;
-  // The document in `slot` if it holds `salt`: true and *doc pointing into the file (valid while
-  // the view lives), or false when there is none. Reads and verifies only what it needs: the chunk
-  // table and the slot's directory chunk (each checked once), then the record (its checksum, slot
-  // and bounds, and the document's well-formedness). Errors: Corruption "<name> at byte N:
-  // <what>" when those bytes are damaged; Bytes()'s. Requires: PointReads() is true.
-  Result<bool> Find(uint16_t slot, uint64_t salt, std::string_view* doc) const;
+  // The document in `slot` if it holds `salt`: true, *doc pointing into the file (valid while
+  // the view lives) and *meta, or false when there is none. Reads and verifies only what it needs:
+  // the chunk table and the slot's directory chunk (each checked once), then the record (its
+  // checksum, slot and bounds, and the document's well-formedness). Errors: Corruption "<name> at
+  // byte N: <what>" when those bytes are damaged; Bytes()'s. Requires: PointReads() is true.
+  Result<bool> Find(uint16_t slot, uint64_t salt, std::string_view* doc, RecordMeta* meta) const;
   // Hints that every byte will be read soon (a load), so the OS reads ahead. Does nothing before
   // Bytes() succeeded.
   void WillReadAll() const;

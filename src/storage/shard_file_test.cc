@@ -13,9 +13,15 @@ std::string SmallDoc(uint8_t i) {
   return std::string("\x81\xa1k", 3) + static_cast<char>(i & 0x7f);
 }
 
+// Distinct meta per document, so a round trip that mixed them up would show.
+RecordMeta MetaFor(uint32_t i) {
+  return RecordMeta{10 + i, 1'700'000'000'000u + i, 1'800'000'000'000u + i};
+}
+
 std::string EncodeSample(Shard* s) {
   core::WriterLock l(s->mu());
-  for (uint16_t i = 0; i < 50; ++i) s->Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i));
+  for (uint16_t i = 0; i < 50; ++i)
+    s->Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i), MetaFor(i));
   return EncodeShardFile(*s, 77);
 }
 
@@ -31,8 +37,10 @@ TEST(ShardFile, RoundTripsEveryDocument) {
   EXPECT_EQ(loaded.live_count(), 50u);
   for (uint16_t i = 0; i < 50; ++i) {
     std::string_view out;
-    ASSERT_TRUE(loaded.Get(static_cast<uint16_t>(i * 3), 1000 + i, &out));
+    RecordMeta meta;
+    ASSERT_TRUE(loaded.Get(static_cast<uint16_t>(i * 3), 1000 + i, &out, &meta));
     EXPECT_EQ(out, SmallDoc(i));
+    EXPECT_EQ(meta, MetaFor(i));
   }
   EXPECT_FALSE(loaded.dirty());
 }
@@ -108,7 +116,7 @@ TEST(ShardFile, VersionOneFilesStillLoad) {
   {
     core::WriterLock l(original.mu());
     for (uint16_t i = 0; i < 50; ++i)
-      original.Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i));
+      original.Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i), MetaFor(i));
   }
   std::string file;
   {
@@ -122,12 +130,50 @@ TEST(ShardFile, VersionOneFilesStillLoad) {
   EXPECT_EQ(info->version, 1u);
   EXPECT_EQ(loaded.live_count(), 50u);
   std::string_view out;
-  ASSERT_TRUE(loaded.Get(147, 1049, &out));
+  RecordMeta meta;
+  ASSERT_TRUE(loaded.Get(147, 1049, &out, &meta));
   EXPECT_EQ(out, SmallDoc(49));
+  // Version 1 keeps no meta: the document's version is the file's LSN, its times unknown.
+  EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));
   // A version 1 file has no directory: its shard is loaded whole, never read in place.
   auto view = View(file, loaded);
   ASSERT_TRUE(view.ok());
   EXPECT_FALSE(*(*view)->PointReads());
+}
+
+TEST(ShardFile, VersionTwoFilesStillLoadAndAnswerPointReads) {
+  Shard original(ShardId{4}, 2);
+  {
+    core::WriterLock l(original.mu());
+    for (uint16_t i = 0; i < 50; ++i)
+      original.Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i), MetaFor(i));
+  }
+  std::string file;
+  {
+    core::ReaderLock l(original.mu());
+    file = EncodeShardFileVersion2ForTesting(original, 77);
+  }
+  Shard loaded(ShardId{4}, 2);
+  {
+    core::WriterLock l(loaded.mu());
+    auto info = DecodeShardFile(file, "f.shard", DocumentLimits{}, &loaded);
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->version, 2u);
+    EXPECT_EQ(loaded.live_count(), 50u);
+    std::string_view out;
+    RecordMeta meta;
+    ASSERT_TRUE(loaded.Get(147, 1049, &out, &meta));
+    EXPECT_EQ(out, SmallDoc(49));
+    EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));  // version 2 keeps no meta either
+  }
+  auto view = View(file, loaded);
+  ASSERT_TRUE(view.ok());
+  ASSERT_TRUE(*(*view)->PointReads());
+  std::string_view doc;
+  RecordMeta meta;
+  ASSERT_TRUE(*(*view)->Find(147, 1049, &doc, &meta));
+  EXPECT_EQ(doc, SmallDoc(49));
+  EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));
 }
 
 TEST(ShardFile, ViewFindsEveryDocumentInPlaceAndNothingElse) {
@@ -140,13 +186,15 @@ TEST(ShardFile, ViewFindsEveryDocumentInPlaceAndNothingElse) {
     std::string_view doc;
     const bool present = slot % 3 == 0 && slot / 3 < 50;
     const uint64_t salt = present ? 1000 + slot / 3 : 1000;
-    Result<bool> found = (*view)->Find(static_cast<uint16_t>(slot), salt, &doc);
+    RecordMeta meta;
+    Result<bool> found = (*view)->Find(static_cast<uint16_t>(slot), salt, &doc, &meta);
     ASSERT_TRUE(found.ok()) << found.status().ToString();
     ASSERT_EQ(*found, present) << slot;
     if (present) {
       EXPECT_EQ(doc, SmallDoc(static_cast<uint8_t>(slot / 3)));
+      EXPECT_EQ(meta, MetaFor(slot / 3));
       // The right slot with another salt (a stale or guessed ID) finds nothing.
-      EXPECT_FALSE(*(*view)->Find(static_cast<uint16_t>(slot), salt + 1, &doc));
+      EXPECT_FALSE(*(*view)->Find(static_cast<uint16_t>(slot), salt + 1, &doc, &meta));
     }
   }
 }
@@ -166,7 +214,7 @@ TEST(ShardFile, SparseAndFullShardsRoundTripInBothOffsetWidths) {
         for (uint32_t slot = 0; slot < kSlotsPerShard; ++slot) {
           const bool in_gap = slot >= 5000 && slot < 9000;  // whole chunks with no record
           if (in_gap || rng() % 100 >= density) continue;
-          original.Put(static_cast<uint16_t>(slot), slot + 1, SmallDoc(slot % 100));
+          original.Put(static_cast<uint16_t>(slot), slot + 1, SmallDoc(slot % 100), MetaFor(slot));
           slots.push_back(static_cast<uint16_t>(slot));
         }
       }
@@ -186,17 +234,20 @@ TEST(ShardFile, SparseAndFullShardsRoundTripInBothOffsetWidths) {
       ASSERT_TRUE(view.ok()) << view.status().ToString();
       for (size_t i = 0; i < slots.size(); i += 7) {
         std::string_view doc;
-        Result<bool> found = (*view)->Find(slots[i], slots[i] + 1u, &doc);
+        RecordMeta meta;
+        Result<bool> found = (*view)->Find(slots[i], slots[i] + 1u, &doc, &meta);
         ASSERT_TRUE(found.ok() && *found) << slots[i];
         EXPECT_EQ(doc, SmallDoc(slots[i] % 100));
       }
       std::string_view doc;
-      EXPECT_FALSE(*(*view)->Find(6000, 6001, &doc));
+      RecordMeta meta;
+      EXPECT_FALSE(*(*view)->Find(6000, 6001, &doc, &meta));
       if (density == 1) {
         // The directory costs about 4 bytes per document (8 with long offsets) and 144 per 1024
         // slots, not a fixed size per slot.
-        // Record prefix, the 4-byte document, record checksum, directory entry.
-        const uint64_t per_document = 14 + 4 + 4 + (short_offset_limit != 0 ? 8 : 4);
+        // Record prefix (with version and times), the 4-byte document, record checksum,
+        // directory entry.
+        const uint64_t per_document = 38 + 4 + 4 + (short_offset_limit != 0 ? 8 : 4);
         EXPECT_LT(file.size(),
                   kShardFileHeaderBytes + slots.size() * per_document + 64 * 144 + 8 + 8);
       }
@@ -234,7 +285,8 @@ TEST(ShardFile, PointReadsNeverReturnDamagedBytes) {
     bool corruption_seen = false;
     for (uint16_t i = 0; i < 50; ++i) {
       std::string_view doc;
-      Result<bool> found = (*view)->Find(static_cast<uint16_t>(i * 3), 1000 + i, &doc);
+      RecordMeta meta;
+      Result<bool> found = (*view)->Find(static_cast<uint16_t>(i * 3), 1000 + i, &doc, &meta);
       if (!found.ok()) {
         EXPECT_EQ(found.status().code(), StatusCode::kCorruption) << byte;
         EXPECT_NE(found.status().message().find("f.shard at byte"), std::string_view::npos);

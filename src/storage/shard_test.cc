@@ -12,7 +12,7 @@ std::string Bytes(size_t n, char c) { return std::string(n, c); }
 TEST(Shard, PutGetChecksSalt) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());
-  EXPECT_TRUE(s.Put(5, 42, "doc").empty());
+  EXPECT_TRUE(s.Put(5, 42, "doc", {}).empty());
   std::string_view out;
   ASSERT_TRUE(s.Get(5, 42, &out));
   EXPECT_EQ(out, "doc");
@@ -26,8 +26,8 @@ TEST(Shard, PutGetChecksSalt) {
 TEST(Shard, RestoreUndoesPutAndTake) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());
-  s.Put(0, 1, "first");
-  Slot old = s.Put(0, 1, "second");
+  s.Put(0, 1, "first", {});
+  Slot old = s.Put(0, 1, "second", {});
   std::string_view out;
   ASSERT_TRUE(s.Get(0, 1, &out));
   EXPECT_EQ(out, "second");
@@ -48,7 +48,7 @@ TEST(Shard, LargeRecordsAreFreedOnRetire) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());
   const uint64_t empty = s.memory_bytes();
-  s.Put(0, 1, Bytes(1 << 20, 'x'));
+  s.Put(0, 1, Bytes(1 << 20, 'x'), {});
   EXPECT_GE(s.memory_bytes(), empty + (1u << 20));
   s.Retire(s.Take(0));
   EXPECT_LT(s.memory_bytes(), empty + (1u << 20));
@@ -58,7 +58,7 @@ TEST(Shard, CompactionKeepsContentsAndReturnsMemory) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());
   const uint16_t n = Shard::kHeapSlotLimit - 100;  // stays small: memory is mostly records
-  for (uint16_t i = 0; i < n; ++i) s.Put(i, i + 1, std::to_string(i) + Bytes(100, 'p'));
+  for (uint16_t i = 0; i < n; ++i) s.Put(i, i + 1, std::to_string(i) + Bytes(100, 'p'), {});
   EXPECT_FALSE(s.big_for_testing());
   const uint64_t full = s.memory_bytes();
   for (uint16_t i = 0; i < n; ++i) {
@@ -76,7 +76,7 @@ TEST(Shard, CompactionKeepsContentsAndReturnsMemory) {
 TEST(Shard, SmallShardHoldsNoHugePages) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());
-  s.Put(0, 1, Bytes(100, 'a'));
+  s.Put(0, 1, Bytes(100, 'a'), {});
   EXPECT_FALSE(s.big_for_testing());
   EXPECT_LT(s.memory_bytes(), 8u << 10);
 }
@@ -89,7 +89,7 @@ TEST(Shard, FullBigShardReadsBackAndStaysCompact) {
   for (uint32_t i = 0; i < kSlotsPerShard; ++i) {
     std::string doc = std::to_string(i);
     doc.resize(148, 'q');
-    s.Put(static_cast<uint16_t>(i), i + 1, doc);
+    s.Put(static_cast<uint16_t>(i), i + 1, doc, {});
     if (i == Shard::kHeapSlotLimit) {
       EXPECT_TRUE(s.big_for_testing());
     }
@@ -112,7 +112,7 @@ TEST(Shard, BigShardCompactionReturnsBlocksAndKeepsWorking) {
   core::WriterLock l(s.mu());
   const uint32_t n = 40000;
   auto doc = [](uint32_t i, char fill) { return std::to_string(i) + Bytes(100, fill); };
-  for (uint32_t i = 0; i < n; ++i) s.Put(static_cast<uint16_t>(i), i + 1, doc(i, 'p'));
+  for (uint32_t i = 0; i < n; ++i) s.Put(static_cast<uint16_t>(i), i + 1, doc(i, 'p'), {});
   ASSERT_TRUE(s.big_for_testing());
   const uint64_t full = s.memory_bytes();
   for (uint32_t i = 0; i < n; ++i) {
@@ -120,10 +120,11 @@ TEST(Shard, BigShardCompactionReturnsBlocksAndKeepsWorking) {
   }
   s.MaybeCompact();
   // The 2 MiB region (table + arena half) stays; the survivors' ~450 KB move into one exact block.
-  EXPECT_LT(s.memory_bytes(), (2u << 20) + s.live_bytes() + 4 * (n / 10) + 1);
+  EXPECT_LT(s.memory_bytes(),
+            (2u << 20) + s.live_bytes() + Shard::kRecordHeaderBytes * (n / 10) + 1);
   EXPECT_LT(s.memory_bytes(), full / 2);
   // Writes after compaction go to the freed arena half of the region, then to new blocks.
-  for (uint32_t i = 1; i < n; i += 10) s.Put(static_cast<uint16_t>(i), i + 7, doc(i, 'r'));
+  for (uint32_t i = 1; i < n; i += 10) s.Put(static_cast<uint16_t>(i), i + 7, doc(i, 'r'), {});
   for (uint32_t i = 0; i < n; ++i) {
     std::string_view out;
     if (i % 10 == 0) {
@@ -144,9 +145,9 @@ TEST(Shard, BigShardCompactionReturnsBlocksAndKeepsWorking) {
 TEST(Shard, ForEachVisitsInSlotOrderAndStops) {
   Shard s(ShardId{3}, 7);
   core::WriterLock l(s.mu());
-  s.Put(9, 1, "c");
-  s.Put(2, 1, "a");
-  s.Put(5, 1, "b");
+  s.Put(9, 1, "c", {});
+  s.Put(2, 1, "a", {});
+  s.Put(5, 1, "b", {});
   std::string seen;
   EXPECT_TRUE(s.ForEach([&](DocId id, std::string_view b) {
     EXPECT_EQ(id.shard().value, 3u);
@@ -163,7 +164,7 @@ TEST(Shard, DirtyTracksWrites) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());
   EXPECT_FALSE(s.dirty());
-  s.Put(0, 1, "x");
+  s.Put(0, 1, "x", {});
   EXPECT_TRUE(s.dirty());
   s.ClearDirty();
   s.Retire(s.Take(0));

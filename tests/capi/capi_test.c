@@ -813,6 +813,46 @@ static int NeverCalled(void* ctx, const daas_id* id, const uint8_t* doc, size_t 
   return 0;
 }
 
+/* Versions and times (daas_collection_get_meta) and the conditional writes built on them. */
+static void TestVersionsAndConditionalWrites(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("v"), &c));
+  daas_id id;
+  CHECK_OK(daas_collection_insert(c, kDocA1, sizeof kDocA1, &id));
+  uint8_t buf[64];
+  size_t len = 0;
+  daas_doc_meta m1, m2;
+  memset(&m1, 0, sizeof m1);
+  CHECK_OK(daas_collection_get_meta(c, &id, buf, sizeof buf, &len, &m1));
+  CHECK(len == sizeof kDocA1 && memcmp(buf, kDocA1, len) == 0);
+  CHECK(m1.version == 1 && m1.created_ms > 0 && m1.updated_ms == m1.created_ms);
+  /* The version alone: no buffer, DAAS_RESOURCE_EXHAUSTED, and the meta filled. */
+  memset(&m2, 0, sizeof m2);
+  CHECK_RC(daas_collection_get_meta(c, &id, NULL, 0, &len, &m2), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == sizeof kDocA1 && m2.version == m1.version);
+  CHECK_RC(daas_collection_get_meta(c, &id, buf, sizeof buf, &len, NULL), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("meta");
+
+  CHECK_OK(daas_collection_replace_if(c, &id, m1.version, kDocA2, sizeof kDocA2));
+  CHECK_OK(daas_collection_get_meta(c, &id, buf, sizeof buf, &len, &m2));
+  CHECK(m2.version > m1.version && m2.created_ms == m1.created_ms);
+  /* A stale version: DAAS_CONFLICT naming the current one, and nothing changes. */
+  CHECK_RC(daas_collection_replace_if(c, &id, m1.version, kDocA1, sizeof kDocA1), DAAS_CONFLICT);
+  CHECK_MSG("version");
+  CHECK_RC(daas_collection_patch_if(c, &id, m1.version, kDocA1, sizeof kDocA1), DAAS_CONFLICT);
+  CHECK_RC(daas_collection_delete_if(c, &id, m1.version), DAAS_CONFLICT);
+  CHECK_OK(daas_collection_get(c, &id, buf, sizeof buf, &len));
+  CHECK(len == sizeof kDocA2 && memcmp(buf, kDocA2, len) == 0);
+  CHECK_OK(daas_collection_patch_if(c, &id, m2.version, kDocA1, sizeof kDocA1));
+  CHECK_OK(daas_collection_get_meta(c, &id, buf, sizeof buf, &len, &m2));
+  CHECK_OK(daas_collection_delete_if(c, &id, m2.version));
+  CHECK_RC(daas_collection_get_meta(c, &id, buf, sizeof buf, &len, &m2), DAAS_NOT_FOUND);
+  CHECK_RC(daas_collection_delete_if(NULL, &id, 1), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_db_close(db));
+}
+
 /* daas.h: after a drop, every call on the handle with valid arguments fails with DAAS_NOT_FOUND
  * and writes nothing to its outputs but *len (0). */
 static void TestDroppedCollection(void) {
@@ -942,6 +982,7 @@ int main(void) {
   TestConversions();
   TestBufferProtocol();
   TestDroppedCollection();
+  TestVersionsAndConditionalWrites();
   TestPersistence();
   printf("capi: %d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;

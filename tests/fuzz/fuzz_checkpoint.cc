@@ -63,11 +63,15 @@ void TryShardFile(std::string_view bytes) {
     std::string_view doc;
     const uint64_t salt =
         info.ok() && slot < shard.slot_limit() ? shard.slot(static_cast<uint16_t>(slot)).salt : 1;
-    auto found = (*view)->Find(static_cast<uint16_t>(slot), salt, &doc);
+    daas::storage::RecordMeta meta;
+    auto found = (*view)->Find(static_cast<uint16_t>(slot), salt, &doc, &meta);
     if (!found.ok() || !info.ok()) continue;
     std::string_view loaded;
-    const bool in_shard = shard.Get(static_cast<uint16_t>(slot), salt, &loaded);
-    if (*found != in_shard || (in_shard && doc != loaded)) __builtin_trap();
+    daas::storage::RecordMeta loaded_meta;
+    const bool in_shard = shard.Get(static_cast<uint16_t>(slot), salt, &loaded, &loaded_meta);
+    if (*found != in_shard || (in_shard && (doc != loaded || meta != loaded_meta))) {
+      __builtin_trap();
+    }
   }
 }
 

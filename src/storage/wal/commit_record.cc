@@ -26,8 +26,10 @@ void CommitRecordBuilder::Erase(uint32_t collection_id, DocId id) {
 
 std::string CommitRecordBuilder::Finish() {
   std::string out;
-  out.reserve(4 + ops_.size());
-  core::AppendLittle<uint32_t>(&out, count_);
+  out.reserve(13 + ops_.size());
+  core::AppendLittle<uint32_t>(&out, count_ + 1);
+  out.push_back(static_cast<char>(LoggedOpKind::kTime));
+  core::AppendLittle<uint64_t>(&out, time_ms_);
   out += ops_;
   ops_.clear();
   count_ = 0;
@@ -41,6 +43,17 @@ Status DecodeCommitRecord(std::string_view payload,
   for (uint32_t i = 0; i < count && r.ok(); ++i) {
     LoggedOp op;
     const uint8_t kind = r.Read<uint8_t>();
+    if (kind == static_cast<uint8_t>(LoggedOpKind::kTime)) {
+      if (i != 0) {
+        return Status::Corruption("commit record op " + std::to_string(i) +
+                                  " is a time, which only the first op may be");
+      }
+      op.kind = LoggedOpKind::kTime;
+      op.time_ms = r.Read<uint64_t>();
+      if (!r.ok()) break;
+      DAAS_RETURN_IF_ERROR(fn(op));
+      continue;
+    }
     op.collection_id = r.Read<uint32_t>();
     const uint32_t shard = r.Read<uint32_t>();
     const uint16_t slot = r.Read<uint16_t>();

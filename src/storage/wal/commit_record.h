@@ -2,9 +2,12 @@
 // is deterministic and applying a record twice changes nothing (docs/format/wal.md).
 //
 //   payload := op_count u32 | op{op_count}
-//   op      := kind u8 | collection_id u32 | shard_id u32 | slot u16 | salt u64
+//   op      := kind u8 = 3 | time_ms u64                  (log format 2: the first op, only there)
+//            | kind u8 | collection_id u32 | shard_id u32 | slot u16 | salt u64
 //              | length u32 | document [length]          (the last two for kind 1 only)
 //   kind    := 1 put (the slot now holds salt and document) | 2 erase (the slot is now empty)
+//            | 3 time (the commit's Unix time in ms: the documents it puts were updated then, and
+//              those whose slot did not hold the same salt before were created then)
 #pragma once
 
 #include <cstdint>
@@ -17,17 +20,20 @@
 
 namespace daas::storage::wal {
 
-enum class LoggedOpKind : uint8_t { kPut = 1, kErase = 2 };
+enum class LoggedOpKind : uint8_t { kPut = 1, kErase = 2, kTime = 3 };
 
 struct LoggedOp {
   LoggedOpKind kind;
-  uint32_t collection_id;
-  DocId id;
-  std::string_view document;  // kPut only; points into the payload
+  uint32_t collection_id = 0;  // kPut and kErase
+  DocId id;                    // kPut and kErase
+  std::string_view document;   // kPut only; points into the payload
+  uint64_t time_ms = 0;        // kTime only
 };
 
 class CommitRecordBuilder {
  public:
+  // The commit's time: Finish writes it as the record's first op.
+  void SetTime(uint64_t time_ms) { time_ms_ = time_ms; }
   void Put(uint32_t collection_id, DocId id, std::string_view document);
   void Erase(uint32_t collection_id, DocId id);
   bool empty() const { return count_ == 0; }
@@ -38,6 +44,7 @@ class CommitRecordBuilder {
   void Head(LoggedOpKind kind, uint32_t collection_id, DocId id);
   std::string ops_;
   uint32_t count_ = 0;
+  uint64_t time_ms_ = 0;
 };
 
 // Calls fn for each op of `payload`. Corruption (naming the op) if the payload is malformed: the

@@ -60,7 +60,8 @@ Result<SegmentEnd> ScanSegment(std::string_view seg, const std::string& name,
     }
     return Corrupt(name, 0, "bad segment header");
   }
-  if (core::GetLittle<uint32_t>(seg.data() + 8) != kWalVersion) {
+  if (const uint32_t version = core::GetLittle<uint32_t>(seg.data() + 8);
+      version < 1 || version > kWalVersion) {
     return Corrupt(name, 8, "unsupported log version");
   }
   const uint64_t first_lsn = core::GetLittle<uint64_t>(seg.data() + 16);
