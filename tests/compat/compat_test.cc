@@ -119,7 +119,18 @@ TEST_P(CompatTest, OpensWithEveryDocumentAndTakesWrites) {
       auto id = DocId::Parse(e.id);
       ASSERT_TRUE(id.ok()) << e.id;
       std::string bytes;
-      ASSERT_TRUE((*c)->Get(*id, &bytes).ok()) << e.id;
+      DocumentMeta meta;
+      ASSERT_TRUE((*c)->Get(*id, &bytes, &meta).ok()) << e.id;
+      // Every document has a version; times are stored from the v4 formats on (README.md).
+      EXPECT_GE(meta.version, 1u) << e.id;
+      EXPECT_LE(meta.version, (*db)->visible_lsn()) << e.id;
+      if (GetParam() >= "v4") {
+        EXPECT_GT(meta.created_ms, 0) << e.id;
+        EXPECT_GE(meta.updated_ms, meta.created_ms) << e.id;
+      } else {  // also in round 1, after round 0 rewrote their files in today's format
+        EXPECT_EQ(meta.created_ms, 0) << e.id;
+        EXPECT_EQ(meta.updated_ms, 0) << e.id;
+      }
       std::string json;
       doc::MsgpackToJson(bytes, &json);
       EXPECT_EQ(json, e.json);
