@@ -192,6 +192,74 @@ class Collection {
   virtual Status GetSchema(std::string* schema_json) const = 0;
 };
 
+// Options of Database::BeginTransaction and Database::RunTransaction (docs/transactions.md).
+struct TransactionOptions {
+  // Durability of the commit; unset: the database's Options::sync.
+  std::optional<SyncMode> sync{};
+  // A transaction older than this is rolled back by its next call, which, like every later one,
+  // fails with Aborted: a forgotten transaction does not hold its reserved slots forever.
+  uint32_t max_age_ms = 60'000;
+  // How many documents a transaction may write, and how many bytes of documents it may hold;
+  // beyond, the write fails with ResourceExhausted (the transaction stays usable).
+  size_t max_writes = 100'000;
+  size_t max_write_bytes = size_t{64} << 20;
+  // Writes fail with InvalidArgument.
+  bool read_only = false;
+  // RunTransaction only: how many times fn may run (the first run and the re-runs after a
+  // Conflict). At least 1.
+  uint32_t max_attempts = 20;
+};
+
+// An interactive transaction: reads and writes across collections of one database, then Commit
+// (all its writes at once, or none) or Rollback. It reads its own writes. Nothing it writes is
+// visible to others before Commit. Isolation is serializable: Commit applies only if nothing the
+// transaction read (documents, their absence, and the collections Find went through) changed since
+// it read it; otherwise it fails with Conflict, applying nothing, and the application runs it
+// again (Database::RunTransaction does that). Reads before Commit see the latest committed state
+// at the time of each read, so a transaction that will fail with Conflict may have read values
+// from different instants: act on what a transaction read only once Commit succeeded
+// (docs/transactions.md). Schema checks, unique keys and refs are checked at Commit, with the
+// errors of Database::Write. Not thread-safe: one thread at a time. Must not outlive its Database.
+class Transaction {
+ public:
+  // Rolls back if neither Commit nor Rollback ran.
+  virtual ~Transaction() = default;
+
+  // The document as this transaction sees it: its own write if it wrote it, else the committed
+  // one (remembered: Commit checks it is unchanged). *meta (when not null) is the committed
+  // document's; a document this transaction wrote has version 0 until Commit. NotFound as for
+  // Collection::Get, and for a document this transaction deleted.
+  virtual Status Get(const Collection* collection, DocId id, std::string* document,
+                     DocumentMeta* meta) = 0;
+  Status Get(const Collection* collection, DocId id, std::string* document) {
+    return Get(collection, id, document, nullptr);
+  }
+  // Buffers an insert and returns the document's ID now (its slot is reserved), so later writes
+  // of the transaction can point at it. The schema's defaults are filled in now.
+  virtual Result<DocId> Insert(Collection* collection, std::string_view document) = 0;
+  // Replace, Patch and Delete read the document first (NotFound when there is none) and buffer
+  // the write; Commit applies it only if the document is still as read.
+  virtual Status Replace(Collection* collection, DocId id, std::string_view document) = 0;
+  virtual Status Patch(Collection* collection, DocId id, std::string_view merge_patch) = 0;
+  virtual Status Delete(Collection* collection, DocId id) = 0;
+  // Collection::Find as this transaction sees the collection (its own writes included), in ID
+  // order. fn runs with no lock held; it may call this transaction. Commit fails with Conflict if
+  // another commit wrote to the collection's shards that Find went through, or added one.
+  virtual Status Find(const Collection* collection, std::string_view filter,
+                      const std::function<bool(DocId, std::string_view)>& fn) = 0;
+
+  // Applies every write at once, durable as TransactionOptions::sync says, or nothing. Errors:
+  // Conflict (something read changed; nothing applied), SchemaViolation, NotFound, the errors of
+  // Database::Write, Aborted (too old, or already ended). The transaction has ended afterwards,
+  // whatever the result.
+  virtual Status Commit() = 0;
+  // Drops every buffered write and gives back reserved slots. The transaction has ended.
+  virtual void Rollback() = 0;
+  // The LSN of the commit (Database::visible_lsn), once Commit succeeded; 0 before, and for a
+  // transaction that wrote nothing.
+  virtual uint64_t commit_lsn() const = 0;
+};
+
 struct DatabaseStats {
   uint64_t visible_lsn = 0;       // Database::visible_lsn()
   uint64_t durable_lsn = 0;       // Database::durable_lsn()
@@ -248,6 +316,23 @@ class Database {
                        const WriteOptions& options) = 0;
   Status Write(const WriteBatch& batch, std::vector<DocId>* inserted) {
     return Write(batch, inserted, WriteOptions{});
+  }
+
+  // Starts an interactive transaction (class Transaction). Errors: Aborted (closed).
+  virtual Result<std::unique_ptr<Transaction>> BeginTransaction(
+      const TransactionOptions& options) = 0;
+  Result<std::unique_ptr<Transaction>> BeginTransaction() {
+    return BeginTransaction(TransactionOptions{});
+  }
+  // Runs fn in a transaction and commits it; when fn or the commit fails with Conflict, runs fn
+  // again in a new transaction, after a randomized backoff growing from 50 us to 10 ms, up to
+  // options.max_attempts runs: the caller sees Conflict only when they are spent. Any other error
+  // of fn (which fn returns to give up) or of the commit is returned at once, nothing applied. fn
+  // must not keep anything from a run that did not commit.
+  Status RunTransaction(const std::function<Status(Transaction&)>& fn,
+                        const TransactionOptions& options);
+  Status RunTransaction(const std::function<Status(Transaction&)>& fn) {
+    return RunTransaction(fn, TransactionOptions{});
   }
 
   // Returns once every write acknowledged before the call is durable (fdatasync'ed), whatever

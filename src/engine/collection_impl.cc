@@ -311,6 +311,18 @@ Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& 
   return error;
 }
 
+Status CollectionImpl::ScanShard(storage::Shard* shard,
+                                 const std::function<bool(DocId, std::string_view)>& fn,
+                                 uint64_t* lsn) const {
+  DAAS_RETURN_IF_ERROR(CheckUsable());
+  DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
+  core::ReaderLock l(shard->mu());
+  *lsn = shard->lsn();
+  Status error;
+  ForEachShaped(*shard, fn, &error);
+  return error;
+}
+
 Status CollectionImpl::ParallelScan(
     const std::function<void(unsigned, DocId, std::string_view)>& fn) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());

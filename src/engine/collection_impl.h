@@ -171,6 +171,13 @@ class CollectionImpl final : public Collection {
   // A shard whose load failed takes no inserts.
   void ShardLoadFailed(const storage::Shard& shard) const DAAS_EXCLUDES(alloc_mu_);
 
+  // Calls fn(id, bytes) for each document of `shard`, one of this collection's (loaded first), in
+  // slot order and in the installed schema's shape, until fn returns false; *lsn is the shard's
+  // LSN as of the walk. fn runs with the shard locked for reading (Scan's contract). Errors: as
+  // Scan.
+  Status ScanShard(storage::Shard* shard, const std::function<bool(DocId, std::string_view)>& fn,
+                   uint64_t* lsn) const;
+
   // "collection 'users'", for error messages.
   std::string Describe() const;
 

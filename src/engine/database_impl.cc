@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "doc/msgpack_reader.h"
 #include "engine/backup.h"
+#include "engine/interactive_transaction.h"
 #include "engine/shard_lock_set.h"
 #include "expr/evaluator.h"
 #include "index/ref_index.h"
@@ -862,14 +863,23 @@ Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted
   return Commit(ops, inserted, options.sync.value_or(options_.sync));
 }
 
+Result<std::unique_ptr<daas::Transaction>> DatabaseImpl::BeginTransaction(
+    const TransactionOptions& options) {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  return std::unique_ptr<daas::Transaction>(
+      std::make_unique<InteractiveTransaction>(this, options));
+}
+
 Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted,
-                            SyncMode sync) {
+                            SyncMode sync, const ReadSet* reads, uint64_t* lsn) {
   // A schema change that lands between a commit's checks and its apply makes it start over with
   // the new schema; a migration, after waiting for its end. Bounded, should changes never stop.
   constexpr int kMaxAttempts = 100;
   for (int attempt = 1;; ++attempt) {
     std::vector<CollectionImpl*> wait_for;
-    Status s = Transaction(this, ops).Commit(sync, inserted, &wait_for);
+    Transaction txn(this, ops, reads);
+    Status s = txn.Commit(sync, inserted, &wait_for);
+    if (lsn != nullptr) *lsn = s.ok() ? txn.lsn() : 0;
     if (wait_for.empty() || attempt == kMaxAttempts) return s;
     for (CollectionImpl* coll : wait_for) DAAS_RETURN_IF_ERROR(AwaitWritable(coll));
   }

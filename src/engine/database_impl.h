@@ -48,6 +48,9 @@ class DatabaseImpl final : public Database {
   using Database::Write;
   Status Write(const WriteBatch& batch, std::vector<DocId>* inserted,
                const WriteOptions& options) override;
+  using Database::BeginTransaction;
+  Result<std::unique_ptr<daas::Transaction>> BeginTransaction(
+      const TransactionOptions& options) override;
   Status Sync() override;
   uint64_t visible_lsn() const override;
   uint64_t durable_lsn() const override;
@@ -75,7 +78,10 @@ class DatabaseImpl final : public Database {
 
   // Applies `ops` atomically (see Database::Write), durable as `sync` says: a Transaction, run
   // again when a schema change came in between. Thread-safe.
-  Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync);
+  // `reads` (null: none) is an interactive transaction's read set, validated at commit (a failed
+  // validation is Conflict); *lsn, when not null, receives the commit's LSN (0: it wrote nothing).
+  Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync,
+                const ReadSet* reads = nullptr, uint64_t* lsn = nullptr);
 
   // --- services of the commit path (Transaction) ---
 

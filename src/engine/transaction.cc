@@ -30,9 +30,10 @@ const char* OpName(WriteBatch::OpType type) {
 
 }  // namespace
 
-Transaction::Transaction(DatabaseImpl* db, std::span<const PendingOp> ops)
+Transaction::Transaction(DatabaseImpl* db, std::span<const PendingOp> ops, const ReadSet* reads)
     : db_(db),
       ops_(ops),
+      reads_(reads),
       time_ms_(static_cast<uint64_t>(std::max<int64_t>(checks_.context.now_micros / 1000, 0))),
       op_shards_(ops.size(), nullptr),
       documents_(ops.size()) {}
@@ -51,8 +52,20 @@ Transaction::~Transaction() {
 Status Transaction::Commit(SyncMode sync, std::vector<DocId>* inserted,
                            std::vector<CollectionImpl*>* wait_for) {
   DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  if (ops_.empty()) {
+    // A read-only transaction: what it read must still hold, as of one instant.
+    if (reads_ == nullptr || reads_->empty()) return Status::OK();
+    std::vector<storage::Shard*> read_shards;
+    for (const ReadSet::Document& d : reads_->documents) {
+      storage::Shard* shard = d.collection->FindShard(d.id);
+      if (shard != nullptr) DAAS_RETURN_IF_ERROR(db_->LoadShard(d.collection, shard));
+      read_shards.push_back(shard);
+    }
+    for (const ReadSet::ScannedShard& s : reads_->shards) read_shards.push_back(s.shard);
+    ShardLockSet locks(std::move(read_shards), ShardLockSet::Mode::kShared);
+    return ReadsStillHold();
+  }
   DAAS_RETURN_IF_ERROR(db_->StickyError());
-  if (ops_.empty()) return Status::OK();
   DAAS_RETURN_IF_ERROR(Stage());
   DAAS_RETURN_IF_ERROR(Prepare());
   checks_.Paused(wait_for);
@@ -95,7 +108,11 @@ Status Transaction::Stage() {
     documents_[i] = op.document;
     checks_.Watch(op.collection);
     if (op.type == WriteBatch::OpType::kInsert) {
-      ++insert_count_;
+      if (op.reservation == nullptr) {
+        ++insert_count_;
+      } else {
+        op_shards_[i] = op.reservation->shard;
+      }
     } else {
       storage::Shard* shard = op.collection->FindShard(op.id);
       if (shard == nullptr) return Status::NotFound(OpContext(i) + ": document not found");
@@ -128,6 +145,14 @@ Status Transaction::Stage() {
 
 Status Transaction::Prepare() {
   DAAS_RETURN_IF_ERROR(PrepareRefTargets());
+  if (reads_ != nullptr) {
+    for (const ReadSet::Document& d : reads_->documents) {
+      storage::Shard* shard = d.collection->FindShard(d.id);
+      if (shard != nullptr) DAAS_RETURN_IF_ERROR(db_->LoadShard(d.collection, shard));
+      read_shards_.push_back(shard);
+    }
+    for (const ReadSet::ScannedShard& s : reads_->shards) read_shards_.push_back(s.shard);
+  }
   return PrepareDeletes();
 }
 
@@ -215,10 +240,10 @@ Status Transaction::Reserve() {
   reserved_.reserve(insert_count_);
   const size_t n = ops_.size();
   for (size_t i = 0; i < n && reserved_.size() < insert_count_; ++i) {
-    if (ops_[i].type != WriteBatch::OpType::kInsert) continue;
+    if (ops_[i].type != WriteBatch::OpType::kInsert || ops_[i].reservation != nullptr) continue;
     size_t run = 1;
     while (i + run < n && ops_[i + run].type == WriteBatch::OpType::kInsert &&
-           ops_[i + run].collection == ops_[i].collection) {
+           ops_[i + run].reservation == nullptr && ops_[i + run].collection == ops_[i].collection) {
       ++run;
     }
     if (Status s = ops_[i].collection->Reserve(run, &reserved_); !s.ok()) {
@@ -227,7 +252,9 @@ Status Transaction::Reserve() {
     i += run - 1;
   }
   for (size_t i = 0, k = 0; i < n; ++i) {
-    if (ops_[i].type == WriteBatch::OpType::kInsert) op_shards_[i] = reserved_[k++].shard;
+    if (ops_[i].type == WriteBatch::OpType::kInsert && ops_[i].reservation == nullptr) {
+      op_shards_[i] = reserved_[k++].shard;
+    }
   }
   return Status::OK();
 }
@@ -247,6 +274,7 @@ Status Transaction::Apply(std::vector<CollectionImpl*>* wait_for) {
 Status Transaction::StillValid(std::vector<CollectionImpl*>* wait_for) {
   // A schema set since Stage was not checked against: this commit must not apply.
   DAAS_RETURN_IF_ERROR(checks_.StillCurrent(wait_for));
+  if (reads_ != nullptr) DAAS_RETURN_IF_ERROR(ReadsStillHold());
   if (delete_epoch_ && db_->schema_epoch() != *delete_epoch_) {
     wait_for->push_back(ops_.front().collection);  // not paused: the commit starts over at once
     return Status::Conflict("a schema changed during the delete; retry it");
@@ -263,13 +291,47 @@ Status Transaction::StillValid(std::vector<CollectionImpl*>* wait_for) {
   return Status::OK();
 }
 
+Status Transaction::ReadsStillHold() const {
+  for (const ReadSet::Document& d : reads_->documents) {
+    storage::Shard* shard = d.collection->FindShard(d.id);
+    std::string_view unused;
+    storage::RecordMeta meta;
+    if (shard == nullptr || !shard->Get(d.id.slot(), d.id.salt(), &unused, &meta)) {
+      return Status::Conflict("document '" + d.id.ToString() + "' of " + d.collection->Describe() +
+                              " was deleted after the transaction read it");
+    }
+    if (meta.version != d.version) {
+      return Status::Conflict("document '" + d.id.ToString() + "' of " + d.collection->Describe() +
+                              " changed after the transaction read it (version " +
+                              std::to_string(d.version) + ", now " + std::to_string(meta.version) +
+                              ")");
+    }
+  }
+  for (const ReadSet::ScannedShard& s : reads_->shards) {
+    if (s.shard->lsn() != s.lsn) {
+      return Status::Conflict(
+          s.collection->Describe() +
+          " changed after the transaction scanned it (a commit wrote to shard " +
+          std::to_string(s.shard->id().value) + ")");
+    }
+  }
+  for (const ReadSet::ScannedCollection& c : reads_->collections) {
+    if (c.collection->Shards().size() != c.shards) {
+      return Status::Conflict(c.collection->Describe() +
+                              " grew a shard after the transaction scanned it");
+    }
+  }
+  return Status::OK();
+}
+
 Status Transaction::ApplyOp(size_t i) {
   const PendingOp& op = ops_[i];
   if (op.collection->dropped()) {
     return Status::NotFound(OpContext(i) + ": collection was dropped");
   }
   if (op.type == WriteBatch::OpType::kInsert) {
-    const Reservation& r = reserved_[next_reservation_++];
+    const Reservation& r =
+        op.reservation != nullptr ? *op.reservation : reserved_[next_reservation_++];
     const DocId id(r.salt, r.shard->id(), r.slot);
     Write(op.collection, r.shard, id, documents_[i], time_ms_);
     DAAS_CHECK(undo_.back().old.empty());  // reserved slots are empty

@@ -47,22 +47,54 @@ struct PendingOp {
   DocId id;  // null for inserts
   std::string_view document;
   std::optional<uint64_t> if_version{};  // the version the document must have (ReplaceIf)
+  // An insert's slot, reserved by an interactive transaction (which gave out its ID and gives it
+  // back if the commit fails); null: the commit reserves one.
+  const Reservation* reservation = nullptr;
 };
 
-// Not thread-safe: one commit, run by one thread. Borrows `db` and `ops` for its lifetime.
+// What an interactive transaction (InteractiveTransaction) read, which its commit checks under
+// the shard locks before it applies anything: serializable isolation by validation (docs/
+// transactions.md). A document read must still have the version it had; a shard scanned must not
+// have been changed by any commit since (its LSN); a collection scanned must still have as many
+// shards. Documents that did not exist need no check: an ID is never used twice.
+struct ReadSet {
+  struct Document {
+    CollectionImpl* collection;
+    DocId id;
+    uint64_t version;
+  };
+  struct ScannedShard {
+    CollectionImpl* collection;
+    storage::Shard* shard;
+    uint64_t lsn;
+  };
+  struct ScannedCollection {
+    CollectionImpl* collection;
+    size_t shards;
+  };
+  std::vector<Document> documents;
+  std::vector<ScannedShard> shards;
+  std::vector<ScannedCollection> collections;
+  bool empty() const { return documents.empty() && shards.empty() && collections.empty(); }
+};
+
+// Not thread-safe: one commit, run by one thread. Borrows `db`, `ops` and `reads` for its
+// lifetime.
 class Transaction {
  public:
-  Transaction(DatabaseImpl* db, std::span<const PendingOp> ops);
+  // `reads` (null: none) is what an interactive transaction read, validated before anything
+  // applies.
+  Transaction(DatabaseImpl* db, std::span<const PendingOp> ops, const ReadSet* reads = nullptr);
   // Gives back reserved slots a commit that did not publish still holds.
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
-  // Runs the phases once. On success *inserted (when not null) holds the inserts' IDs in order,
-  // and the commit is durable as `sync` asks. When a schema change or migration of a collection
-  // the commit writes came in between, nothing is applied, the error is Conflict, and those
-  // collections are added to *wait_for (DatabaseImpl::Commit waits for them and runs a new one).
-  // Call once.
+  // Runs the phases once. On success *inserted (when not null) holds the IDs of the inserts the
+  // commit reserved slots for, in order, and the commit is durable as `sync` asks. When a schema
+  // change or migration of a collection the commit writes came in between, nothing is applied, the
+  // error is Conflict, and those collections are added to *wait_for (DatabaseImpl::Commit waits for
+  // them and runs a new one). Call once.
   Status Commit(SyncMode sync, std::vector<DocId>* inserted,
                 std::vector<CollectionImpl*>* wait_for);
 
@@ -127,6 +159,8 @@ class Transaction {
   Status PrepareRefTargets();
   Status PrepareDeletes();
   Status StillValid(std::vector<CollectionImpl*>* wait_for);
+  // The read set still holds (ReadSet). Requires the shared locks of the shards it names.
+  Status ReadsStillHold() const;
   Status ApplyOp(size_t i);
   Status ApplyDerived();
   Status CheckRefTargets();
@@ -150,6 +184,7 @@ class Transaction {
   DatabaseImpl* const db_;
   const std::span<const PendingOp> ops_;
   SchemaChecks checks_;
+  const ReadSet* const reads_;
   // The commit's time (Unix ms): its documents' updated_ms, and created_ms of its inserts.
   const uint64_t time_ms_;
 
@@ -186,6 +221,10 @@ class Transaction {
 
   // Log.
   uint64_t lsn_ = 0;
+
+ public:
+  // The commit's LSN once Commit succeeded (0 when it wrote nothing).
+  uint64_t lsn() const { return lsn_; }
 };
 
 }  // namespace daas::engine

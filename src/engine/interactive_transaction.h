@@ -1,0 +1,94 @@
+// InteractiveTransaction: the Transaction of daas.hpp. It buffers writes (the final state of each
+// document it writes, in the order first written) and remembers what it read (a ReadSet); Commit
+// hands both to one engine::Transaction, which validates the reads and applies the writes under
+// the shard locks, or applies nothing (docs/transactions.md).
+//
+// Invariant: nothing of an uncommitted transaction is visible to others; only its reserved slots
+// exist outside it, and they are given back when it ends without committing.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "daas/daas.hpp"
+#include "engine/collection_impl.h"
+#include "engine/transaction.h"
+#include "index/ref_index.h"
+
+namespace daas::engine {
+
+class DatabaseImpl;
+
+// Not thread-safe (daas.hpp).
+class InteractiveTransaction final : public daas::Transaction {
+ public:
+  InteractiveTransaction(DatabaseImpl* db, const TransactionOptions& options);
+  ~InteractiveTransaction() override;
+
+  using daas::Transaction::Get;
+  Status Get(const Collection* collection, DocId id, std::string* document,
+             DocumentMeta* meta) override;
+  Result<DocId> Insert(Collection* collection, std::string_view document) override;
+  Status Replace(Collection* collection, DocId id, std::string_view document) override;
+  Status Patch(Collection* collection, DocId id, std::string_view merge_patch) override;
+  Status Delete(Collection* collection, DocId id) override;
+  Status Find(const Collection* collection, std::string_view filter,
+              const std::function<bool(DocId, std::string_view)>& fn) override;
+  Status Commit() override;
+  void Rollback() override;
+  uint64_t commit_lsn() const override { return commit_lsn_; }
+
+ private:
+  // The final state of one document the transaction wrote.
+  struct Write {
+    enum class Kind : uint8_t { kInsert, kReplace, kDelete, kNone };  // kNone: inserted, deleted
+    CollectionImpl* coll;
+    DocId id;
+    Kind kind;
+    std::string document;                // kInsert, kReplace
+    std::optional<uint64_t> if_version;  // kReplace, kDelete: the version read
+    Reservation reservation{};           // kInsert: the slot reserved for it
+  };
+
+  // Aborted once ended, and once too old (then rolled back first).
+  Status CheckUsable();
+  // The transaction may write: usable, not read-only.
+  Status CheckWritable();
+  // `c` as a collection of this database, else InvalidArgument.
+  Result<CollectionImpl*> Own(const Collection* c) const;
+  // The committed document, remembered in the read set (its version, or its absence). Conflict
+  // when it is no longer what this transaction read before.
+  Status ReadCommitted(CollectionImpl* coll, DocId id, std::string* document, DocumentMeta* meta);
+  // The document as this transaction sees it (ReadCommitted when it did not write it); *write is
+  // its Write, or null. NotFound when absent or deleted here.
+  Status Current(CollectionImpl* coll, DocId id, std::string* document, Write** write);
+  // Buffers `document` as the new content of `id`, which exists for this transaction.
+  Status Store(CollectionImpl* coll, DocId id, std::string document);
+  // ResourceExhausted when `more` bytes would pass the write limits.
+  Status CheckLimits(size_t more_writes, size_t more_bytes) const;
+  // Gives back the reserved slots of inserts not committed; the transaction ends.
+  void End();
+
+  DatabaseImpl* const db_;
+  const TransactionOptions options_;
+  const std::chrono::steady_clock::time_point deadline_;
+  bool ended_ = false;
+  bool committed_ = false;
+  uint64_t commit_lsn_ = 0;
+
+  std::vector<Write> writes_;
+  std::unordered_map<DocId, size_t, index::DocIdHash> write_of_;
+  size_t live_writes_ = 0;
+  size_t write_bytes_ = 0;
+
+  ReadSet reads_;
+  // The version each document was read at (0: absent), by ID.
+  std::unordered_map<DocId, uint64_t, index::DocIdHash> read_version_;
+};
+
+}  // namespace daas::engine
