@@ -21,7 +21,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <optional>
 #include <span>
 #include <string>
@@ -192,7 +192,7 @@ class Transaction {
   // replace stores: the caller's, or an insert's with its defaults (kept in with_defaults_).
   std::vector<storage::Shard*> op_shards_;
   std::vector<std::string_view> documents_;
-  std::deque<std::string> with_defaults_;
+  std::list<std::string> with_defaults_;  // a list: stable addresses, no allocation when empty
   size_t insert_count_ = 0;
 
   // Prepare.
@@ -213,7 +213,7 @@ class Transaction {
   // cleared refs), what it changes in indexed collections, and the log record.
   std::vector<Undo> undo_;
   std::vector<std::pair<CollectionImpl*, Reservation>> freed_;
-  std::deque<std::string> owned_;
+  std::list<std::string> owned_;
   std::vector<IndexedChange> changes_;
   std::unordered_map<DocId, size_t, index::DocIdHash> change_of_;
   index::IndexSet::Undo index_undo_;
