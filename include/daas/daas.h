@@ -157,7 +157,20 @@ typedef struct daas_options {
   uint32_t
       max_document_depth; /* nesting depth, the document's own map is 1; default 100, max 1000 */
   uint32_t max_key_bytes; /* length of one map key; default 1024 */
+  /* Added in 0.3 (read only when struct_size covers them). */
+  /* Durability of writes, one of DAAS_SYNC_* below; DAAS_SYNC_DEFAULT (0) is DAAS_SYNC_FULL. */
+  uint32_t sync_mode;
+  /* For DAAS_SYNC_NORMAL and DAAS_SYNC_OFF: how often the log is written out (and, for NORMAL,
+   * fdatasync'ed), in ms; 0 means the default, 100. */
+  uint32_t sync_interval_ms;
 } daas_options;
+
+/* Sync modes (Options::sync in options.h): when a write is acknowledged. */
+#define DAAS_SYNC_DEFAULT 0u /* the database's mode (for daas_options: DAAS_SYNC_FULL) */
+#define DAAS_SYNC_FULL 1u    /* after its log record is fdatasync'ed (group commit) */
+#define DAAS_SYNC_NORMAL 2u  /* once applied; fdatasync every sync_interval_ms */
+#define DAAS_SYNC_OFF 3u /* once applied; written to the OS every sync_interval_ms, never synced \
+                          */
 
 /* Fills *opts with the defaults (in-memory, create_if_missing = 1, default limits) and sets
  * opts->struct_size = struct_size. Pass sizeof(daas_options): the size the caller's header
@@ -399,6 +412,124 @@ DAAS_EXPORT int daas_batch_delete(daas_batch* batch, daas_collection* coll, cons
  * the call. */
 DAAS_EXPORT int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* inserted_ids,
                               size_t ids_cap, size_t* n_inserted);
+
+/* daas_db_write with per-call flags: the low two bits are a DAAS_SYNC_* mode for this write
+ * (DAAS_SYNC_DEFAULT: the database's). Other bits must be 0 (DAAS_INVALID_ARGUMENT).
+ * Errors: as daas_db_write. Thread-safe as daas_db_write. */
+DAAS_EXPORT int daas_db_write_flags(daas_db* db, const daas_batch* batch, uint32_t flags,
+                                    daas_id* inserted_ids, size_t ids_cap, size_t* n_inserted);
+
+/* Returns once every write acknowledged before the call is durable (fdatasync'ed), whatever sync
+ * mode it was written with. A no-op in memory.
+ * Errors: DAAS_INVALID_ARGUMENT (db NULL), DAAS_IO_ERROR (the sticky error). Thread-safe. */
+DAAS_EXPORT int daas_db_sync(daas_db* db);
+
+/* Reads n documents, of any collections of db, as of one instant. Their bytes are written back to
+ * back into buf (buffer protocol over the total: when cap is too small, nothing is copied and *len
+ * is the total needed); offsets[i] and lengths[i] give document i's place in buf, and lengths[i] is
+ * DAAS_ABSENT when it does not exist. colls[i] and ids[i] name document i.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, a NULL collection or null ID, a collection of
+ * another database), DAAS_RESOURCE_EXHAUSTED (buffer too small). Thread-safe. */
+#define DAAS_ABSENT ((size_t)-1)
+DAAS_EXPORT int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* colls,
+                                 const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
+                                 size_t* offsets, size_t* lengths);
+
+/* Sizes of the log and checkpoint on disk and the LSNs that say how far each reaches (DatabaseStats
+ * in daas.hpp); all zero in memory but visible_lsn, which counts commits. */
+typedef struct daas_db_stats {
+  uint64_t visible_lsn;      /* the LSN of the latest commit */
+  uint64_t durable_lsn;      /* every commit up to it is fdatasync'ed */
+  uint64_t checkpoint_lsn;   /* every commit up to it is in the shard files */
+  uint64_t log_segments;     /* write-ahead log files */
+  uint64_t log_bytes;        /* their size */
+  uint64_t checkpoint_files; /* shard files the manifest names */
+  uint64_t checkpoint_bytes; /* their size */
+  uint64_t cold_shards;      /* shards not loaded yet (open is lazy) */
+} daas_db_stats;
+/* Fills *out. struct_size is sizeof(daas_db_stats) as the caller compiled it: only that many
+ * bytes are written (later versions add fields at the end).
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, struct_size 0). Thread-safe. */
+DAAS_EXPORT int daas_db_stats_get(daas_db* db, daas_db_stats* out, size_t struct_size);
+
+typedef struct daas_collection_stats {
+  uint64_t documents;
+  uint64_t document_bytes; /* sum of the documents' MessagePack sizes */
+  uint64_t memory_bytes;   /* memory held for them */
+  uint64_t shards;
+} daas_collection_stats;
+/* Fills *out as daas_db_stats_get does. Errors: DAAS_INVALID_ARGUMENT, DAAS_NOT_FOUND (dropped). */
+DAAS_EXPORT int daas_collection_stats_get(daas_collection* coll, daas_collection_stats* out,
+                                          size_t struct_size);
+
+/* Database::Compact: gives space back after mass deletes (moves live documents into fresh memory,
+ * checkpoints, deletes the covered log). Errors: DAAS_INVALID_ARGUMENT, DAAS_IO_ERROR. */
+DAAS_EXPORT int daas_db_compact(daas_db* db);
+
+/* Database::Backup: a consistent copy of the database into dir (created; it must not hold a
+ * database) while writes go on. Errors: DAAS_INVALID_ARGUMENT, DAAS_ALREADY_EXISTS, DAAS_BUSY,
+ * DAAS_CORRUPTION, DAAS_NOT_SUPPORTED (in memory), DAAS_IO_ERROR. Thread-safe. */
+DAAS_EXPORT int daas_db_backup(daas_db* db, const char* dir, size_t dir_len);
+
+/* RestoreBackup: copies the backup in backup_dir into dir, after checking every file of it.
+ * Errors: DAAS_INVALID_ARGUMENT, DAAS_ALREADY_EXISTS, DAAS_BUSY, DAAS_NOT_FOUND, DAAS_CORRUPTION,
+ * DAAS_IO_ERROR. */
+DAAS_EXPORT int daas_restore_backup(const char* backup_dir, size_t backup_dir_len, const char* dir,
+                                    size_t dir_len);
+
+/* ---- Transactions (daas::Transaction in daas.hpp; docs/transactions.md) ----
+ *
+ * Reads and writes across collections, then commit (all or nothing) or free (rolled back).
+ * Serializable: the commit fails with DAAS_CONFLICT, applying nothing, when anything the
+ * transaction read changed meanwhile; run it again. A transaction reads its own writes. One thread
+ * at a time per transaction; it must not outlive its db. */
+typedef struct daas_txn daas_txn;
+
+#define DAAS_TXN_READ_ONLY 0x4u /* writes fail with DAAS_INVALID_ARGUMENT */
+
+/* Starts a transaction in *out (NULL on failure); release with daas_txn_free. flags: a DAAS_SYNC_*
+ * mode for its commit in the low two bits, | DAAS_TXN_READ_ONLY; other bits must be 0. A
+ * transaction older than 60 s is rolled back by its next call (DAAS_ABORTED).
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, unknown flags), DAAS_ABORTED (db closed). */
+DAAS_EXPORT int daas_txn_begin(daas_db* db, uint32_t flags, daas_txn** out);
+
+/* The document as the transaction sees it (its own write, or the committed one, remembered for
+ * the commit's check), buffer protocol as daas_collection_get.
+ * Errors: as daas_collection_get, DAAS_CONFLICT (the document changed since this transaction read
+ * it), DAAS_ABORTED (the transaction ended or is too old). */
+DAAS_EXPORT int daas_txn_get(daas_txn* txn, daas_collection* coll, const daas_id* id, uint8_t* buf,
+                             size_t cap, size_t* len);
+DAAS_EXPORT int daas_txn_get_json(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                                  char* buf, size_t cap, size_t* len);
+/* Buffers an insert; its ID is known at once (*out_id). Errors: as daas_collection_insert,
+ * DAAS_ABORTED, DAAS_INVALID_ARGUMENT (read-only), DAAS_RESOURCE_EXHAUSTED (100,000 writes or 64
+ * MiB of documents in one transaction). */
+DAAS_EXPORT int daas_txn_insert(daas_txn* txn, daas_collection* coll, const uint8_t* doc,
+                                size_t len, daas_id* out_id);
+DAAS_EXPORT int daas_txn_insert_json(daas_txn* txn, daas_collection* coll, const char* json,
+                                     size_t len, daas_id* out_id);
+/* Buffer a replace, merge patch or delete of a document that exists for the transaction
+ * (DAAS_NOT_FOUND otherwise). Errors: as the daas_collection_ forms, and as daas_txn_insert. */
+DAAS_EXPORT int daas_txn_replace(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                                 const uint8_t* doc, size_t len);
+DAAS_EXPORT int daas_txn_replace_json(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                                      const char* json, size_t len);
+DAAS_EXPORT int daas_txn_patch(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                               const uint8_t* patch, size_t len);
+DAAS_EXPORT int daas_txn_patch_json(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                                    const char* json, size_t len);
+DAAS_EXPORT int daas_txn_delete(daas_txn* txn, daas_collection* coll, const daas_id* id);
+/* daas_collection_find as the transaction sees the collection (its own writes included); fn runs
+ * with no lock held and may call the transaction. Errors: as daas_collection_find, DAAS_ABORTED. */
+DAAS_EXPORT int daas_txn_find(daas_txn* txn, daas_collection* coll, const char* filter,
+                              size_t filter_len, daas_doc_fn fn, void* ctx);
+/* Applies every write at once, or nothing; the transaction has ended afterwards either way (free
+ * it). *lsn (may be NULL) receives the commit's LSN (0 for a transaction that wrote nothing).
+ * Errors: DAAS_CONFLICT (something read changed: run it again), DAAS_SCHEMA_VIOLATION,
+ * DAAS_NOT_FOUND, DAAS_ABORTED, DAAS_IO_ERROR, and the errors of daas_db_write. */
+DAAS_EXPORT int daas_txn_commit(daas_txn* txn, uint64_t* lsn);
+/* Frees the transaction, rolling it back if it did not commit. NULL is a no-op. */
+DAAS_EXPORT void daas_txn_free(daas_txn* txn);
 
 /* ---- Conversions (no database needed) ---- */
 

@@ -34,6 +34,10 @@ struct daas_batch {
   daas::WriteBatch batch;
 };
 
+struct daas_txn {
+  std::unique_ptr<daas::Transaction> txn;
+};
+
 namespace {
 
 using daas::Status;
@@ -173,6 +177,26 @@ void FromDocId(daas::DocId id, daas_id* out) {
   std::memcpy(out->bytes, bin.data(), bin.size());
 }
 
+// A DAAS_SYNC_* value as a mode; DAAS_SYNC_DEFAULT is none (the caller's default applies).
+Status SyncModeArg(uint32_t value, const char* name, std::optional<daas::SyncMode>* out) {
+  switch (value) {
+    case DAAS_SYNC_DEFAULT:
+      *out = std::nullopt;
+      return Status::OK();
+    case DAAS_SYNC_FULL:
+      *out = daas::SyncMode::kFull;
+      return Status::OK();
+    case DAAS_SYNC_NORMAL:
+      *out = daas::SyncMode::kNormal;
+      return Status::OK();
+    case DAAS_SYNC_OFF:
+      *out = daas::SyncMode::kOff;
+      return Status::OK();
+  }
+  return Status::InvalidArgument(std::string(name) + " is " + std::to_string(value) +
+                                 ", not a DAAS_SYNC_* mode");
+}
+
 daas::Collection* AsCollection(daas_collection* c) {
   return reinterpret_cast<daas::Collection*>(c);
 }
@@ -235,6 +259,17 @@ Status GetInto(daas_collection* coll, const daas_id* id, void* buf, size_t cap, 
   return CopyOut(*text, true, buf, cap, len);
 }
 
+// A document argument, as bytes or JSON text; *storage keeps converted JSON.
+Status DocumentArg(const void* data, size_t len, bool json, const char* name, std::string* storage,
+                   std::string_view* doc) {
+  if (!json) return Bytes(data, len, name, doc);
+  auto converted = JsonArg(static_cast<const char*>(data), len);
+  if (!converted.ok()) return converted.status();
+  *storage = std::move(*converted);
+  *doc = *storage;
+  return Status::OK();
+}
+
 // Body of insert / insert_json.
 Status Insert(daas_collection* coll, std::string_view doc, daas_id* out_id) {
   auto id = AsCollection(coll)->Insert(doc);
@@ -261,13 +296,10 @@ Status WriteOne(WriteKind kind, daas_collection* coll, const daas_id* id, const 
   if (coll == nullptr) return NullArg("coll");
   daas::DocId doc_id;
   CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
-  if (json) {
-    auto doc = JsonArg(static_cast<const char*>(data), len);
-    if (!doc.ok()) return doc.status();
-    return WriteById(kind, coll, doc_id, *doc, if_version);
-  }
+  std::string storage;
   std::string_view doc;
-  CAPI_RETURN_IF_ERROR(Bytes(data, len, kind == WriteKind::kReplace ? "doc" : "patch", &doc));
+  CAPI_RETURN_IF_ERROR(
+      DocumentArg(data, len, json, kind == WriteKind::kReplace ? "doc" : "patch", &storage, &doc));
   return WriteById(kind, coll, doc_id, doc, if_version);
 }
 
@@ -282,14 +314,8 @@ Status BatchAppend(daas_batch* batch, daas::WriteBatch::OpType type, daas_collec
   std::string converted;
   std::string_view doc;
   if (type != OpType::kDelete) {
-    if (json) {
-      auto r = JsonArg(static_cast<const char*>(data), len);
-      if (!r.ok()) return r.status();
-      converted = std::move(*r);
-      doc = converted;
-    } else {
-      CAPI_RETURN_IF_ERROR(Bytes(data, len, type == OpType::kPatch ? "patch" : "doc", &doc));
-    }
+    CAPI_RETURN_IF_ERROR(
+        DocumentArg(data, len, json, type == OpType::kPatch ? "patch" : "doc", &converted, &doc));
   }
   daas::Collection* c = AsCollection(coll);
   switch (type) {
@@ -413,6 +439,12 @@ extern "C" int daas_db_open(const daas_options* opts, daas_db** out) {
     if (opts->max_document_bytes != 0) options.limits.max_size_bytes = opts->max_document_bytes;
     if (opts->max_document_depth != 0) options.limits.max_depth = opts->max_document_depth;
     if (opts->max_key_bytes != 0) options.limits.max_key_bytes = opts->max_key_bytes;
+    if (size >= offsetof(daas_options, sync_interval_ms) + sizeof(uint32_t)) {
+      std::optional<daas::SyncMode> mode;
+      CAPI_RETURN_IF_ERROR(SyncModeArg(opts->sync_mode, "opts->sync_mode", &mode));
+      if (mode) options.sync = *mode;
+      if (opts->sync_interval_ms != 0) options.sync_interval_ms = opts->sync_interval_ms;
+    }
     auto db = daas::Database::Open(options);
     if (!db.ok()) return db.status();
     auto handle = std::make_unique<daas_db>();
@@ -754,10 +786,18 @@ extern "C" int daas_batch_delete(daas_batch* batch, daas_collection* coll, const
   });
 }
 
-extern "C" int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* inserted_ids,
-                             size_t ids_cap, size_t* n_inserted) {
-  return Guard([&]() -> Status {
+namespace {
+
+// Body of daas_db_write and daas_db_write_flags.
+Status WriteBatchArg(daas_db* db, const daas_batch* batch, uint32_t flags, daas_id* inserted_ids,
+                     size_t ids_cap, size_t* n_inserted) {
+  {
     if (n_inserted != nullptr) *n_inserted = 0;
+    if ((flags & ~3u) != 0) {
+      return Status::InvalidArgument("flags has unknown bits " + std::to_string(flags & ~3u));
+    }
+    daas::WriteOptions options;
+    CAPI_RETURN_IF_ERROR(SyncModeArg(flags & 3u, "the sync mode of flags", &options.sync));
     if (db == nullptr) return NullArg("db");
     if (batch == nullptr) return NullArg("batch");
     if (inserted_ids == nullptr && ids_cap != 0) {
@@ -776,7 +816,7 @@ extern "C" int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* inse
                                        std::to_string(ids_cap) + "; nothing was written");
     }
     std::vector<daas::DocId> ids;
-    CAPI_RETURN_IF_ERROR(db->db->Write(batch->batch, &ids));
+    CAPI_RETURN_IF_ERROR(db->db->Write(batch->batch, &ids, options));
     if (ids.size() != inserts) {
       return Status::Internal("Database::Write returned " + std::to_string(ids.size()) +
                               " IDs for " + std::to_string(inserts) + " inserts");
@@ -785,6 +825,300 @@ extern "C" int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* inse
       for (size_t i = 0; i < ids.size(); ++i) FromDocId(ids[i], &inserted_ids[i]);
     }
     if (n_inserted != nullptr) *n_inserted = inserts;
+    return Status::OK();
+  }
+}
+
+// A path argument: pointer + length, no NUL inside.
+Status PathArg(const char* path, size_t len, const char* name, std::string* out) {
+  std::string_view text;
+  CAPI_RETURN_IF_ERROR(Bytes(path, len, name, &text));
+  if (text.empty()) return Status::InvalidArgument(std::string(name) + " is empty");
+  if (text.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument(std::string(name) + " contains a NUL byte");
+  }
+  *out = std::string(text);
+  return Status::OK();
+}
+
+// Copies the first struct_size bytes of `value` to `out`.
+template <typename T>
+Status StructOut(const T& value, void* out, size_t struct_size) {
+  if (out == nullptr) return NullArg("out");
+  if (struct_size == 0) return Status::InvalidArgument("struct_size is 0");
+  std::memcpy(out, &value, std::min(struct_size, sizeof(T)));
+  return Status::OK();
+}
+
+daas::Transaction* AsTxn(daas_txn* t) { return t->txn.get(); }
+
+}  // namespace
+
+extern "C" int daas_db_write(daas_db* db, const daas_batch* batch, daas_id* inserted_ids,
+                             size_t ids_cap, size_t* n_inserted) {
+  return Guard([&] {
+    return WriteBatchArg(db, batch, DAAS_SYNC_DEFAULT, inserted_ids, ids_cap, n_inserted);
+  });
+}
+
+extern "C" int daas_db_write_flags(daas_db* db, const daas_batch* batch, uint32_t flags,
+                                   daas_id* inserted_ids, size_t ids_cap, size_t* n_inserted) {
+  return Guard([&] { return WriteBatchArg(db, batch, flags, inserted_ids, ids_cap, n_inserted); });
+}
+
+extern "C" int daas_db_sync(daas_db* db) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    return db->db->Sync();
+  });
+}
+
+extern "C" int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* colls,
+                                const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
+                                size_t* offsets, size_t* lengths) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    if (db == nullptr) return NullArg("db");
+    if (n > 0 && (colls == nullptr || ids == nullptr || offsets == nullptr || lengths == nullptr)) {
+      return NullArg(colls == nullptr     ? "colls"
+                     : ids == nullptr     ? "ids"
+                     : offsets == nullptr ? "offsets"
+                                          : "lengths");
+    }
+    std::vector<daas::DocRef> refs(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (colls[i] == nullptr)
+        return Status::InvalidArgument("colls[" + std::to_string(i) + "] is NULL");
+      refs[i].collection = AsCollection(colls[i]);
+      CAPI_RETURN_IF_ERROR(ToDocId(&ids[i], "ids[i]", &refs[i].id));
+    }
+    std::vector<std::optional<std::string>> found;
+    CAPI_RETURN_IF_ERROR(db->db->GetMany(refs, &found));
+    size_t total = 0;
+    for (const auto& d : found) total += d ? d->size() : 0;
+    if (cap < total) {
+      *len = total;
+      return Status::ResourceExhausted("output buffer too small: need " + std::to_string(total) +
+                                       " bytes, have " + std::to_string(cap));
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < n; ++i) {
+      offsets[i] = at;
+      if (!found[i]) {
+        lengths[i] = DAAS_ABSENT;
+        continue;
+      }
+      lengths[i] = found[i]->size();
+      if (!found[i]->empty()) std::memcpy(buf + at, found[i]->data(), found[i]->size());
+      at += found[i]->size();
+    }
+    *len = total;
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_db_stats_get(daas_db* db, daas_db_stats* out, size_t struct_size) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    auto st = db->db->Stats();
+    if (!st.ok()) return st.status();
+    const daas_db_stats v{st->visible_lsn,      st->durable_lsn, st->checkpoint_lsn,
+                          st->log_segments,     st->log_bytes,   st->checkpoint_files,
+                          st->checkpoint_bytes, st->cold_shards};
+    return StructOut(v, out, struct_size);
+  });
+}
+
+extern "C" int daas_collection_stats_get(daas_collection* coll, daas_collection_stats* out,
+                                         size_t struct_size) {
+  return Guard([&]() -> Status {
+    if (coll == nullptr) return NullArg("coll");
+    auto st = AsCollection(coll)->Stats();
+    if (!st.ok()) return st.status();
+    const daas_collection_stats v{st->documents, st->document_bytes, st->memory_bytes, st->shards};
+    return StructOut(v, out, struct_size);
+  });
+}
+
+extern "C" int daas_db_compact(daas_db* db) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    return db->db->Compact();
+  });
+}
+
+extern "C" int daas_db_backup(daas_db* db, const char* dir, size_t dir_len) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    std::string path;
+    CAPI_RETURN_IF_ERROR(PathArg(dir, dir_len, "dir", &path));
+    return db->db->Backup(path);
+  });
+}
+
+extern "C" int daas_restore_backup(const char* backup_dir, size_t backup_dir_len, const char* dir,
+                                   size_t dir_len) {
+  return Guard([&]() -> Status {
+    std::string from, to;
+    CAPI_RETURN_IF_ERROR(PathArg(backup_dir, backup_dir_len, "backup_dir", &from));
+    CAPI_RETURN_IF_ERROR(PathArg(dir, dir_len, "dir", &to));
+    return daas::RestoreBackup(from, to);
+  });
+}
+
+// ==== transactions ====
+
+extern "C" int daas_txn_begin(daas_db* db, uint32_t flags, daas_txn** out) {
+  return Guard([&]() -> Status {
+    if (out == nullptr) return NullArg("out");
+    *out = nullptr;
+    if (db == nullptr) return NullArg("db");
+    if ((flags & ~(3u | DAAS_TXN_READ_ONLY)) != 0) {
+      return Status::InvalidArgument("flags has unknown bits " +
+                                     std::to_string(flags & ~(3u | DAAS_TXN_READ_ONLY)));
+    }
+    daas::TransactionOptions options;
+    CAPI_RETURN_IF_ERROR(SyncModeArg(flags & 3u, "the sync mode of flags", &options.sync));
+    options.read_only = (flags & DAAS_TXN_READ_ONLY) != 0;
+    auto txn = db->db->BeginTransaction(options);
+    if (!txn.ok()) return txn.status();
+    auto handle = std::make_unique<daas_txn>();
+    handle->txn = std::move(*txn);
+    *out = handle.release();
+    return Status::OK();
+  });
+}
+
+namespace {
+
+// Body of daas_txn_get and daas_txn_get_json.
+Status TxnGet(daas_txn* txn, daas_collection* coll, const daas_id* id, void* buf, size_t cap,
+              size_t* len, bool json) {
+  CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+  if (txn == nullptr) return NullArg("txn");
+  if (coll == nullptr) return NullArg("coll");
+  daas::DocId doc_id;
+  CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+  std::string bytes;
+  CAPI_RETURN_IF_ERROR(AsTxn(txn)->Get(AsCollection(coll), doc_id, &bytes));
+  if (!json) return CopyOut(bytes, false, buf, cap, len);
+  auto text = daas::DocumentToJson(bytes);
+  if (!text.ok()) return text.status();
+  return CopyOut(*text, true, buf, cap, len);
+}
+
+Status TxnInsert(daas_txn* txn, daas_collection* coll, const void* data, size_t len, bool json,
+                 daas_id* out_id) {
+  if (txn == nullptr) return NullArg("txn");
+  if (coll == nullptr) return NullArg("coll");
+  if (out_id == nullptr) return NullArg("out_id");
+  std::string storage;
+  std::string_view doc;
+  CAPI_RETURN_IF_ERROR(DocumentArg(data, len, json, "doc", &storage, &doc));
+  auto id = AsTxn(txn)->Insert(AsCollection(coll), doc);
+  if (!id.ok()) return id.status();
+  FromDocId(*id, out_id);
+  return Status::OK();
+}
+
+Status TxnWrite(WriteKind kind, daas_txn* txn, daas_collection* coll, const daas_id* id,
+                const void* data, size_t len, bool json) {
+  if (txn == nullptr) return NullArg("txn");
+  if (coll == nullptr) return NullArg("coll");
+  daas::DocId doc_id;
+  CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+  std::string storage;
+  std::string_view doc;
+  CAPI_RETURN_IF_ERROR(
+      DocumentArg(data, len, json, kind == WriteKind::kReplace ? "doc" : "patch", &storage, &doc));
+  return kind == WriteKind::kReplace ? AsTxn(txn)->Replace(AsCollection(coll), doc_id, doc)
+                                     : AsTxn(txn)->Patch(AsCollection(coll), doc_id, doc);
+}
+
+}  // namespace
+
+extern "C" int daas_txn_get(daas_txn* txn, daas_collection* coll, const daas_id* id, uint8_t* buf,
+                            size_t cap, size_t* len) {
+  return Guard([&] { return TxnGet(txn, coll, id, buf, cap, len, false); });
+}
+
+extern "C" int daas_txn_get_json(daas_txn* txn, daas_collection* coll, const daas_id* id, char* buf,
+                                 size_t cap, size_t* len) {
+  return Guard([&] { return TxnGet(txn, coll, id, buf, cap, len, true); });
+}
+
+extern "C" int daas_txn_insert(daas_txn* txn, daas_collection* coll, const uint8_t* doc, size_t len,
+                               daas_id* out_id) {
+  return Guard([&] { return TxnInsert(txn, coll, doc, len, false, out_id); });
+}
+
+extern "C" int daas_txn_insert_json(daas_txn* txn, daas_collection* coll, const char* json,
+                                    size_t len, daas_id* out_id) {
+  return Guard([&] { return TxnInsert(txn, coll, json, len, true, out_id); });
+}
+
+extern "C" int daas_txn_replace(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                                const uint8_t* doc, size_t len) {
+  return Guard([&] { return TxnWrite(WriteKind::kReplace, txn, coll, id, doc, len, false); });
+}
+
+extern "C" int daas_txn_replace_json(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                                     const char* json, size_t len) {
+  return Guard([&] { return TxnWrite(WriteKind::kReplace, txn, coll, id, json, len, true); });
+}
+
+extern "C" int daas_txn_patch(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                              const uint8_t* patch, size_t len) {
+  return Guard([&] { return TxnWrite(WriteKind::kPatch, txn, coll, id, patch, len, false); });
+}
+
+extern "C" int daas_txn_patch_json(daas_txn* txn, daas_collection* coll, const daas_id* id,
+                                   const char* json, size_t len) {
+  return Guard([&] { return TxnWrite(WriteKind::kPatch, txn, coll, id, json, len, true); });
+}
+
+extern "C" int daas_txn_delete(daas_txn* txn, daas_collection* coll, const daas_id* id) {
+  return Guard([&]() -> Status {
+    if (txn == nullptr) return NullArg("txn");
+    if (coll == nullptr) return NullArg("coll");
+    daas::DocId doc_id;
+    CAPI_RETURN_IF_ERROR(ToDocId(id, "id", &doc_id));
+    return AsTxn(txn)->Delete(AsCollection(coll), doc_id);
+  });
+}
+
+extern "C" int daas_txn_find(daas_txn* txn, daas_collection* coll, const char* filter,
+                             size_t filter_len, daas_doc_fn fn, void* ctx) {
+  return Guard([&]() -> Status {
+    if (txn == nullptr) return NullArg("txn");
+    if (coll == nullptr) return NullArg("coll");
+    if (fn == nullptr) return NullArg("fn");
+    if (filter == nullptr && filter_len > 0) return NullArg("filter");
+    const std::string_view text(filter == nullptr ? "" : filter, filter_len);
+    CAPI_RETURN_IF_ERROR(
+        AsTxn(txn)->Find(AsCollection(coll), text, [&](daas::DocId id, std::string_view bytes) {
+          daas_id cid;
+          FromDocId(id, &cid);
+          return fn(ctx, &cid, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()) == 0;
+        }));
+    ClearError();  // as in daas_collection_scan: fn may have called functions that failed
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_txn_commit(daas_txn* txn, uint64_t* lsn) {
+  return Guard([&]() -> Status {
+    if (lsn != nullptr) *lsn = 0;
+    if (txn == nullptr) return NullArg("txn");
+    CAPI_RETURN_IF_ERROR(AsTxn(txn)->Commit());
+    if (lsn != nullptr) *lsn = AsTxn(txn)->commit_lsn();
+    return Status::OK();
+  });
+}
+
+extern "C" void daas_txn_free(daas_txn* txn) {
+  Guard([&]() -> Status {
+    std::unique_ptr<daas_txn> owned(txn);  // the Transaction's destructor rolls back
     return Status::OK();
   });
 }

@@ -921,6 +921,150 @@ static int RemoveEntry(const char* path, const struct stat* sb, int type, struct
   return remove(path);
 }
 
+/* Transactions: reads of own writes, atomic commit, conflicts, rollback by free, read-only. */
+static void TestTransactions(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("t"), &c));
+  daas_id x;
+  CHECK_OK(daas_collection_insert_json(c, S("{\"n\":1}"), &x));
+
+  daas_txn* t = NULL;
+  CHECK_OK(daas_txn_begin(db, DAAS_SYNC_DEFAULT, &t));
+  daas_id fresh;
+  CHECK_OK(daas_txn_insert_json(t, c, S("{\"n\":2}"), &fresh));
+  CHECK_OK(daas_txn_patch_json(t, c, &x, S("{\"m\":1}")));
+  char text[128];
+  size_t len = 0;
+  CHECK_OK(daas_txn_get_json(t, c, &x, text, sizeof text, &len));
+  CHECK(strcmp(text, "{\"n\":1,\"m\":1}") == 0);
+  CHECK_OK(daas_txn_get_json(t, c, &fresh, text, sizeof text, &len));
+  CHECK(strcmp(text, "{\"n\":2}") == 0);
+  ScanState seen = {0, 0, 0, 1};
+  CHECK_OK(daas_txn_find(t, c, S("n >= 1"), CountDoc, &seen));
+  CHECK(seen.calls == 2 && seen.ids_ok);
+  CHECK_RC(GetJson(c, &fresh, text, sizeof text), DAAS_NOT_FOUND); /* not visible before commit */
+  uint64_t lsn = 0;
+  CHECK_OK(daas_txn_commit(t, &lsn));
+  CHECK(lsn == 2);
+  CHECK_RC(daas_txn_get_json(t, c, &x, text, sizeof text, &len), DAAS_ABORTED); /* ended */
+  daas_txn_free(t);
+  CHECK_OK(GetJson(c, &fresh, text, sizeof text));
+
+  /* A conflict: what the transaction read changed before its commit. */
+  CHECK_OK(daas_txn_begin(db, DAAS_SYNC_DEFAULT, &t));
+  CHECK_OK(daas_txn_get_json(t, c, &x, text, sizeof text, &len));
+  CHECK_OK(daas_collection_patch_json(c, &x, S("{\"m\":2}")));
+  CHECK_OK(daas_txn_replace_json(t, c, &fresh, S("{\"n\":3}")));
+  CHECK_RC(daas_txn_commit(t, &lsn), DAAS_CONFLICT);
+  CHECK(lsn == 0);
+  daas_txn_free(t);
+  CHECK_OK(GetJson(c, &fresh, text, sizeof text));
+  CHECK(strcmp(text, "{\"n\":2}") == 0);
+
+  /* Freed without commit: rolled back. */
+  CHECK_OK(daas_txn_begin(db, DAAS_SYNC_DEFAULT, &t));
+  CHECK_OK(daas_txn_delete(t, c, &x));
+  CHECK_RC(daas_txn_get(t, c, &x, NULL, 0, &len), DAAS_NOT_FOUND);
+  daas_txn_free(t);
+  CHECK_OK(GetJson(c, &x, text, sizeof text));
+
+  /* Read-only, flags, NULLs. */
+  CHECK_OK(daas_txn_begin(db, DAAS_TXN_READ_ONLY, &t));
+  CHECK_RC(daas_txn_insert(t, c, kDocA1, sizeof kDocA1, &fresh), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("read-only");
+  CHECK_OK(daas_txn_commit(t, NULL));
+  daas_txn_free(t);
+  CHECK_RC(daas_txn_begin(db, 0x100, &t), DAAS_INVALID_ARGUMENT);
+  CHECK(t == NULL);
+  CHECK_RC(daas_txn_begin(NULL, 0, &t), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_txn_commit(NULL, NULL), DAAS_INVALID_ARGUMENT);
+  daas_txn_free(NULL);
+  CHECK_OK(daas_db_close(db));
+}
+
+/* Sync mode in the options, per-write flags, sync, get-many, stats, compact, backup, restore. */
+static void TestDatabaseCalls(void) {
+  char dir[] = "/tmp/daas_capi_db_XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char path[64], backup[64], restored[64];
+  snprintf(path, sizeof path, "%s/db", dir);
+  snprintf(backup, sizeof backup, "%s/backup", dir);
+  snprintf(restored, sizeof restored, "%s/restored", dir);
+  daas_options opts;
+  CHECK_OK(daas_options_init(&opts, sizeof opts));
+  CHECK(opts.sync_mode == DAAS_SYNC_DEFAULT && opts.sync_interval_ms == 0);
+  opts.dir = path;
+  opts.dir_len = strlen(path);
+  opts.sync_mode = 9;
+  daas_db* db = NULL;
+  CHECK_RC(daas_db_open(&opts, &db), DAAS_INVALID_ARGUMENT);
+  CHECK_MSG("sync_mode");
+  opts.sync_mode = DAAS_SYNC_OFF;
+  opts.sync_interval_ms = 5;
+  CHECK_OK(daas_db_open(&opts, &db));
+  daas_collection *a = NULL, *b = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("a"), &a));
+  CHECK_OK(daas_db_create_collection(db, S("b"), &b));
+
+  daas_batch* batch = NULL;
+  CHECK_OK(daas_batch_new(&batch));
+  CHECK_OK(daas_batch_insert(batch, a, kDocA1, sizeof kDocA1));
+  CHECK_OK(daas_batch_insert(batch, b, kDocA2, sizeof kDocA2));
+  daas_id ids[2];
+  size_t n = 0;
+  CHECK_RC(daas_db_write_flags(db, batch, 0x10, ids, 2, &n), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_db_write_flags(db, batch, DAAS_SYNC_FULL, ids, 2, &n)); /* durable, this one */
+  CHECK(n == 2);
+  daas_db_stats st;
+  memset(&st, 0, sizeof st);
+  CHECK_OK(daas_db_stats_get(db, &st, sizeof st));
+  CHECK(st.visible_lsn == 1 && st.durable_lsn == 1);
+  CHECK_OK(daas_db_write(db, batch, ids, 2, &n)); /* the database's mode: off */
+  CHECK_OK(daas_db_sync(db));
+  CHECK_OK(daas_db_stats_get(db, &st, sizeof st));
+  CHECK(st.visible_lsn == 2 && st.durable_lsn == 2);
+  daas_batch_free(batch);
+
+  /* Get many: present, absent, across collections; sizes first. */
+  daas_collection* colls[3] = {a, b, a};
+  daas_id want[3] = {ids[0], ids[1], ids[1]}; /* the third names a document of b in a */
+  uint8_t buf[64];
+  size_t len = 0, offsets[3], lengths[3];
+  CHECK_RC(daas_db_get_many(db, 3, colls, want, NULL, 0, &len, offsets, lengths),
+           DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len == sizeof kDocA1 + sizeof kDocA2);
+  CHECK_OK(daas_db_get_many(db, 3, colls, want, buf, sizeof buf, &len, offsets, lengths));
+  CHECK(lengths[0] == sizeof kDocA1 && memcmp(buf + offsets[0], kDocA1, lengths[0]) == 0);
+  CHECK(lengths[1] == sizeof kDocA2 && memcmp(buf + offsets[1], kDocA2, lengths[1]) == 0);
+  CHECK(lengths[2] == DAAS_ABSENT);
+  CHECK_RC(daas_db_get_many(db, 1, NULL, want, buf, sizeof buf, &len, offsets, lengths),
+           DAAS_INVALID_ARGUMENT);
+
+  daas_collection_stats cs;
+  CHECK_OK(daas_collection_stats_get(a, &cs, sizeof cs));
+  CHECK(cs.documents == 2 && cs.shards == 1 && cs.document_bytes == 2 * sizeof kDocA1);
+  CHECK_RC(daas_collection_stats_get(a, NULL, sizeof cs), DAAS_INVALID_ARGUMENT);
+
+  CHECK_OK(daas_db_compact(db));
+  CHECK_OK(daas_db_backup(db, backup, strlen(backup)));
+  CHECK_RC(daas_db_backup(db, backup, strlen(backup)), DAAS_ALREADY_EXISTS);
+  CHECK_RC(daas_db_backup(db, NULL, 3), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_db_close(db));
+  CHECK_OK(daas_restore_backup(backup, strlen(backup), restored, strlen(restored)));
+  opts.dir = restored;
+  opts.dir_len = strlen(restored);
+  opts.create_if_missing = 0;
+  CHECK_OK(daas_db_open(&opts, &db));
+  CHECK_OK(daas_db_get_collection(db, S("a"), &a));
+  uint64_t count = 0;
+  CHECK_OK(daas_collection_count(a, &count));
+  CHECK(count == 2);
+  CHECK_OK(daas_db_close(db));
+  CHECK(nftw(dir, RemoveEntry, 16, FTW_DEPTH | FTW_PHYS) == 0);
+}
+
 static void TestPersistence(void) {
   char dir[] = "/tmp/daas_capi_test_XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
@@ -983,6 +1127,8 @@ int main(void) {
   TestBufferProtocol();
   TestDroppedCollection();
   TestVersionsAndConditionalWrites();
+  TestTransactions();
+  TestDatabaseCalls();
   TestPersistence();
   printf("capi: %d passed, %d failed\n", g_passed, g_failed);
   return g_failed == 0 ? 0 : 1;
