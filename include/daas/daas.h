@@ -169,8 +169,9 @@ typedef struct daas_options {
 #define DAAS_SYNC_DEFAULT 0u /* the database's mode (for daas_options: DAAS_SYNC_FULL) */
 #define DAAS_SYNC_FULL 1u    /* after its log record is fdatasync'ed (group commit) */
 #define DAAS_SYNC_NORMAL 2u  /* once applied; fdatasync every sync_interval_ms */
-#define DAAS_SYNC_OFF 3u /* once applied; written to the OS every sync_interval_ms, never synced \
-                          */
+#define DAAS_SYNC_OFF                                                        \
+  3u /* once applied; written to the OS every sync_interval_ms, never synced \
+      */
 
 /* Fills *opts with the defaults (in-memory, create_if_missing = 1, default limits) and sets
  * opts->struct_size = struct_size. Pass sizeof(daas_options): the size the caller's header
