@@ -16,7 +16,6 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -26,6 +25,7 @@
 #include "cli_flags.h"
 #include "daas/daas.hpp"
 #include "dataset.h"
+#include "durable_common.h"
 #include "durable_engine.h"
 #include "engine.h"
 #include "machine_info.h"
@@ -76,18 +76,6 @@ double Since(Clock::time_point start) {
 
 void Check(const Status& s, const char* what) {
   if (!s.ok()) Die(std::string("daas: ") + what + ": " + s.ToString());
-}
-
-const char* SyncName(SyncMode m) {
-  switch (m) {
-    case SyncMode::kFull:
-      return "kFull";
-    case SyncMode::kNormal:
-      return "kNormal";
-    case SyncMode::kOff:
-      return "kOff";
-  }
-  return "?";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,39 +141,6 @@ std::vector<std::string> WalFiles(const std::string& dir) {
     }
   }
   return out;
-}
-
-struct SyncLoop {
-  uint64_t syncs = 0;
-  double seconds = 0;
-  double rate() const { return static_cast<double>(syncs) / seconds; }
-};
-
-// Appends `record` bytes and fdatasyncs, over and over for `seconds`: the rate a log that appends
-// one record per commit can reach on this disk. With record == 0, rewrites the first 4 KiB instead
-// (no size change, so no metadata to sync).
-SyncLoop FdatasyncLoop(const std::string& dir, size_t record, double seconds) {
-  const std::string path = dir + "/fdatasync.tmp";
-  const int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) Die("open " + path + ": " + std::strerror(errno));
-  std::string buf(record == 0 ? 4096 : record, 'x');
-  if (record == 0 && (::pwrite(fd, buf.data(), buf.size(), 0) < 0 || ::fdatasync(fd) != 0)) {
-    Die("fdatasync loop: " + std::string(std::strerror(errno)));
-  }
-  uint64_t n = 0;
-  const auto start = Clock::now();
-  double elapsed = 0;
-  while ((elapsed = Since(start)) < seconds) {
-    const ssize_t w =
-        record == 0 ? ::pwrite(fd, buf.data(), buf.size(), 0) : ::write(fd, buf.data(), buf.size());
-    if (w != static_cast<ssize_t>(buf.size()) || ::fdatasync(fd) != 0) {
-      Die("fdatasync loop: " + std::string(std::strerror(errno)));
-    }
-    ++n;
-  }
-  ::close(fd);
-  ::unlink(path.c_str());
-  return {n, elapsed};
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -525,7 +525,9 @@ DAAS_EXPORT int daas_txn_delete(daas_txn* txn, daas_collection* coll, const daas
 DAAS_EXPORT int daas_txn_find(daas_txn* txn, daas_collection* coll, const char* filter,
                               size_t filter_len, daas_doc_fn fn, void* ctx);
 /* Applies every write at once, or nothing; the transaction has ended afterwards either way (free
- * it). *lsn (may be NULL) receives the commit's LSN (0 for a transaction that wrote nothing).
+ * it). *lsn (may be NULL) receives the commit's LSN: 0 when nothing was applied (and for a
+ * transaction that wrote nothing); nonzero also when the writes were applied but making them
+ * durable failed (DAAS_IO_ERROR; the database is then read-only).
  * Errors: DAAS_CONFLICT (something read changed: run it again), DAAS_SCHEMA_VIOLATION,
  * DAAS_NOT_FOUND, DAAS_ABORTED, DAAS_IO_ERROR, and the errors of daas_db_write. */
 DAAS_EXPORT int daas_txn_commit(daas_txn* txn, uint64_t* lsn);

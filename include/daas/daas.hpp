@@ -255,8 +255,9 @@ class Transaction {
   virtual Status Commit() = 0;
   // Drops every buffered write and gives back reserved slots. The transaction has ended.
   virtual void Rollback() = 0;
-  // The LSN of the commit (Database::visible_lsn), once Commit succeeded; 0 before, and for a
-  // transaction that wrote nothing.
+  // The LSN of the commit (Database::visible_lsn) once its writes were applied: after Commit
+  // succeeded, and also when Commit applied them but failed to make them durable (an IOError; the
+  // database is then read-only). 0 before, and for a transaction that wrote nothing.
   virtual uint64_t commit_lsn() const = 0;
 };
 

@@ -1110,9 +1110,9 @@ extern "C" int daas_txn_commit(daas_txn* txn, uint64_t* lsn) {
   return Guard([&]() -> Status {
     if (lsn != nullptr) *lsn = 0;
     if (txn == nullptr) return NullArg("txn");
-    CAPI_RETURN_IF_ERROR(AsTxn(txn)->Commit());
-    if (lsn != nullptr) *lsn = AsTxn(txn)->commit_lsn();
-    return Status::OK();
+    Status s = AsTxn(txn)->Commit();
+    if (lsn != nullptr) *lsn = AsTxn(txn)->commit_lsn();  // nonzero when applied, even on error
+    return s;
   });
 }
 

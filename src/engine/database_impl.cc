@@ -879,7 +879,7 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
     std::vector<CollectionImpl*> wait_for;
     Transaction txn(this, ops, reads);
     Status s = txn.Commit(sync, inserted, &wait_for);
-    if (lsn != nullptr) *lsn = s.ok() ? txn.lsn() : 0;
+    if (lsn != nullptr) *lsn = txn.lsn();  // nonzero once applied, even if syncing failed
     if (wait_for.empty() || attempt == kMaxAttempts) return s;
     for (CollectionImpl* coll : wait_for) DAAS_RETURN_IF_ERROR(AwaitWritable(coll));
   }

@@ -79,7 +79,8 @@ class DatabaseImpl final : public Database {
   // Applies `ops` atomically (see Database::Write), durable as `sync` says: a Transaction, run
   // again when a schema change came in between. Thread-safe.
   // `reads` (null: none) is an interactive transaction's read set, validated at commit (a failed
-  // validation is Conflict); *lsn, when not null, receives the commit's LSN (0: it wrote nothing).
+  // validation is Conflict); *lsn, when not null, receives the commit's LSN: 0 when nothing was
+  // applied, nonzero once it was, also when the wait for durability then failed.
   Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync,
                 const ReadSet* reads = nullptr, uint64_t* lsn = nullptr);
 

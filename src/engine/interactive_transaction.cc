@@ -169,6 +169,7 @@ Status InteractiveTransaction::Find(const Collection* collection, std::string_vi
     DAAS_RETURN_IF_ERROR(error);
     reads_.shards.push_back(ReadSet::ScannedShard{coll, shard, lsn});
     // Merged with this transaction's own documents of the shard, in slot order.
+    while (next_own < own.size() && own[next_own]->id.shard() < shard->id()) ++next_own;
     size_t k = 0;
     while (k < found.size() ||
            (next_own < own.size() && own[next_own]->id.shard() == shard->id())) {
@@ -304,7 +305,9 @@ Status InteractiveTransaction::Commit() {
   }
   Status s =
       db_->Commit(ops, nullptr, options_.sync.value_or(db_->options().sync), &reads_, &commit_lsn_);
-  committed_ = s.ok();
+  // An LSN means the writes were applied, even when waiting for durability then failed: the
+  // reserved slots hold the inserts now and must not be given back.
+  committed_ = s.ok() || commit_lsn_ != 0;
   End();
   return s;
 }

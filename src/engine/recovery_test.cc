@@ -249,6 +249,28 @@ TEST_F(RecoveryTest, PowerLossKeepsEveryFullySyncedCommit) {
   }
 }
 
+// A transaction whose commit applied its writes but could not make them durable reports the
+// IOError and its LSN; its inserts stay where they are (their slots are not handed out again).
+TEST_F(RecoveryTest, ATransactionAppliedButNotSyncedKeepsItsInsertsAndReportsItsLsn) {
+  env::FaultInjectionEnv fenv(env::Env::Default());
+  auto db = Open(opts(), &fenv);
+  Collection* c = *db->CreateCollection("c");
+  auto begun = db->BeginTransaction();
+  ASSERT_TRUE(begun.ok());
+  std::unique_ptr<Transaction> txn = std::move(*begun);
+  DocId id = *txn->Insert(c, Doc(R"({"n":1})"));
+  fenv.FailSyncsAfter(0);
+  Status s = txn->Commit();
+  EXPECT_EQ(s.code(), StatusCode::kIOError) << s.ToString();
+  EXPECT_NE(s.message().find("applied but may not be durable"), std::string_view::npos);
+  EXPECT_EQ(txn->commit_lsn(), db->visible_lsn());
+  EXPECT_NE(txn->commit_lsn(), 0u);
+  txn.reset();
+  EXPECT_EQ(GetJson(c, id), R"({"n":1})");  // visible, and its slot still its own
+  fenv.ClearFaults();
+  db->AbandonForTesting();
+}
+
 TEST_F(RecoveryTest, FailedLogSyncMakesDatabaseReadOnlyUntilReopen) {
   // Crash invariant W5: sticky, never retried.
   env::FaultInjectionEnv fenv(env::Env::Default());

@@ -223,7 +223,8 @@ class Transaction {
   uint64_t lsn_ = 0;
 
  public:
-  // The commit's LSN once Commit succeeded (0 when it wrote nothing).
+  // The commit's LSN once its writes were applied (Log succeeded), whatever Commit then returned;
+  // 0 when nothing was applied.
   uint64_t lsn() const { return lsn_; }
 };
 

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, t] {
       std::mt19937_64 rng(seed * 8 + t);
       daas::TransactionOptions options;
-      options.max_attempts = 1000;
+      options.max_attempts = 1'000'000;  // contention must not end the run
       for (;;) {
         const int from = static_cast<int>(rng() % kAccounts);
         const int to = static_cast<int>((from + 1 + rng() % (kAccounts - 1)) % kAccounts);

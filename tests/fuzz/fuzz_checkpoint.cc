@@ -1,8 +1,9 @@
 // Fuzzes the checkpoint loader: shard files and the manifest. Each input is decoded as it is, and
 // again with its checksums recomputed, so the fuzzer also explores the grammar behind them (a
 // forged file with valid checksums must be refused cleanly too). Never crashes; a file that
-// decodes re-encodes to the same bytes (a manifest of an older version: to today's version,
-// stably), and point reads from a shard file that opens agree with what loading it holds.
+// decodes re-encodes, in its own version, to the same bytes (a manifest of an older version: to
+// today's version, stably), and point reads from a shard file that opens agree with what loading it
+// holds.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,8 +50,9 @@ void TryShardFile(std::string_view bytes) {
   auto info = daas::storage::DecodeShardFile(bytes, "fuzz.shard", daas::DocumentLimits{}, &shard);
   if (info.ok()) {
     const std::string again =
-        info->version == 1 ? daas::storage::EncodeShardFileVersion1ForTesting(shard, info->lsn)
-                           : daas::storage::EncodeShardFile(shard, info->lsn);
+        info->version == 1   ? daas::storage::EncodeShardFileVersion1ForTesting(shard, info->lsn)
+        : info->version == 2 ? daas::storage::EncodeShardFileVersion2ForTesting(shard, info->lsn)
+                             : daas::storage::EncodeShardFile(shard, info->lsn);
     if (again != bytes) __builtin_trap();
   }
   // A file that opens for reading in place answers point reads with what a load would hold, or

@@ -1,5 +1,6 @@
 // An application of the installed DaaS, through include/daas/daas.hpp alone: opens a database in
-// the directory argv[1], inserts a document, reads it back, closes, reopens and reads it again.
+// the directory argv[1], inserts a document in a transaction (the 0.3 API), reads it back, closes,
+// reopens and reads it again.
 // Prints "c++: ok" and exits 0 only when every step did what it should.
 #include <daas/daas.hpp>
 
@@ -46,8 +47,12 @@ int main(int argc, char** argv) {
   if (!users.ok()) return Fail("create", users.status());
   daas::Result<std::string> doc = daas::JsonToDocument(kDoc);
   if (!doc.ok()) return Fail("from json", doc.status());
-  daas::Result<daas::DocId> id = (*users)->Insert(*doc);
-  if (!id.ok()) return Fail("insert", id.status());
+  daas::Result<daas::DocId> id = daas::DocId();
+  daas::Status committed = (*db)->RunTransaction([&](daas::Transaction& txn) {
+    id = txn.Insert(*users, *doc);
+    return id.status();
+  });
+  if (!committed.ok()) return Fail("insert in a transaction", committed);
   if (CheckDocument(**db, *id) != 0) return 1;
   daas::Status s = (*db)->Close();
   if (!s.ok()) return Fail("close", s);

@@ -1,0 +1,1107 @@
+// daas_txn: interactive transactions on DaaS beside SQLite, LMDB and RocksDB
+// (OptimisticTransactionDB) in one run (docs/BENCHMARKS.md, "Transactions").
+//
+//   daas_txn [--accounts N] [--threads N] [--durable-threads N] [--seconds S]
+//            [--seconds-durable S] [--docs N] [--gets N] [--get-passes N] [--max-attempts N]
+//            [--engines daas,sqlite,lmdb,rocksdb] [--cases rmw,bank,durable,get]
+//            [--json FILE] [--label TEXT] [--tmp DIR]
+//
+// Cases:
+//   rmw      one counter document read, incremented and written back in one transaction, 1 thread,
+//            syncing off;
+//   bank     transfers between --accounts accounts (read both balances, write both, commit) on
+//            --threads threads, syncing off;
+//   durable  the same transfers with every commit durable, on 1 thread and --durable-threads;
+//   get      DaaS alone: Collection::Get against Transaction::Get in read-only transactions of 100
+//            gets, over --docs documents in memory.
+//
+// Every engine stores the same MessagePack documents ({"n": int}, {"balance": int}) and reads and
+// builds them with the same code (doc::FindField, doc::Writer). Each engine and mode gets a fresh
+// directory under one temp directory on the machine's disk.
+//
+// Invariant: every figure is checked against what the workers committed. The counter must equal
+// the committed increments, and every account's balance must equal its start plus the amounts of
+// the transfers that committed to and from it (each thread keeps its own tally), so an engine that
+// lost or doubled a transfer, or let two transfers overwrite each other, is reported as MISMATCH.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <lmdb.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/utilities/optimistic_transaction_db.h>
+#include <rocksdb/utilities/transaction.h>
+#include <sqlite3.h>
+
+#include "cli_flags.h"
+#include "core/status_macros.h"
+#include "daas/daas.hpp"
+#include "dataset.h"
+#include "doc/msgpack_reader.h"
+#include "doc/msgpack_writer.h"
+#include "durable_common.h"
+#include "engine.h"
+#include "machine_info.h"
+#include "report.h"
+#include "sqlite_exec.h"
+#include "temp_dir.h"
+
+namespace daas::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr Cli kCli = {
+    "daas_txn",
+    "[--accounts N] [--threads N] [--durable-threads N] [--seconds S] [--seconds-durable S] "
+    "[--docs N] [--gets N] [--get-passes N] [--max-attempts N] "
+    "[--engines daas,sqlite,lmdb,rocksdb] [--cases rmw,bank,durable,get] [--json FILE] "
+    "[--label TEXT] [--tmp DIR]"};
+
+// Every account starts with this balance and transfers move 1..kMaxAmount, so no transfer of a
+// run of a few million is declined: every transaction has the same shape on every engine.
+constexpr int64_t kStartBalance = 1'000'000;
+constexpr int64_t kMaxAmount = 100;
+constexpr uint64_t kBankSeed = 0x5eed'0010;
+// DaaS gets inside read-only transactions commit every this many gets.
+constexpr size_t kGetsPerTransaction = 100;
+// The account collection's schema on DaaS, checked at every commit (the peers check nothing).
+constexpr std::string_view kAccountSchema =
+    R"({"version":1,"fields":{"balance":{"type":"int","required":true}},)"
+    R"("checks":["balance >= 0"]})";
+
+std::set<std::string> SplitList(const std::string& text) {
+  std::set<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.insert(item);
+  }
+  return out;
+}
+
+struct Args : CommonFlags {
+  uint32_t accounts = 10'000;
+  unsigned threads = 2;            // bank, syncing off
+  unsigned durable_threads = 32;   // bank, durable (also run on 1 thread)
+  double seconds = 3;              // rmw and bank, per engine
+  double seconds_durable = 5;      // durable, per engine and thread count
+  size_t docs = 1'000'000;         // get
+  size_t gets = 2'000'000;         // get, per pass
+  unsigned get_passes = 3;         // get: passes of each way, alternating
+  uint32_t max_attempts = 10'000;  // DaaS RunTransaction runs before giving up
+  std::set<std::string> engines = {"daas", "sqlite", "lmdb", "rocksdb"};
+  std::set<std::string> cases = {"rmw", "bank", "durable", "get"};
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args a;
+  kCli.Parse(argc, argv, &a, [&](const std::string& flag, const std::string& value) {
+    if (flag == "--accounts") {
+      a.accounts = static_cast<uint32_t>(kCli.Positive(flag, value));
+      if (a.accounts < 2) kCli.Usage("--accounts wants at least 2");
+    } else if (flag == "--threads") {
+      a.threads = static_cast<unsigned>(kCli.Positive(flag, value));
+    } else if (flag == "--durable-threads") {
+      a.durable_threads = static_cast<unsigned>(kCli.Positive(flag, value));
+    } else if (flag == "--seconds") {
+      a.seconds = kCli.Positive(flag, value);
+    } else if (flag == "--seconds-durable") {
+      a.seconds_durable = kCli.Positive(flag, value);
+    } else if (flag == "--docs") {
+      a.docs = static_cast<size_t>(kCli.Positive(flag, value));
+    } else if (flag == "--gets") {
+      a.gets = static_cast<size_t>(kCli.Positive(flag, value));
+    } else if (flag == "--get-passes") {
+      a.get_passes = static_cast<unsigned>(kCli.Positive(flag, value));
+    } else if (flag == "--max-attempts") {
+      a.max_attempts = static_cast<uint32_t>(kCli.Positive(flag, value));
+    } else if (flag == "--engines") {
+      a.engines = SplitList(value);
+      for (const std::string& e : a.engines) {
+        if (e != "daas" && e != "sqlite" && e != "lmdb" && e != "rocksdb") {
+          kCli.Usage("unknown engine " + e);
+        }
+      }
+    } else if (flag == "--cases") {
+      a.cases = SplitList(value);
+      for (const std::string& c : a.cases) {
+        if (c != "rmw" && c != "bank" && c != "durable" && c != "get") {
+          kCli.Usage("unknown case " + c);
+        }
+      }
+    } else {
+      return false;
+    }
+    return true;
+  });
+  return a;
+}
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) Die(std::string("daas: ") + what + ": " + s.ToString());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents, the same bytes on every engine.
+
+// {key: value} into *out (cleared first).
+void IntDocument(std::string_view key, int64_t value, std::string* out) {
+  out->clear();
+  doc::Writer w(out);
+  w.MapHeader(1);
+  w.String(key);
+  w.Int(value);
+}
+
+std::string IntDocument(std::string_view key, int64_t value) {
+  std::string out;
+  IntDocument(key, value, &out);
+  return out;
+}
+
+// The integer field `key` of a document this benchmark stored; Die()s when it is not there.
+int64_t ReadInt(std::string_view document, std::string_view key) {
+  const std::optional<doc::Value> v = doc::FindField(document, key);
+  if (!v || v->type != doc::Type::kInt) Die("a stored document lost its field " + std::string(key));
+  return v->int_value;
+}
+
+constexpr std::string_view kCounterField = "n";
+constexpr std::string_view kBalanceField = "balance";
+
+// Per-thread buffers, one cache line apart so two threads never write the same line.
+struct alignas(64) Scratch {
+  std::string a, b, new_a, new_b;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The engines.
+
+struct TransferOutcome {
+  uint64_t retries = 0;   // runs beyond the first (conflicts, Busy)
+  bool declined = false;  // `from` had less than `amount`: nothing written
+};
+
+// One engine in one durability mode, holding a counter document and the bank's accounts.
+// Increment and Transfer are thread-safe for distinct `thread` values below PrepareThreads' count.
+class TxnEngine {
+ public:
+  virtual ~TxnEngine() = default;
+
+  virtual std::string name() const = 0;
+  // The durability setting alone, for the row's "how" column.
+  virtual std::string durability() const = 0;
+  // The whole configuration, printed in the header.
+  virtual std::string mode() const = 0;
+
+  // Stores the counter ({"n": 0}) and `accounts` accounts ({"balance": kStartBalance}).
+  virtual void Setup(uint32_t accounts) = 0;
+  // Before Increment or Transfer run on `threads` threads (indexes 0 .. threads-1).
+  virtual void PrepareThreads(unsigned threads) = 0;
+  // One transaction: reads the counter, writes it back with n + 1, commits. Returns the retries.
+  virtual uint64_t Increment(unsigned thread) = 0;
+  // One transaction moving `amount` from account `from` to account `to` (distinct): reads both
+  // balances, writes both, commits; writes nothing when `from` has less than `amount`.
+  virtual TransferOutcome Transfer(unsigned thread, uint32_t from, uint32_t to, int64_t amount) = 0;
+  // The committed counter and balances, read after the workers have stopped.
+  virtual int64_t Counter() = 0;
+  virtual std::vector<int64_t> Balances() = 0;
+  virtual void Close() = 0;
+};
+
+// DaaS: a collection "counters" without schema and a collection "accounts" with kAccountSchema.
+class TxnDaas final : public TxnEngine {
+ public:
+  TxnDaas(const std::string& dir, SyncMode sync, uint32_t max_attempts) : sync_(sync) {
+    auto db = Database::Open(Options{.dir = dir, .sync = sync});
+    Check(db.status(), "open");
+    db_ = std::move(*db);
+    txn_options_.sync = sync;
+    txn_options_.max_attempts = max_attempts;
+  }
+
+  std::string name() const override { return "DaaS"; }
+  std::string durability() const override { return std::string("SyncMode::") + SyncName(sync_); }
+  std::string mode() const override {
+    return "Options{dir, sync=" + std::string(SyncName(sync_)) +
+           "}, TransactionOptions{.sync=" + SyncName(sync_) +
+           ", .max_attempts=" + std::to_string(txn_options_.max_attempts) +
+           "}; counter: BeginTransaction, Get, Replace, Commit; transfers: RunTransaction "
+           "(re-runs on Conflict with backoff), accounts schema " +
+           std::string(kAccountSchema);
+  }
+
+  void Setup(uint32_t accounts) override {
+    auto counters = db_->CreateCollection("counters");
+    Check(counters.status(), "create counters");
+    counters_ = *counters;
+    auto coll = db_->CreateCollection("accounts");
+    Check(coll.status(), "create accounts");
+    accounts_ = *coll;
+    Check(accounts_->SetSchema(kAccountSchema), "SetSchema");
+    auto id = counters_->Insert(IntDocument(kCounterField, 0));
+    Check(id.status(), "insert counter");
+    counter_id_ = *id;
+    const std::string account = IntDocument(kBalanceField, kStartBalance);
+    const std::vector<std::string_view> docs(accounts, account);
+    auto ids = accounts_->InsertMany(docs);
+    Check(ids.status(), "insert accounts");
+    ids_ = std::move(*ids);
+  }
+  void PrepareThreads(unsigned threads) override {
+    if (scratch_.size() < threads) scratch_.resize(threads);
+  }
+
+  uint64_t Increment(unsigned thread) override {
+    Scratch& s = scratch_[thread];
+    for (uint64_t retries = 0;; ++retries) {
+      auto txn = db_->BeginTransaction(txn_options_);
+      Check(txn.status(), "BeginTransaction");
+      Transaction& t = **txn;
+      Check(t.Get(counters_, counter_id_, &s.a), "transaction Get");
+      IntDocument(kCounterField, ReadInt(s.a, kCounterField) + 1, &s.new_a);
+      Check(t.Replace(counters_, counter_id_, s.new_a), "transaction Replace");
+      const Status st = t.Commit();
+      if (st.ok()) return retries;
+      if (st.code() != StatusCode::kConflict) Check(st, "Commit");
+    }
+  }
+
+  TransferOutcome Transfer(unsigned thread, uint32_t from, uint32_t to, int64_t amount) override {
+    Scratch& s = scratch_[thread];
+    TransferOutcome out;
+    uint64_t runs = 0;
+    const Status st = db_->RunTransaction(
+        [&](Transaction& t) -> Status {
+          ++runs;
+          out.declined = false;
+          DAAS_RETURN_IF_ERROR(t.Get(accounts_, ids_[from], &s.a));
+          DAAS_RETURN_IF_ERROR(t.Get(accounts_, ids_[to], &s.b));
+          const int64_t from_balance = ReadInt(s.a, kBalanceField);
+          if (from_balance < amount) {
+            out.declined = true;
+            return Status::OK();
+          }
+          IntDocument(kBalanceField, from_balance - amount, &s.new_a);
+          IntDocument(kBalanceField, ReadInt(s.b, kBalanceField) + amount, &s.new_b);
+          DAAS_RETURN_IF_ERROR(t.Replace(accounts_, ids_[from], s.new_a));
+          return t.Replace(accounts_, ids_[to], s.new_b);
+        },
+        txn_options_);
+    Check(st, "RunTransaction (transfer)");
+    out.retries = runs - 1;
+    return out;
+  }
+
+  int64_t Counter() override {
+    std::string bytes;
+    Check(counters_->Get(counter_id_, &bytes), "Get counter");
+    return ReadInt(bytes, kCounterField);
+  }
+  std::vector<int64_t> Balances() override {
+    std::vector<int64_t> out;
+    std::string bytes;
+    for (DocId id : ids_) {
+      Check(accounts_->Get(id, &bytes), "Get account");
+      out.push_back(ReadInt(bytes, kBalanceField));
+    }
+    return out;
+  }
+  void Close() override {
+    if (db_) Check(db_->Close(), "Close");
+    db_.reset();
+  }
+
+ private:
+  const SyncMode sync_;
+  TransactionOptions txn_options_;
+  std::unique_ptr<Database> db_;
+  Collection* counters_ = nullptr;
+  Collection* accounts_ = nullptr;
+  DocId counter_id_;
+  std::vector<DocId> ids_;  // account i
+  std::vector<Scratch> scratch_;
+};
+
+// SQLite: table kv(id INTEGER PRIMARY KEY, body BLOB), the counter at id 0 and account i at i + 1;
+// journal_mode=WAL; one connection per thread; BEGIN IMMEDIATE takes the write lock at the start,
+// and a connection that finds it taken waits in SQLite's busy handler (sleeps of 1 to 100 ms).
+constexpr int kSqliteBusyTimeoutMs = 60'000;
+
+class SqliteTxnConnection {
+ public:
+  SqliteTxnConnection(const std::string& path, bool full) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) Die("sqlite: open " + path);
+    sqlite3_busy_timeout(db_, kSqliteBusyTimeoutMs);
+    SqliteExec(db_, "PRAGMA journal_mode=WAL");
+    SqliteExec(db_, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+    SqliteExec(db_, "CREATE TABLE IF NOT EXISTS kv(id INTEGER PRIMARY KEY, body BLOB)");
+    Prepare("BEGIN IMMEDIATE", &begin_);
+    Prepare("COMMIT", &commit_);
+    Prepare("ROLLBACK", &rollback_);
+    Prepare("SELECT body FROM kv WHERE id = ?", &select_);
+    Prepare("UPDATE kv SET body = ?2 WHERE id = ?1", &update_);
+    Prepare("INSERT INTO kv(id, body) VALUES(?, ?)", &insert_);
+  }
+  ~SqliteTxnConnection() {
+    for (sqlite3_stmt* s : {begin_, commit_, rollback_, select_, update_, insert_}) {
+      sqlite3_finalize(s);
+    }
+    sqlite3_close(db_);
+  }
+  SqliteTxnConnection(const SqliteTxnConnection&) = delete;
+  SqliteTxnConnection& operator=(const SqliteTxnConnection&) = delete;
+
+  void Begin() { Run(begin_); }
+  void Commit() { Run(commit_); }
+  void Rollback() { Run(rollback_); }
+  void Read(int64_t id, std::string* body) {
+    sqlite3_bind_int64(select_, 1, id);
+    if (sqlite3_step(select_) != SQLITE_ROW) {
+      Die("sqlite: no row " + std::to_string(id) + ": " + sqlite3_errmsg(db_));
+    }
+    const void* p = sqlite3_column_blob(select_, 0);
+    body->assign(static_cast<const char*>(p),
+                 static_cast<size_t>(sqlite3_column_bytes(select_, 0)));
+    sqlite3_reset(select_);
+  }
+  void Write(sqlite3_stmt* s, int64_t id, std::string_view body) {
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_blob(s, 2, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+    Run(s);
+  }
+  void Update(int64_t id, std::string_view body) { Write(update_, id, body); }
+  void Insert(int64_t id, std::string_view body) { Write(insert_, id, body); }
+
+ private:
+  void Prepare(const char* sql, sqlite3_stmt** out) {
+    if (sqlite3_prepare_v2(db_, sql, -1, out, nullptr) != SQLITE_OK) {
+      Die(std::string("sqlite: prepare '") + sql + "': " + sqlite3_errmsg(db_));
+    }
+  }
+  void Run(sqlite3_stmt* s) {
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      Die(std::string("sqlite: ") + sqlite3_sql(s) + ": " + sqlite3_errmsg(db_));
+    }
+    sqlite3_reset(s);
+  }
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt *begin_ = nullptr, *commit_ = nullptr, *rollback_ = nullptr, *select_ = nullptr,
+               *update_ = nullptr, *insert_ = nullptr;
+};
+
+class TxnSqlite final : public TxnEngine {
+ public:
+  TxnSqlite(const std::string& dir, bool full) : path_(dir + "/bench.sqlite"), full_(full) {
+    conns_.push_back(std::make_unique<SqliteTxnConnection>(path_, full_));
+  }
+
+  std::string name() const override { return "SQLite"; }
+  std::string durability() const override { return full_ ? "synchronous=FULL" : "synchronous=OFF"; }
+  std::string mode() const override {
+    return std::string("SQLite ") + sqlite3_libversion() + ", journal_mode=WAL, " + durability() +
+           ", table kv(id INTEGER PRIMARY KEY, body BLOB), BEGIN IMMEDIATE; SELECT; UPDATE; "
+           "COMMIT, one connection per thread with busy_timeout " +
+           std::to_string(kSqliteBusyTimeoutMs) + " ms";
+  }
+
+  void Setup(uint32_t accounts) override {
+    SqliteTxnConnection& c = *conns_[0];
+    c.Begin();
+    c.Insert(0, IntDocument(kCounterField, 0));
+    const std::string account = IntDocument(kBalanceField, kStartBalance);
+    for (uint32_t i = 0; i < accounts; ++i) c.Insert(int64_t{i} + 1, account);
+    c.Commit();
+    accounts_ = accounts;
+  }
+  void PrepareThreads(unsigned threads) override {
+    while (conns_.size() < threads) {
+      conns_.push_back(std::make_unique<SqliteTxnConnection>(path_, full_));
+    }
+    if (scratch_.size() < threads) scratch_.resize(threads);
+  }
+
+  uint64_t Increment(unsigned thread) override {
+    SqliteTxnConnection& c = *conns_[thread];
+    Scratch& s = scratch_[thread];
+    c.Begin();
+    c.Read(0, &s.a);
+    IntDocument(kCounterField, ReadInt(s.a, kCounterField) + 1, &s.new_a);
+    c.Update(0, s.new_a);
+    c.Commit();
+    return 0;
+  }
+  TransferOutcome Transfer(unsigned thread, uint32_t from, uint32_t to, int64_t amount) override {
+    SqliteTxnConnection& c = *conns_[thread];
+    Scratch& s = scratch_[thread];
+    c.Begin();
+    c.Read(int64_t{from} + 1, &s.a);
+    c.Read(int64_t{to} + 1, &s.b);
+    const int64_t from_balance = ReadInt(s.a, kBalanceField);
+    if (from_balance < amount) {
+      c.Rollback();
+      return {0, true};
+    }
+    IntDocument(kBalanceField, from_balance - amount, &s.new_a);
+    IntDocument(kBalanceField, ReadInt(s.b, kBalanceField) + amount, &s.new_b);
+    c.Update(int64_t{from} + 1, s.new_a);
+    c.Update(int64_t{to} + 1, s.new_b);
+    c.Commit();
+    return {};
+  }
+
+  int64_t Counter() override {
+    std::string body;
+    conns_[0]->Read(0, &body);
+    return ReadInt(body, kCounterField);
+  }
+  std::vector<int64_t> Balances() override {
+    std::vector<int64_t> out;
+    std::string body;
+    for (uint32_t i = 0; i < accounts_; ++i) {
+      conns_[0]->Read(int64_t{i} + 1, &body);
+      out.push_back(ReadInt(body, kBalanceField));
+    }
+    return out;
+  }
+  void Close() override { conns_.clear(); }
+
+ private:
+  std::string path_;
+  bool full_;
+  uint32_t accounts_ = 0;
+  std::vector<std::unique_ptr<SqliteTxnConnection>> conns_;
+  std::vector<Scratch> scratch_;
+};
+
+// LMDB: the counter under key 0 and account i under i + 1 (8 big-endian bytes). Write
+// transactions serialize on LMDB's writer lock, so threads take turns.
+constexpr size_t kLmdbMapSizeBytes = size_t{16} << 30;
+
+void CheckMdb(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) Die(std::string("lmdb: ") + what + ": " + mdb_strerror(rc));
+}
+
+class TxnLmdb final : public TxnEngine {
+ public:
+  TxnLmdb(const std::string& dir, bool sync) : sync_(sync) {
+    CheckMdb(mdb_env_create(&env_), "env_create");
+    CheckMdb(mdb_env_set_mapsize(env_, kLmdbMapSizeBytes), "set_mapsize");
+    CheckMdb(mdb_env_open(env_, dir.c_str(), sync_ ? 0 : MDB_NOSYNC, 0644), "env_open");
+    MDB_txn* txn;
+    CheckMdb(mdb_txn_begin(env_, nullptr, 0, &txn), "txn_begin");
+    CheckMdb(mdb_dbi_open(txn, nullptr, 0, &dbi_), "dbi_open");
+    CheckMdb(mdb_txn_commit(txn), "commit");
+  }
+  ~TxnLmdb() override { Close(); }
+
+  std::string name() const override { return "LMDB"; }
+  std::string durability() const override { return sync_ ? "default (durable)" : "MDB_NOSYNC"; }
+  std::string mode() const override {
+    int major, minor, patch;
+    mdb_version(&major, &minor, &patch);
+    return "LMDB " + std::to_string(major) + "." + std::to_string(minor) + "." +
+           std::to_string(patch) + ", env flags " + (sync_ ? "0 (durable)" : "MDB_NOSYNC") +
+           ", map size 16 GiB; write txn, mdb_get, mdb_put, commit; writers serialize on "
+           "LMDB's lock";
+  }
+
+  void Setup(uint32_t accounts) override {
+    MDB_txn* txn;
+    CheckMdb(mdb_txn_begin(env_, nullptr, 0, &txn), "txn_begin");
+    Put(txn, 0, IntDocument(kCounterField, 0));
+    const std::string account = IntDocument(kBalanceField, kStartBalance);
+    for (uint32_t i = 0; i < accounts; ++i) Put(txn, uint64_t{i} + 1, account);
+    CheckMdb(mdb_txn_commit(txn), "commit");
+    accounts_ = accounts;
+  }
+  void PrepareThreads(unsigned threads) override {
+    if (scratch_.size() < threads) scratch_.resize(threads);
+  }
+
+  uint64_t Increment(unsigned thread) override {
+    Scratch& s = scratch_[thread];
+    MDB_txn* txn;
+    CheckMdb(mdb_txn_begin(env_, nullptr, 0, &txn), "txn_begin");
+    IntDocument(kCounterField, ReadInt(Get(txn, 0), kCounterField) + 1, &s.new_a);
+    Put(txn, 0, s.new_a);
+    CheckMdb(mdb_txn_commit(txn), "commit");
+    return 0;
+  }
+  TransferOutcome Transfer(unsigned thread, uint32_t from, uint32_t to, int64_t amount) override {
+    Scratch& s = scratch_[thread];
+    MDB_txn* txn;
+    CheckMdb(mdb_txn_begin(env_, nullptr, 0, &txn), "txn_begin");
+    // Both values are decoded before the first put, which may move the pages they point into.
+    const int64_t from_balance = ReadInt(Get(txn, uint64_t{from} + 1), kBalanceField);
+    const int64_t to_balance = ReadInt(Get(txn, uint64_t{to} + 1), kBalanceField);
+    if (from_balance < amount) {
+      mdb_txn_abort(txn);
+      return {0, true};
+    }
+    IntDocument(kBalanceField, from_balance - amount, &s.new_a);
+    IntDocument(kBalanceField, to_balance + amount, &s.new_b);
+    Put(txn, uint64_t{from} + 1, s.new_a);
+    Put(txn, uint64_t{to} + 1, s.new_b);
+    CheckMdb(mdb_txn_commit(txn), "commit");
+    return {};
+  }
+
+  int64_t Counter() override {
+    MDB_txn* txn;
+    CheckMdb(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn), "txn_begin");
+    const int64_t n = ReadInt(Get(txn, 0), kCounterField);
+    mdb_txn_abort(txn);
+    return n;
+  }
+  std::vector<int64_t> Balances() override {
+    MDB_txn* txn;
+    CheckMdb(mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn), "txn_begin");
+    std::vector<int64_t> out;
+    for (uint32_t i = 0; i < accounts_; ++i) {
+      out.push_back(ReadInt(Get(txn, uint64_t{i} + 1), kBalanceField));
+    }
+    mdb_txn_abort(txn);
+    return out;
+  }
+  void Close() override {
+    if (env_ == nullptr) return;
+    CheckMdb(mdb_env_sync(env_, 1), "env_sync");
+    mdb_env_close(env_);
+    env_ = nullptr;
+  }
+
+ private:
+  // The value under `key`, valid until the transaction writes or ends.
+  std::string_view Get(MDB_txn* txn, uint64_t key) {
+    BigEndianKey k(key);
+    MDB_val kv{sizeof(k.bytes), k.bytes};
+    MDB_val v;
+    CheckMdb(mdb_get(txn, dbi_, &kv, &v), "get");
+    return {static_cast<const char*>(v.mv_data), v.mv_size};
+  }
+  void Put(MDB_txn* txn, uint64_t key, std::string_view value) {
+    BigEndianKey k(key);
+    MDB_val kv{sizeof(k.bytes), k.bytes};
+    MDB_val v{value.size(), const_cast<char*>(value.data())};
+    CheckMdb(mdb_put(txn, dbi_, &kv, &v, 0), "put");
+  }
+
+  bool sync_;
+  MDB_env* env_ = nullptr;
+  MDB_dbi dbi_ = 0;
+  uint32_t accounts_ = 0;
+  std::vector<Scratch> scratch_;
+};
+
+// RocksDB: an OptimisticTransactionDB (default Options, WAL on), keys as LMDB's. A transaction
+// reads with GetForUpdate, which Commit validates; Commit fails with Busy (or TryAgain) when a
+// key read changed, and the transaction runs again at once. Each thread reuses its Transaction.
+void CheckRocks(const rocksdb::Status& s, const char* what) {
+  if (!s.ok()) Die(std::string("rocksdb: ") + what + ": " + s.ToString());
+}
+
+class TxnRocksdb final : public TxnEngine {
+ public:
+  TxnRocksdb(const std::string& dir, bool sync) : sync_(sync) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::OptimisticTransactionDB* db = nullptr;
+    CheckRocks(rocksdb::OptimisticTransactionDB::Open(options, dir, &db), "open");
+    db_.reset(db);
+    write_.sync = sync_;
+    write_.disableWAL = false;
+  }
+  ~TxnRocksdb() override { Close(); }
+
+  std::string name() const override { return "RocksDB"; }
+  std::string durability() const override {
+    return sync_ ? "WriteOptions.sync=true" : "WriteOptions.sync=false";
+  }
+  std::string mode() const override {
+    return "RocksDB " + std::to_string(ROCKSDB_MAJOR) + "." + std::to_string(ROCKSDB_MINOR) + "." +
+           std::to_string(ROCKSDB_PATCH) +
+           " OptimisticTransactionDB, default Options and OptimisticTransactionDBOptions "
+           "(kValidateParallel), " +
+           durability() +
+           ", disableWAL=false; GetForUpdate, Put, Commit, run again on Busy/TryAgain";
+  }
+
+  void Setup(uint32_t accounts) override {
+    rocksdb::WriteBatch batch;
+    BigEndianKey k0(0);
+    CheckRocks(batch.Put(rocksdb::Slice(k0.bytes, 8), IntDocument(kCounterField, 0)), "put");
+    const std::string account = IntDocument(kBalanceField, kStartBalance);
+    for (uint32_t i = 0; i < accounts; ++i) {
+      BigEndianKey k(uint64_t{i} + 1);
+      CheckRocks(batch.Put(rocksdb::Slice(k.bytes, 8), account), "put");
+    }
+    CheckRocks(db_->Write(write_, &batch), "write");
+    accounts_ = accounts;
+  }
+  void PrepareThreads(unsigned threads) override {
+    if (scratch_.size() < threads) scratch_.resize(threads);
+    while (txns_.size() < threads) txns_.emplace_back();
+  }
+
+  uint64_t Increment(unsigned thread) override {
+    Scratch& s = scratch_[thread];
+    const BigEndianKey key(0);
+    for (uint64_t retries = 0;; ++retries) {
+      rocksdb::Transaction* txn = Begin(thread);
+      CheckRocks(txn->GetForUpdate(read_, rocksdb::Slice(key.bytes, 8), &s.a), "GetForUpdate");
+      IntDocument(kCounterField, ReadInt(s.a, kCounterField) + 1, &s.new_a);
+      CheckRocks(txn->Put(rocksdb::Slice(key.bytes, 8), s.new_a), "Put");
+      if (Committed(txn->Commit())) return retries;
+    }
+  }
+  TransferOutcome Transfer(unsigned thread, uint32_t from, uint32_t to, int64_t amount) override {
+    Scratch& s = scratch_[thread];
+    const BigEndianKey from_key(uint64_t{from} + 1), to_key(uint64_t{to} + 1);
+    const rocksdb::Slice fk(from_key.bytes, 8), tk(to_key.bytes, 8);
+    for (uint64_t retries = 0;; ++retries) {
+      rocksdb::Transaction* txn = Begin(thread);
+      CheckRocks(txn->GetForUpdate(read_, fk, &s.a), "GetForUpdate");
+      CheckRocks(txn->GetForUpdate(read_, tk, &s.b), "GetForUpdate");
+      const int64_t from_balance = ReadInt(s.a, kBalanceField);
+      if (from_balance < amount) {
+        CheckRocks(txn->Rollback(), "Rollback");
+        return {retries, true};
+      }
+      IntDocument(kBalanceField, from_balance - amount, &s.new_a);
+      IntDocument(kBalanceField, ReadInt(s.b, kBalanceField) + amount, &s.new_b);
+      CheckRocks(txn->Put(fk, s.new_a), "Put");
+      CheckRocks(txn->Put(tk, s.new_b), "Put");
+      if (Committed(txn->Commit())) return {retries, false};
+    }
+  }
+
+  int64_t Counter() override { return ReadInt(GetCommitted(0), kCounterField); }
+  std::vector<int64_t> Balances() override {
+    std::vector<int64_t> out;
+    for (uint32_t i = 0; i < accounts_; ++i) {
+      out.push_back(ReadInt(GetCommitted(uint64_t{i} + 1), kBalanceField));
+    }
+    return out;
+  }
+  void Close() override {
+    if (!db_) return;
+    txns_.clear();  // before the database they belong to
+    CheckRocks(db_->Close(), "close");
+    db_.reset();
+  }
+
+ private:
+  // The thread's transaction, begun again (reusing the object).
+  rocksdb::Transaction* Begin(unsigned thread) {
+    std::unique_ptr<rocksdb::Transaction>& t = txns_[thread];
+    rocksdb::Transaction* txn = db_->BeginTransaction(write_, txn_options_, t.get());
+    if (txn != t.get()) t.reset(txn);
+    return txn;
+  }
+  // True on success, false when the commit must run again; Die()s on anything else.
+  static bool Committed(const rocksdb::Status& s) {
+    if (s.ok()) return true;
+    if (s.IsBusy() || s.IsTryAgain()) return false;
+    CheckRocks(s, "Commit");
+    return false;
+  }
+  std::string GetCommitted(uint64_t key) {
+    const BigEndianKey k(key);
+    std::string value;
+    CheckRocks(db_->Get(read_, rocksdb::Slice(k.bytes, 8), &value), "Get");
+    return value;
+  }
+
+  bool sync_;
+  rocksdb::WriteOptions write_;
+  rocksdb::ReadOptions read_;
+  rocksdb::OptimisticTransactionOptions txn_options_;
+  std::unique_ptr<rocksdb::OptimisticTransactionDB> db_;
+  uint32_t accounts_ = 0;
+  std::vector<std::unique_ptr<rocksdb::Transaction>> txns_;
+  std::vector<Scratch> scratch_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Running workers.
+
+struct Tally {
+  uint64_t txns = 0;      // committed transactions (declined transfers included)
+  uint64_t retries = 0;   // runs beyond the first
+  uint64_t declined = 0;  // transfers that wrote nothing
+};
+
+struct LoopResult {
+  Tally tally;
+  double seconds = 0;
+};
+
+// Runs body(thread, stop) on `threads` threads, all started together, sets `stop` after
+// `seconds`, and waits for every body to return its Tally. The time counts until the last one
+// returned, so a transaction still running at the stop is counted in both.
+LoopResult RunThreads(unsigned threads, double seconds,
+                      const std::function<Tally(unsigned, const std::atomic<bool>&)>& body) {
+  // ready/go/stop are plain flags between this thread and the workers; acquire/release orders
+  // the start time before any work, and a relaxed stop is enough (it only ends loops).
+  std::atomic<unsigned> ready{0};
+  std::atomic<bool> go{false}, stop{false};
+  std::vector<Tally> tallies(threads);
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      ready.fetch_add(1, std::memory_order_relaxed);
+      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+      tallies[t] = body(t, stop);
+    });
+  }
+  while (ready.load(std::memory_order_relaxed) < threads) std::this_thread::yield();
+  const auto start = Clock::now();
+  go.store(true, std::memory_order_release);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop.store(true, std::memory_order_relaxed);
+  for (std::thread& th : pool) th.join();
+  LoopResult r;
+  r.seconds = Since(start);
+  for (const Tally& t : tallies) {
+    r.tally.txns += t.txns;
+    r.tally.retries += t.retries;
+    r.tally.declined += t.declined;
+  }
+  return r;
+}
+
+LoopResult IncrementLoop(TxnEngine& e, double seconds) {
+  e.PrepareThreads(1);
+  return RunThreads(1, seconds, [&](unsigned t, const std::atomic<bool>& stop) {
+    Tally tally;
+    while (!stop.load(std::memory_order_relaxed)) {
+      tally.retries += e.Increment(t);
+      ++tally.txns;
+    }
+    return tally;
+  });
+}
+
+// Transfers on `threads` threads; adds each committed transfer's amounts to *expected (the
+// balances the engine must hold afterwards).
+LoopResult BankLoop(TxnEngine& e, unsigned threads, double seconds, uint32_t accounts,
+                    uint64_t seed, std::vector<int64_t>* expected) {
+  e.PrepareThreads(threads);
+  std::vector<std::vector<int64_t>> deltas(threads, std::vector<int64_t>(accounts, 0));
+  LoopResult r = RunThreads(threads, seconds, [&](unsigned t, const std::atomic<bool>& stop) {
+    Rng rng(seed + t);
+    std::vector<int64_t>& delta = deltas[t];
+    Tally tally;
+    while (!stop.load(std::memory_order_relaxed)) {
+      const uint32_t from = static_cast<uint32_t>(rng.Uniform(accounts));
+      uint32_t to = static_cast<uint32_t>(rng.Uniform(accounts - 1));
+      if (to >= from) ++to;
+      const int64_t amount = 1 + static_cast<int64_t>(rng.Uniform(kMaxAmount));
+      const TransferOutcome o = e.Transfer(t, from, to, amount);
+      tally.retries += o.retries;
+      if (o.declined) {
+        ++tally.declined;
+      } else {
+        delta[from] -= amount;
+        delta[to] += amount;
+      }
+      ++tally.txns;
+    }
+    return tally;
+  });
+  for (const std::vector<int64_t>& delta : deltas) {
+    for (uint32_t i = 0; i < accounts; ++i) (*expected)[i] += delta[i];
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct Config {
+  std::string engine;  // "daas", "sqlite", ... (--engines)
+  bool durable;
+  std::function<std::unique_ptr<TxnEngine>(const std::string& dir)> make;
+};
+
+const Measurement* FindRow(const Phase& p, const std::string& engine) {
+  for (const Measurement& m : p.rows) {
+    if (m.engine == engine) return &m;
+  }
+  return nullptr;
+}
+
+const Measurement* BestPeer(const Phase& p) {
+  const Measurement* best = nullptr;
+  for (const Measurement& m : p.rows) {
+    if (m.engine == "DaaS") continue;
+    if (!best || m.ops_per_second() > best->ops_per_second()) best = &m;
+  }
+  return best;
+}
+
+int Main(int argc, char** argv) {
+  const Args args = ParseArgs(argc, argv);
+  Report report;
+  report.tool = "daas_txn";
+  report.machine = CollectMachineInfo();
+  report.label = args.label;
+  report.memory_latency_ns = RandomReadLatencyNs(size_t{256} << 20);
+
+  const std::string tmp_parent = TempParent(args.tmp);
+  const std::string tmp = MakeTempDir(tmp_parent, "daas_txn");
+  const std::string threads = std::to_string(args.threads);
+  const std::string durable_threads = std::to_string(args.durable_threads);
+  report.workload =
+      "counter {\"n\": int} and " + Grouped(args.accounts) + " accounts {\"balance\": int} (" +
+      Grouped(kStartBalance) + " each; transfers of 1.." + std::to_string(kMaxAmount) +
+      " between two distinct random accounts, seed " + std::to_string(kBankSeed) + " + thread); " +
+      Fixed(args.seconds, 1) + " s per engine for rmw and bank (" + threads + " threads), " +
+      Fixed(args.seconds_durable, 1) + " s for durable on 1 and " + durable_threads +
+      " threads; get: " + Grouped(static_cast<double>(args.docs)) + " documents, " +
+      std::to_string(args.get_passes) + " passes of " + Grouped(static_cast<double>(args.gets)) +
+      " random gets per way, alternating; temp dir " + tmp;
+
+  report.phases = {
+      {"rmw", "Read-modify-write of one counter document, 1 thread, syncing off", "txns/s", {}},
+      {"bank",
+       "Bank transfers, " + Grouped(args.accounts) + " accounts, " + threads +
+           " threads, syncing off",
+       "transfers/s",
+       {}},
+      {"bank_durable_1", "Bank transfers, durable, 1 thread", "transfers/s", {}},
+      {"bank_durable_many",
+       "Bank transfers, durable, " + durable_threads + " threads",
+       "transfers/s",
+       {}},
+      {"point_get",
+       "DaaS point get, " + Grouped(static_cast<double>(args.docs)) +
+           " documents in memory, 1 thread: plain and in read-only transactions",
+       "gets/s",
+       {}},
+  };
+
+  const bool durable_case = args.cases.count("durable") != 0;
+  SyncLoop disk_start;
+  if (durable_case) {
+    disk_start = FdatasyncLoop(tmp, 128, 2.0);
+    std::fprintf(stderr, "fdatasync: %.0f/s appending 128 B\n", disk_start.rate());
+  }
+
+  const std::vector<Config> configs = {
+      {"daas", false,
+       [&](const std::string& d) {
+         return std::make_unique<TxnDaas>(d, SyncMode::kOff, args.max_attempts);
+       }},
+      {"lmdb", false, [](const std::string& d) { return std::make_unique<TxnLmdb>(d, false); }},
+      {"sqlite", false, [](const std::string& d) { return std::make_unique<TxnSqlite>(d, false); }},
+      {"rocksdb", false,
+       [](const std::string& d) { return std::make_unique<TxnRocksdb>(d, false); }},
+      {"daas", true,
+       [&](const std::string& d) {
+         return std::make_unique<TxnDaas>(d, SyncMode::kFull, args.max_attempts);
+       }},
+      {"lmdb", true, [](const std::string& d) { return std::make_unique<TxnLmdb>(d, true); }},
+      {"sqlite", true, [](const std::string& d) { return std::make_unique<TxnSqlite>(d, true); }},
+      {"rocksdb", true, [](const std::string& d) { return std::make_unique<TxnRocksdb>(d, true); }},
+  };
+
+  auto add = [&](size_t phase, const TxnEngine& e, const LoopResult& r, bool ok) {
+    Phase& p = report.phases[phase];
+    p.rows.push_back({e.name(), e.durability(), r.tally.txns, r.seconds, ok});
+    const double per_1000 =
+        r.tally.txns ? 1000.0 * static_cast<double>(r.tally.retries) / r.tally.txns : 0;
+    report.figures.push_back(
+        {p.key + "_retries_" + e.name(),
+         p.key + ", " + e.name() + " " + e.durability() +
+             ": runs again (conflict, Busy) per 1,000 committed; declined",
+         Fixed(per_1000, 2) + " (" + Grouped(r.tally.retries) + "); " + Grouped(r.tally.declined),
+         per_1000});
+    std::fprintf(stderr, "[%s %s] %-18s %12.0f/s  retries %llu%s\n", e.name().c_str(),
+                 e.durability().c_str(), p.key.c_str(),
+                 r.seconds > 0 ? static_cast<double>(r.tally.txns) / r.seconds : 0.0,
+                 static_cast<unsigned long long>(r.tally.retries), ok ? "" : "  (MISMATCH)");
+  };
+  auto check_bank = [&](TxnEngine& e, const std::string& what,
+                        const std::vector<int64_t>& expected) {
+    const std::vector<int64_t> got = e.Balances();
+    if (got == expected) return true;
+    size_t wrong = 0;
+    for (size_t i = 0; i < got.size() && i < expected.size(); ++i) wrong += got[i] != expected[i];
+    report.failures.push_back(e.name() + " " + e.durability() + ": " + what + ": " +
+                              std::to_string(wrong) +
+                              " balances differ from the committed transfers");
+    return false;
+  };
+
+  const bool relaxed_case = args.cases.count("rmw") != 0 || args.cases.count("bank") != 0;
+  for (const Config& c : configs) {
+    if (args.engines.count(c.engine) == 0) continue;
+    if (c.durable ? !durable_case : !relaxed_case) continue;
+    const std::string dir = tmp + "/" + c.engine + (c.durable ? "-durable" : "-relaxed");
+    fs::create_directories(dir);
+    std::unique_ptr<TxnEngine> e = c.make(dir);
+    report.modes.emplace_back(e->name() + " " + e->durability(), e->mode());
+    e->Setup(args.accounts);
+    std::vector<int64_t> expected(args.accounts, kStartBalance);
+    if (!c.durable) {
+      if (args.cases.count("rmw")) {
+        const LoopResult r = IncrementLoop(*e, args.seconds);
+        const int64_t n = e->Counter();
+        const bool ok = n == static_cast<int64_t>(r.tally.txns);
+        if (!ok) {
+          report.failures.push_back(e->name() + ": counter " + std::to_string(n) + " after " +
+                                    std::to_string(r.tally.txns) + " increments");
+        }
+        add(0, *e, r, ok);
+      }
+      if (args.cases.count("bank")) {
+        const LoopResult r =
+            BankLoop(*e, args.threads, args.seconds, args.accounts, kBankSeed, &expected);
+        add(1, *e, r, check_bank(*e, "bank", expected));
+      }
+    } else {
+      LoopResult r = BankLoop(*e, 1, args.seconds_durable, args.accounts, kBankSeed, &expected);
+      add(2, *e, r, check_bank(*e, "durable, 1 thread", expected));
+      r = BankLoop(*e, args.durable_threads, args.seconds_durable, args.accounts, kBankSeed + 1000,
+                   &expected);
+      add(3, *e, r, check_bank(*e, "durable, many threads", expected));
+    }
+    e->Close();
+    e.reset();
+    fs::remove_all(dir);
+  }
+  if (durable_case) {
+    const SyncLoop disk_end = FdatasyncLoop(tmp, 128, 2.0);
+    report.notes.push_back("Disk: " + tmp_parent + " (" + fs::canonical(tmp_parent).string() +
+                           "); raw write 128 B + fdatasync loop: " + Grouped(disk_start.rate()) +
+                           "/s at the start of the durable case, " + Grouped(disk_end.rate()) +
+                           "/s at the end of the run");
+    report.phases[2].rows.insert(
+        report.phases[2].rows.begin(),
+        {"disk", "raw write 128 B + fdatasync loop", disk_start.syncs, disk_start.seconds, true});
+  }
+  fs::remove_all(tmp);
+
+  // Point gets: plain against read-only transactions, passes alternating so that drift of the
+  // machine (memory latency moves from run to run here) hits both ways alike.
+  if (args.cases.count("get") && args.engines.count("daas")) {
+    std::fprintf(stderr, "generating %zu documents...\n", args.docs);
+    const Dataset data = MakeDataset(args.docs, args.gets, 0);
+    auto db = Database::Open(Options{});
+    Check(db.status(), "open in memory");
+    auto coll_or = (*db)->CreateCollection("bench");
+    Check(coll_or.status(), "create");
+    Collection* coll = *coll_or;
+    std::vector<DocId> ids;
+    const std::span<const std::string_view> all(data.views);
+    for (size_t i = 0; i < all.size(); i += 1000) {
+      auto got = coll->InsertMany(all.subspan(i, std::min<size_t>(1000, all.size() - i)));
+      Check(got.status(), "InsertMany");
+      ids.insert(ids.end(), got->begin(), got->end());
+    }
+    std::vector<DocId> order;
+    order.reserve(data.get_order.size());
+    for (uint32_t k : data.get_order) order.push_back(ids[k]);
+    TransactionOptions read_only;
+    read_only.read_only = true;
+
+    Measurement plain{"DaaS", "Collection::Get", 0, 0, true};
+    Measurement txn{"DaaS",
+                    "Transaction::Get, read_only, Commit every " +
+                        std::to_string(kGetsPerTransaction) + " gets",
+                    0, 0, true};
+    std::string bytes;
+    for (unsigned pass = 0; pass < args.get_passes; ++pass) {
+      uint64_t sum = 0;
+      auto start = Clock::now();
+      for (DocId id : order) {
+        Check(coll->Get(id, &bytes), "Get");
+        sum += GetChecksum(bytes);
+      }
+      plain.seconds += Since(start);
+      plain.ops += order.size();
+      plain.checked = plain.checked && sum == data.expected_get_checksum;
+
+      sum = 0;
+      start = Clock::now();
+      for (size_t i = 0; i < order.size(); i += kGetsPerTransaction) {
+        auto t = (*db)->BeginTransaction(read_only);
+        Check(t.status(), "BeginTransaction");
+        const size_t end = std::min(order.size(), i + kGetsPerTransaction);
+        for (size_t k = i; k < end; ++k) {
+          Check((*t)->Get(coll, order[k], &bytes), "transaction Get");
+          sum += GetChecksum(bytes);
+        }
+        Check((*t)->Commit(), "read-only Commit");
+      }
+      txn.seconds += Since(start);
+      txn.ops += order.size();
+      txn.checked = txn.checked && sum == data.expected_get_checksum;
+      std::fprintf(stderr, "[DaaS] get pass %u: plain %.0f/s, transaction %.0f/s\n", pass,
+                   plain.ops_per_second(), txn.ops_per_second());
+    }
+    if (!plain.checked || !txn.checked) report.failures.push_back("DaaS: get checksum differs");
+    report.phases[4].rows = {plain, txn};
+    Check((*db)->Close(), "Close");
+  }
+
+  // Targets (issue: interactive transactions).
+  const Phase& rmw = report.phases[0];
+  const Phase& bank = report.phases[1];
+  const Phase& one = report.phases[2];
+  const Phase& many = report.phases[3];
+  const Phase& get = report.phases[4];
+  if (const Measurement* d = FindRow(rmw, "DaaS")) {
+    report.targets.push_back(
+        {"rmw, DaaS kOff, 1 thread >= 1,000,000 txns/s", 1e6, d->ops_per_second(), false});
+  }
+  if (const Measurement* d = FindRow(bank, "DaaS")) {
+    report.targets.push_back({"bank, DaaS kOff, " + threads + " threads >= 500,000 transfers/s",
+                              5e5, d->ops_per_second(), false});
+  }
+  if (const Measurement* dm = FindRow(many, "DaaS")) {
+    if (const Measurement* d1 = FindRow(one, "DaaS")) {
+      report.targets.push_back(
+          {"bank durable, DaaS kFull " + durable_threads + " threads / DaaS 1 thread >= 10x", 10.0,
+           dm->ops_per_second() / d1->ops_per_second(), false});
+    }
+    if (const Measurement* peer = BestPeer(many)) {
+      report.targets.push_back({"bank durable, DaaS kFull " + durable_threads +
+                                    " threads / best peer (" + peer->engine + " " + peer->how +
+                                    ") >= 5x",
+                                5.0, dm->ops_per_second() / peer->ops_per_second(), false});
+    }
+  }
+  if (get.rows.size() == 2) {
+    const double overhead_pct =
+        100.0 * (get.rows[0].ops_per_second() / get.rows[1].ops_per_second() - 1.0);
+    report.targets.push_back(
+        {"point get in read-only transactions: time overhead over "
+         "Collection::Get, % <= 10",
+         10.0, overhead_pct, true});
+  }
+  return FinishReport(report, args.json);
+}
+
+}  // namespace
+}  // namespace daas::bench
+
+int main(int argc, char** argv) { return daas::bench::Main(argc, argv); }
