@@ -534,6 +534,53 @@ DAAS_EXPORT int daas_txn_commit(daas_txn* txn, uint64_t* lsn);
 /* Frees the transaction, rolling it back if it did not commit. NULL is a no-op. */
 DAAS_EXPORT void daas_txn_free(daas_txn* txn);
 
+/* ---- The change feed (daas::ChangeFeed in daas.hpp) ----
+ *
+ * Every commit of the database, in LSN order, one change (document) at a time. It never slows
+ * commits: a subscriber further behind than the database keeps (daas_options: retained in memory,
+ * 64 MiB) gets DAAS_RESOURCE_EXHAUSTED ("too far behind") and must resync. One thread at a time
+ * per feed; it must not outlive its db. */
+typedef struct daas_feed daas_feed;
+
+#define DAAS_FEED_FROM_NOW ((uint64_t)-1) /* after_lsn: from the subscription on */
+#define DAAS_FEED_BEFORE_IMAGES 0x1u      /* flags: capture each change's before-image */
+
+#define DAAS_CHANGE_INSERT 1u
+#define DAAS_CHANGE_UPDATE 2u
+#define DAAS_CHANGE_DELETE 3u
+
+typedef struct daas_change {
+  uint64_t lsn;    /* the commit's LSN (the document's version after insert / update) */
+  int64_t time_ms; /* the commit's time; 0 when not known */
+  uint32_t op;     /* DAAS_CHANGE_* */
+  daas_id id;
+  const char* collection; /* the collection's name, not NUL-terminated */
+  size_t collection_len;
+  const uint8_t* doc; /* the document after an insert or update (MessagePack); NULL for a delete */
+  size_t doc_len;
+  const uint8_t* before; /* with DAAS_FEED_BEFORE_IMAGES, the document before; else NULL */
+  size_t before_len;
+} daas_change;
+
+/* Subscribes to db's commits after after_lsn (DAAS_FEED_FROM_NOW: from now on; an older LSN is
+ * read back from memory, then from the log since the last checkpoint). Release with
+ * daas_feed_close.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, unknown flags, an LSN past the last commit),
+ * DAAS_RESOURCE_EXHAUSTED (after_lsn too far back), DAAS_ABORTED (closed), DAAS_IO_ERROR. */
+DAAS_EXPORT int daas_feed_open(daas_db* db, uint64_t after_lsn, uint32_t flags, daas_feed** out);
+
+/* The next change into *out, *got = 1; or, when none comes within wait_ms, *got = 0. Zero-copy:
+ * out's pointers stay valid until the next call on this feed or daas_feed_close.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument), DAAS_RESOURCE_EXHAUSTED (too far behind),
+ * DAAS_ABORTED (the database closed). */
+DAAS_EXPORT int daas_feed_next(daas_feed* feed, uint32_t wait_ms, daas_change* out, int* got);
+
+/* The LSN of the last commit delivered whole (resume after it). Errors: DAAS_INVALID_ARGUMENT. */
+DAAS_EXPORT int daas_feed_position(daas_feed* feed, uint64_t* lsn);
+
+/* Ends the subscription. NULL is a no-op. */
+DAAS_EXPORT void daas_feed_close(daas_feed* feed);
+
 /* ---- Conversions (no database needed) ---- */
 
 /* Converts JSON text of one object to document bytes (buffer protocol). No document limits are

@@ -261,6 +261,48 @@ class Transaction {
   virtual uint64_t commit_lsn() const = 0;
 };
 
+// One committed change to one document, as the change feed delivers it (Database::
+// SubscribeChanges).
+struct ChangeEvent {
+  enum class Op : uint8_t { kInsert, kUpdate, kDelete };
+  uint64_t lsn = 0;        // the commit's LSN: the document's version after an insert or update
+  int64_t time_ms = 0;     // the commit's time (DocumentMeta); 0 for commits logged by DaaS 0.2
+  std::string collection;  // the collection's name as of the read
+  DocId id;
+  Op op = Op::kInsert;
+  std::string document;  // the bytes after an insert or update; empty for a delete
+  // With FeedOptions::before_images: what the document was before the change (nullopt for an
+  // insert, and when it was not captured: commits made before the subscription, or read back from
+  // the log).
+  std::optional<std::string> before;
+};
+
+struct FeedOptions {
+  // Deliver the commits after this LSN. Unset: from the subscription on. An LSN before that is
+  // read back from what the database still has: the commits kept in memory, then its log (on disk
+  // only, and only back to the last checkpoint); older is ResourceExhausted ("too far behind").
+  std::optional<uint64_t> after_lsn{};
+  // Capture each change's before-image (costs a copy of every replaced document while subscribed).
+  bool before_images = false;
+};
+
+// A subscription to the commits of one database, in LSN order, each commit's changes together.
+// It never slows commits: the database keeps up to Options::feed_retain_bytes of changes for its
+// subscribers, and one that falls further behind gets ResourceExhausted ("too far behind") and
+// must resync (read the state, subscribe again after its LSN). Not thread-safe; must not outlive
+// its Database.
+class ChangeFeed {
+ public:
+  virtual ~ChangeFeed() = default;
+  // Appends to *out the changes of the next commits, in LSN order, whole commits only, about
+  // `max_events` of them (at least one commit when any is there); waits up to `wait_ms` for one
+  // when none is. Errors: ResourceExhausted (too far behind; the subscription is useless
+  // afterwards), Aborted (the database closed).
+  virtual Status Next(std::vector<ChangeEvent>* out, size_t max_events, uint32_t wait_ms) = 0;
+  // The LSN of the last commit delivered: every commit up to it was (resume after it).
+  virtual uint64_t position() const = 0;
+};
+
 struct DatabaseStats {
   uint64_t visible_lsn = 0;       // Database::visible_lsn()
   uint64_t durable_lsn = 0;       // Database::durable_lsn()
@@ -335,6 +377,10 @@ class Database {
   Status RunTransaction(const std::function<Status(Transaction&)>& fn) {
     return RunTransaction(fn, TransactionOptions{});
   }
+
+  // Subscribes to the commits of this database (class ChangeFeed). Errors: ResourceExhausted
+  // (options.after_lsn is too far back), Aborted (closed), IOError (reading the log back).
+  virtual Result<std::unique_ptr<ChangeFeed>> SubscribeChanges(const FeedOptions& options) = 0;
 
   // Returns once every write acknowledged before the call is durable (fdatasync'ed), whatever
   // sync mode it was written with. A no-op in memory. Errors: the sticky I/O error.

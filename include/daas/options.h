@@ -71,6 +71,10 @@ struct Options {
   // true, a background thread loads the shards after open, so that later reads and writes find
   // them in memory; closing stops it where it is.
   bool load_in_background = true;
+  // The change feed (Database::SubscribeChanges) keeps the commits made while someone is
+  // subscribed in memory, up to this many bytes of documents; a subscriber further behind is told
+  // to resync. Nothing is kept while no one is subscribed.
+  uint64_t feed_retain_bytes = 64ull << 20;
 };
 
 // Per-write choices; unset fields take the database's Options.

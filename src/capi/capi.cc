@@ -38,6 +38,13 @@ struct daas_txn {
   std::unique_ptr<daas::Transaction> txn;
 };
 
+struct daas_feed {
+  std::unique_ptr<daas::ChangeFeed> feed;
+  std::vector<daas::ChangeEvent> events;  // fetched; events[next] is the next one handed out
+  size_t next = 0;
+  uint64_t position = 0;  // of the last commit whose every event was handed out
+};
+
 namespace {
 
 using daas::Status;
@@ -1119,6 +1126,83 @@ extern "C" int daas_txn_commit(daas_txn* txn, uint64_t* lsn) {
 extern "C" void daas_txn_free(daas_txn* txn) {
   Guard([&]() -> Status {
     std::unique_ptr<daas_txn> owned(txn);  // the Transaction's destructor rolls back
+    return Status::OK();
+  });
+}
+
+// ==== the change feed ====
+
+extern "C" int daas_feed_open(daas_db* db, uint64_t after_lsn, uint32_t flags, daas_feed** out) {
+  return Guard([&]() -> Status {
+    if (out == nullptr) return NullArg("out");
+    *out = nullptr;
+    if (db == nullptr) return NullArg("db");
+    if ((flags & ~DAAS_FEED_BEFORE_IMAGES) != 0) {
+      return Status::InvalidArgument("flags has unknown bits " +
+                                     std::to_string(flags & ~DAAS_FEED_BEFORE_IMAGES));
+    }
+    daas::FeedOptions options;
+    if (after_lsn != DAAS_FEED_FROM_NOW) options.after_lsn = after_lsn;
+    options.before_images = (flags & DAAS_FEED_BEFORE_IMAGES) != 0;
+    auto feed = db->db->SubscribeChanges(options);
+    if (!feed.ok()) return feed.status();
+    auto handle = std::make_unique<daas_feed>();
+    handle->position = (*feed)->position();
+    handle->feed = std::move(*feed);
+    *out = handle.release();
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_feed_next(daas_feed* feed, uint32_t wait_ms, daas_change* out, int* got) {
+  return Guard([&]() -> Status {
+    if (got != nullptr) *got = 0;
+    if (feed == nullptr) return NullArg("feed");
+    if (out == nullptr) return NullArg("out");
+    if (got == nullptr) return NullArg("got");
+    if (feed->next == feed->events.size()) {
+      feed->events.clear();
+      feed->next = 0;
+      feed->position = feed->feed->position();
+      CAPI_RETURN_IF_ERROR(feed->feed->Next(&feed->events, 256, wait_ms));
+      if (feed->events.empty()) return Status::OK();
+    }
+    const daas::ChangeEvent& e = feed->events[feed->next++];
+    if (feed->next == feed->events.size()) feed->position = feed->feed->position();
+    std::memset(out, 0, sizeof *out);
+    out->lsn = e.lsn;
+    out->time_ms = e.time_ms;
+    out->op = e.op == daas::ChangeEvent::Op::kInsert   ? DAAS_CHANGE_INSERT
+              : e.op == daas::ChangeEvent::Op::kUpdate ? DAAS_CHANGE_UPDATE
+                                                       : DAAS_CHANGE_DELETE;
+    FromDocId(e.id, &out->id);
+    out->collection = e.collection.data();
+    out->collection_len = e.collection.size();
+    if (e.op != daas::ChangeEvent::Op::kDelete) {
+      out->doc = reinterpret_cast<const uint8_t*>(e.document.data());
+      out->doc_len = e.document.size();
+    }
+    if (e.before) {
+      out->before = reinterpret_cast<const uint8_t*>(e.before->data());
+      out->before_len = e.before->size();
+    }
+    *got = 1;
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_feed_position(daas_feed* feed, uint64_t* lsn) {
+  return Guard([&]() -> Status {
+    if (feed == nullptr) return NullArg("feed");
+    if (lsn == nullptr) return NullArg("lsn");
+    *lsn = feed->position;
+    return Status::OK();
+  });
+}
+
+extern "C" void daas_feed_close(daas_feed* feed) {
+  Guard([&]() -> Status {
+    std::unique_ptr<daas_feed> owned(feed);
     return Status::OK();
   });
 }

@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "doc/msgpack_reader.h"
 #include "engine/backup.h"
+#include "engine/feed_subscription.h"
 #include "engine/interactive_transaction.h"
 #include "engine/shard_lock_set.h"
 #include "expr/evaluator.h"
@@ -134,7 +135,8 @@ class SchemaPreview {
 
 // ---- open / close ----
 
-DatabaseImpl::DatabaseImpl(const Options& options, env::Env* env) : options_(options), env_(env) {}
+DatabaseImpl::DatabaseImpl(const Options& options, env::Env* env)
+    : options_(options), env_(env), feed_(options.feed_retain_bytes) {}
 
 DatabaseImpl::~DatabaseImpl() {
   // Errors here have no one to go to; Close() reports them to callers who want them.
@@ -539,6 +541,7 @@ Status DatabaseImpl::ReconcileFiles() {
 
 Status DatabaseImpl::Close() {
   if (closed_.load(std::memory_order_acquire)) return Status::OK();
+  feed_.Close();
   StopBackground();
   Status s;
   if (!in_memory()) {
@@ -557,6 +560,7 @@ Status DatabaseImpl::Close() {
 }
 
 void DatabaseImpl::AbandonForTesting() {
+  feed_.Close();
   StopBackground();
   closed_.store(true, std::memory_order_release);
   lock_file_lock_.reset();
@@ -885,11 +889,33 @@ Status DatabaseImpl::Commit(std::span<const PendingOp> ops, std::vector<DocId>* 
   }
 }
 
-Result<uint64_t> DatabaseImpl::Sequence(storage::wal::CommitRecordBuilder& record) {
-  if (wal_ != nullptr) return wal_->Append(record.Finish());
-  // Relaxed: the caller's shard locks order the writes the LSN stands for; visible_lsn() is a
-  // progress figure, read with no claim on which writes it covers.
-  return memory_lsn_.fetch_add(1, std::memory_order_relaxed) + 1;
+Result<uint64_t> DatabaseImpl::Sequence(std::string_view payload) {
+  if (wal_ != nullptr) return wal_->Append(payload);
+  // The caller's shard locks order the writes the LSN stands for; seq-cst for the change feed.
+  return memory_lsn_.fetch_add(1, std::memory_order_seq_cst) + 1;
+}
+
+Status DatabaseImpl::FlushLog(uint64_t lsn) {
+  if (wal_ == nullptr) return Status::OK();
+  return wal_->Flush(lsn, /*sync=*/false);
+}
+
+Result<std::unique_ptr<ChangeFeed>> DatabaseImpl::SubscribeChanges(const FeedOptions& options) {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  auto sub = std::make_unique<FeedSubscription>(this, options);
+  const uint64_t start = feed_.Subscribe(options.before_images, [this] {
+    return wal_ != nullptr ? wal_->last_lsn() : memory_lsn_.load(std::memory_order_seq_cst);
+  });
+  DAAS_RETURN_IF_ERROR(sub->Start(start));
+  return std::unique_ptr<ChangeFeed>(std::move(sub));
+}
+
+CollectionImpl* DatabaseImpl::CollectionById(uint32_t id) const {
+  core::MutexLock l(&catalog_mu_);
+  for (const auto& c : collections_) {
+    if (c->id() == id) return c.get();
+  }
+  return nullptr;
 }
 
 Status DatabaseImpl::AwaitDurable(uint64_t lsn) {

@@ -21,6 +21,7 @@
 
 #include "core/mutex.h"
 #include "daas/daas.hpp"
+#include "engine/change_feed.h"
 #include "engine/collection_impl.h"
 #include "engine/shard_table.h"
 #include "engine/transaction.h"
@@ -51,6 +52,7 @@ class DatabaseImpl final : public Database {
   using Database::BeginTransaction;
   Result<std::unique_ptr<daas::Transaction>> BeginTransaction(
       const TransactionOptions& options) override;
+  Result<std::unique_ptr<ChangeFeed>> SubscribeChanges(const FeedOptions& options) override;
   Status Sync() override;
   uint64_t visible_lsn() const override;
   uint64_t durable_lsn() const override;
@@ -92,10 +94,19 @@ class DatabaseImpl final : public Database {
   void SetStickyError(const Status& s) DAAS_EXCLUDES(error_mu_);
   // Whether commits are logged (the database has a directory); in memory they are only sequenced.
   bool logged() const { return wal_ != nullptr; }
-  // The commit's LSN: its record appended to the log (which empties `record`), or in memory the
-  // next number of the sequencer. Requires the exclusive locks of every shard the commit changed
-  // (W2). Errors: the log's (a sticky error, a record too large); the commit must then roll back.
-  Result<uint64_t> Sequence(storage::wal::CommitRecordBuilder& record);
+  // The commit's LSN: its record (`payload`) appended to the log, or in memory the next number
+  // of the sequencer (the payload is then unused and may be empty). Requires the exclusive locks of
+  // every shard the commit changed (W2). Errors: the log's (a sticky error, a record too large);
+  // the commit must then roll back.
+  Result<uint64_t> Sequence(std::string_view payload);
+  // The commits, for the change feed's subscribers.
+  ChangeFeedHub& feed() { return feed_; }
+  // Writes the log out (no fdatasync) up to `lsn`, so that reading the files back sees it. OK in
+  // memory.
+  Status FlushLog(uint64_t lsn);
+  env::Env* env() const { return env_; }
+  // The collection with catalog ID `id`, dropped ones included; null when there is none.
+  CollectionImpl* CollectionById(uint32_t id) const DAAS_EXCLUDES(catalog_mu_);
   // Returns once the log is fdatasync'ed up to `lsn`; OK at once in memory. A failure is made
   // sticky and returned. Requires: no shard lock held.
   Status AwaitDurable(uint64_t lsn);
@@ -208,7 +219,9 @@ class DatabaseImpl final : public Database {
   // Null in memory. Set during Open, before any other thread can see the database.
   std::unique_ptr<storage::wal::WalWriter> wal_;
   // The sequencer of an in-memory database: the last LSN handed out (the log's, otherwise).
+  // Seq-cst: the change feed's subscribe and publish rely on it (ChangeFeedHub::active).
   std::atomic<uint64_t> memory_lsn_{0};
+  ChangeFeedHub feed_;
 
   mutable core::Mutex error_mu_;
   Status sticky_error_ DAAS_GUARDED_BY(error_mu_);

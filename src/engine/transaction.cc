@@ -10,6 +10,7 @@
 #include "engine/database_impl.h"
 #include "engine/shard_lock_set.h"
 #include "index/ref_index.h"
+#include "storage/wal/commit_record.h"
 
 namespace daas::engine {
 namespace {
@@ -333,7 +334,7 @@ Status Transaction::ApplyOp(size_t i) {
     const Reservation& r =
         op.reservation != nullptr ? *op.reservation : reserved_[next_reservation_++];
     const DocId id(r.salt, r.shard->id(), r.slot);
-    Write(op.collection, r.shard, id, documents_[i], time_ms_);
+    Write(op.collection, r.shard, id, documents_[i], time_ms_, /*inserted=*/true);
     DAAS_CHECK(undo_.back().old.empty());  // reserved slots are empty
     Track(op.collection, id, /*inserted=*/true, {}, documents_[i]);
     return Status::OK();
@@ -361,7 +362,7 @@ Status Transaction::ApplyOp(size_t i) {
       break;
     }
     case WriteBatch::OpType::kDelete:
-      Write(op.collection, shard, op.id, std::nullopt, 0);
+      Write(op.collection, shard, op.id, std::nullopt, 0, false);
       freed_.push_back({op.collection, Reservation{shard, op.id.slot(), 0}});
       Track(op.collection, op.id, /*inserted=*/false, current, {});
       return Status::OK();
@@ -372,7 +373,7 @@ Status Transaction::ApplyOp(size_t i) {
   if (schema::Validator* v = checks_.For(op.collection)) {
     DAAS_RETURN_IF_ERROR(InBatch(i, checks_.Check(v, op.collection, op.id, stored, current)));
   }
-  Write(op.collection, shard, op.id, stored, meta.created_ms);
+  Write(op.collection, shard, op.id, stored, meta.created_ms, false);
   Track(op.collection, op.id, /*inserted=*/false, current, stored);
   return Status::OK();
 }
@@ -384,7 +385,7 @@ Status Transaction::ApplyDerived() {
     storage::RecordMeta meta;
     if (!d.shard->Get(d.id.slot(), d.id.salt(), &current, &meta)) continue;  // deleted already
     if (d.cascade) {
-      Write(d.coll, d.shard, d.id, std::nullopt, 0);
+      Write(d.coll, d.shard, d.id, std::nullopt, 0, false);
       freed_.push_back({d.coll, Reservation{d.shard, d.id.slot(), 0}});
       Track(d.coll, d.id, /*inserted=*/false, current, {});
       continue;
@@ -396,7 +397,7 @@ Status Transaction::ApplyDerived() {
                                .WithContext("clearing its ref to deleted document '" +
                                             d.target.ToString() + "' (onDelete: setNull)"));
     }
-    Write(d.coll, d.shard, d.id, cleared, meta.created_ms);
+    Write(d.coll, d.shard, d.id, cleared, meta.created_ms, false);
     Track(d.coll, d.id, /*inserted=*/false, current, cleared);
   }
   return Status::OK();
@@ -444,27 +445,69 @@ void Transaction::Track(CollectionImpl* coll, DocId id, bool inserted, std::stri
 }
 
 void Transaction::Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
-                        std::optional<std::string_view> document, uint64_t created_ms) {
+                        std::optional<std::string_view> document, uint64_t created_ms,
+                        bool inserted) {
   if (document) {
     const storage::RecordMeta meta{0, created_ms, time_ms_};  // the version comes with the LSN
-    undo_.push_back(Undo{shard, id.slot(), shard->Put(id.slot(), id.salt(), *document, meta)});
-    if (db_->logged()) record_.Put(coll->id(), id, *document);
+    undo_.push_back(Undo{shard, id.slot(), shard->Put(id.slot(), id.salt(), *document, meta),
+                         coll->id(), id.salt(), inserted ? Undo::Kind::kInsert : Undo::Kind::kPut});
   } else {
-    undo_.push_back(Undo{shard, id.slot(), shard->Take(id.slot())});
-    if (db_->logged()) record_.Erase(coll->id(), id);
+    undo_.push_back(
+        Undo{shard, id.slot(), shard->Take(id.slot()), coll->id(), id.salt(), Undo::Kind::kErase});
   }
 }
 
 // ---- Log, Publish, Rollback ----
 
+std::string Transaction::BuildPayload() const {
+  storage::wal::CommitRecordBuilder record;
+  record.SetTime(time_ms_);
+  for (const Undo& u : undo_) {
+    const DocId id(u.salt, u.shard->id(), u.slot);
+    if (u.kind == Undo::Kind::kErase) {
+      record.Erase(u.collection_id, id);
+      continue;
+    }
+    const storage::Slot& now = u.shard->slot(u.slot);
+    if (now.empty()) continue;  // deleted again later in this commit: its erase follows
+    const std::string_view document = storage::Shard::RecordBytes(now.record);
+    if (u.kind == Undo::Kind::kInsert) {
+      record.Insert(u.collection_id, id, document);
+    } else {
+      record.Put(u.collection_id, id, document);
+    }
+  }
+  return record.Finish();
+}
+
 // Still under the shard locks, so LSN order is the order the commits applied (W2).
 Status Transaction::Log(const ShardLockSet& locks) {
-  record_.SetTime(time_ms_);
-  DAAS_ASSIGN_OR_RETURN(lsn_, db_->Sequence(record_));
+  // The record is built from the shards, after every write applied: each document is copied
+  // once into it, and the log copies it once more into its buffer.
+  std::string payload;
+  if (db_->logged()) payload = BuildPayload();
+  DAAS_ASSIGN_OR_RETURN(lsn_, db_->Sequence(payload));
   for (storage::Shard* s : locks.exclusive_shards()) s->set_lsn(lsn_);
   // Every document the commit stored carries its LSN as its version.
   for (const Undo& u : undo_) {
     if (!u.shard->slot(u.slot).empty()) u.shard->SetVersion(u.slot, lsn_);
+  }
+  // The change feed learns of the commit after its LSN was handed out (ChangeFeedHub::active).
+  ChangeFeedHub& feed = db_->feed();
+  if (feed.active()) {
+    PublishedCommit commit;
+    commit.lsn = lsn_;
+    commit.payload = payload.empty() ? BuildPayload() : std::move(payload);
+    if (feed.wants_before()) {
+      commit.has_before = true;
+      for (const Undo& u : undo_) {
+        if (u.kind == Undo::Kind::kErase || !u.shard->slot(u.slot).empty()) {
+          commit.before.emplace_back(u.old.empty() ? std::string_view()
+                                                   : storage::Shard::RecordBytes(u.old.record));
+        }
+      }
+    }
+    feed.Publish(std::move(commit));
   }
   return Status::OK();
 }

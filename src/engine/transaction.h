@@ -32,7 +32,6 @@
 #include "daas/daas.hpp"
 #include "engine/schema_checks.h"
 #include "index/index_set.h"
-#include "storage/wal/commit_record.h"
 
 namespace daas::engine {
 
@@ -99,11 +98,16 @@ class Transaction {
                 std::vector<CollectionImpl*>* wait_for);
 
  private:
-  // What a commit did to one slot, to undo it if a later step fails.
+  // What a commit did to one slot, to undo it if a later step fails, and to log it: the slot's
+  // document after the commit is the one logged (read from the shard when the record is built).
   struct Undo {
+    enum class Kind : uint8_t { kInsert, kPut, kErase };
     storage::Shard* shard;
     uint16_t slot;
-    storage::Slot old;
+    storage::Slot old;  // readable until Publish retires it: the before-image
+    uint32_t collection_id;
+    uint64_t salt;
+    Kind kind;
   };
   // A target that operation `op` points at through ref field `slot` of `set`; `shard` is the
   // target's (null: no such shard, so no such document).
@@ -168,12 +172,16 @@ class Transaction {
   // Records the change of document `id` for the index phase: first before, last after.
   void Track(CollectionImpl* coll, DocId id, bool inserted, std::string_view before,
              std::string_view after);
-  // Stores `document` in `id`'s slot of `shard` (an insert, a replace, a merged patch or a
-  // cleared ref) or empties it (document == nullopt), with its undo entry and log op. A stored
+  // Stores `document` in `id`'s slot of `shard` (an insert when `created_ms` is the commit's time
+  // and the slot was reserved, a replace, a merged patch or a cleared ref) or empties it
+  // (document == nullopt), with its undo entry. A stored
   // document was created at `created_ms` (the commit's time for an insert) and is updated now; Log
   // gives it its version.
   void Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
-             std::optional<std::string_view> document, uint64_t created_ms);
+             std::optional<std::string_view> document, uint64_t created_ms, bool inserted);
+  // The commit record payload (storage/wal/commit_record.h) of what undo_ says the commit did,
+  // with the documents as they are now in the shards. Requires the shard locks.
+  std::string BuildPayload() const;
   // "operation 3 (patch) in collection 'users', document 'X...': " in a batch; the collection
   // and document alone for a single operation.
   std::string OpContext(size_t i) const;
@@ -210,14 +218,13 @@ class Transaction {
   bool published_ = false;
 
   // Apply: the undo log, slots emptied by deletes, documents the commit computes (patches,
-  // cleared refs), what it changes in indexed collections, and the log record.
+  // cleared refs), and what it changes in indexed collections.
   std::vector<Undo> undo_;
   std::vector<std::pair<CollectionImpl*, Reservation>> freed_;
   std::list<std::string> owned_;
   std::vector<IndexedChange> changes_;
   std::unordered_map<DocId, size_t, index::DocIdHash> change_of_;
   index::IndexSet::Undo index_undo_;
-  storage::wal::CommitRecordBuilder record_;
 
   // Log.
   uint64_t lsn_ = 0;

@@ -984,6 +984,45 @@ static void TestTransactions(void) {
   CHECK_OK(daas_db_close(db));
 }
 
+/* The change feed: inserts, updates and deletes in LSN order, before-images, position. */
+static void TestChangeFeed(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("f"), &c));
+  daas_feed* feed = NULL;
+  CHECK_RC(daas_feed_open(db, DAAS_FEED_FROM_NOW, 0x8, &feed), DAAS_INVALID_ARGUMENT);
+  CHECK_RC(daas_feed_open(db, 5, 0, &feed), DAAS_INVALID_ARGUMENT); /* past the last commit */
+  CHECK_OK(daas_feed_open(db, DAAS_FEED_FROM_NOW, DAAS_FEED_BEFORE_IMAGES, &feed));
+  daas_id id;
+  CHECK_OK(daas_collection_insert(c, kDocA1, sizeof kDocA1, &id));
+  CHECK_OK(daas_collection_replace(c, &id, kDocA2, sizeof kDocA2));
+  CHECK_OK(daas_collection_delete(c, &id));
+  daas_change ch;
+  int got = 0;
+  CHECK_OK(daas_feed_next(feed, 1000, &ch, &got));
+  CHECK(got == 1 && ch.lsn == 1 && ch.op == DAAS_CHANGE_INSERT && ch.time_ms > 0);
+  CHECK(memcmp(ch.id.bytes, id.bytes, sizeof id.bytes) == 0);
+  CHECK(ch.collection_len == 1 && ch.collection[0] == 'f');
+  CHECK(ch.doc_len == sizeof kDocA1 && memcmp(ch.doc, kDocA1, ch.doc_len) == 0);
+  CHECK(ch.before == NULL);
+  CHECK_OK(daas_feed_next(feed, 1000, &ch, &got));
+  CHECK(got == 1 && ch.lsn == 2 && ch.op == DAAS_CHANGE_UPDATE);
+  CHECK(ch.before_len == sizeof kDocA1 && memcmp(ch.before, kDocA1, ch.before_len) == 0);
+  CHECK_OK(daas_feed_next(feed, 1000, &ch, &got));
+  CHECK(got == 1 && ch.lsn == 3 && ch.op == DAAS_CHANGE_DELETE && ch.doc == NULL);
+  CHECK(ch.before_len == sizeof kDocA2);
+  uint64_t position = 0;
+  CHECK_OK(daas_feed_position(feed, &position));
+  CHECK(position == 3);
+  CHECK_OK(daas_feed_next(feed, 10, &ch, &got)); /* nothing more within 10 ms */
+  CHECK(got == 0);
+  CHECK_RC(daas_feed_next(feed, 0, NULL, &got), DAAS_INVALID_ARGUMENT);
+  daas_feed_close(feed);
+  daas_feed_close(NULL);
+  CHECK_OK(daas_db_close(db));
+}
+
 /* Sync mode in the options, per-write flags, sync, get-many, stats, compact, backup, restore. */
 static void TestDatabaseCalls(void) {
   char dir[] = "/tmp/daas_capi_db_XXXXXX";
@@ -1128,6 +1167,7 @@ int main(void) {
   TestDroppedCollection();
   TestVersionsAndConditionalWrites();
   TestTransactions();
+  TestChangeFeed();
   TestDatabaseCalls();
   TestPersistence();
   printf("capi: %d passed, %d failed\n", g_passed, g_failed);

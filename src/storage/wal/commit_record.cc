@@ -20,6 +20,12 @@ void CommitRecordBuilder::Put(uint32_t collection_id, DocId id, std::string_view
   ops_.append(document);
 }
 
+void CommitRecordBuilder::Insert(uint32_t collection_id, DocId id, std::string_view document) {
+  Head(LoggedOpKind::kInsert, collection_id, id);
+  core::AppendLittle<uint32_t>(&ops_, static_cast<uint32_t>(document.size()));
+  ops_.append(document);
+}
+
 void CommitRecordBuilder::Erase(uint32_t collection_id, DocId id) {
   Head(LoggedOpKind::kErase, collection_id, id);
 }
@@ -59,8 +65,10 @@ Status DecodeCommitRecord(std::string_view payload,
     const uint16_t slot = r.Read<uint16_t>();
     const uint64_t salt = r.Read<uint64_t>();
     op.id = DocId(salt, ShardId{shard}, slot);
-    if (kind == static_cast<uint8_t>(LoggedOpKind::kPut)) {
+    if (kind == static_cast<uint8_t>(LoggedOpKind::kPut) ||
+        kind == static_cast<uint8_t>(LoggedOpKind::kInsert)) {
       op.kind = LoggedOpKind::kPut;
+      op.inserted = kind == static_cast<uint8_t>(LoggedOpKind::kInsert);
       op.document = r.ReadBytes(r.Read<uint32_t>());
     } else if (kind == static_cast<uint8_t>(LoggedOpKind::kErase)) {
       op.kind = LoggedOpKind::kErase;

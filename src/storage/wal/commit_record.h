@@ -4,10 +4,11 @@
 //   payload := op_count u32 | op{op_count}
 //   op      := kind u8 = 3 | time_ms u64                  (log format 2: the first op, only there)
 //            | kind u8 | collection_id u32 | shard_id u32 | slot u16 | salt u64
-//              | length u32 | document [length]          (the last two for kind 1 only)
+//              | length u32 | document [length]          (the last two for kinds 1 and 4)
 //   kind    := 1 put (the slot now holds salt and document) | 2 erase (the slot is now empty)
 //            | 3 time (the commit's Unix time in ms: the documents it puts were updated then, and
 //              those whose slot did not hold the same salt before were created then)
+//            | 4 insert (log format 2: a put of a new document; its fields are a put's)
 #pragma once
 
 #include <cstdint>
@@ -20,13 +21,15 @@
 
 namespace daas::storage::wal {
 
-enum class LoggedOpKind : uint8_t { kPut = 1, kErase = 2, kTime = 3 };
+// On disk kInsert is its own kind; decoded, it is a kPut with `inserted` set.
+enum class LoggedOpKind : uint8_t { kPut = 1, kErase = 2, kTime = 3, kInsert = 4 };
 
 struct LoggedOp {
   LoggedOpKind kind;
   uint32_t collection_id = 0;  // kPut and kErase
   DocId id;                    // kPut and kErase
   std::string_view document;   // kPut only; points into the payload
+  bool inserted = false;       // kPut: the document is new (kind 4), not a replacement
   uint64_t time_ms = 0;        // kTime only
 };
 
@@ -34,7 +37,9 @@ class CommitRecordBuilder {
  public:
   // The commit's time: Finish writes it as the record's first op.
   void SetTime(uint64_t time_ms) { time_ms_ = time_ms; }
+  // A replaced (or patched) document; Insert: a new one.
   void Put(uint32_t collection_id, DocId id, std::string_view document);
+  void Insert(uint32_t collection_id, DocId id, std::string_view document);
   void Erase(uint32_t collection_id, DocId id);
   bool empty() const { return count_ == 0; }
   // The payload; the builder is empty again afterwards.

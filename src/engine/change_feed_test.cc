@@ -1,0 +1,210 @@
+// The change feed (Database::SubscribeChanges): every commit, in LSN order, with its changes;
+// before-images; no gap under concurrent commits; a slow subscriber never blocks commits; resume
+// after a restart from the log.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "engine/database_impl.h"
+#include "engine/engine_test_util.h"
+
+namespace daas {
+namespace {
+
+using testing::Doc;
+using testing::Json;
+
+std::unique_ptr<ChangeFeed> Subscribe(Database& db, const FeedOptions& o = {}) {
+  auto f = db.SubscribeChanges(o);
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  return f.ok() ? std::move(*f) : nullptr;
+}
+
+// Every event until `n` arrived (or a second passed).
+std::vector<ChangeEvent> Take(ChangeFeed& feed, size_t n) {
+  std::vector<ChangeEvent> out;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
+    Status s = feed.Next(&out, n - out.size(), 100);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    if (!s.ok()) break;
+  }
+  return out;
+}
+
+TEST(ChangeFeed, DeliversEveryCommitInLsnOrderWithItsChanges) {
+  auto db = testing::OpenOrDie({});
+  Collection* a = *db->CreateCollection("a");
+  Collection* b = *db->CreateCollection("b");
+  DocId before = *a->Insert(Doc(R"({"old":1})"));  // before the subscription: not delivered
+  auto feed = Subscribe(*db);
+  const uint64_t start = db->visible_lsn();
+  EXPECT_EQ(feed->position(), start);
+  DocId x = *a->Insert(Doc(R"({"n":1})"));
+  WriteBatch batch;
+  batch.Replace(a, x, Doc(R"({"n":2})"));
+  batch.Delete(a, before);
+  batch.Insert(b, Doc(R"({"m":1})"));
+  std::vector<DocId> ids;
+  ASSERT_TRUE(db->Write(batch, &ids).ok());
+  ASSERT_TRUE(db->RunTransaction([&](Transaction& t) {
+                  return t.Patch(b, ids[0], Doc(R"({"p":1})"));
+                }).ok());
+
+  const std::vector<ChangeEvent> e = Take(*feed, 5);
+  ASSERT_EQ(e.size(), 5u);
+  EXPECT_EQ(e[0].lsn, start + 1);
+  EXPECT_EQ(e[0].op, ChangeEvent::Op::kInsert);
+  EXPECT_EQ(e[0].collection, "a");
+  EXPECT_EQ(e[0].id, x);
+  EXPECT_EQ(Json(e[0].document), R"({"n":1})");
+  EXPECT_GT(e[0].time_ms, 0);
+  // One commit's changes share its LSN, in the order it made them.
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(e[i].lsn, start + 2);
+  EXPECT_EQ(e[1].op, ChangeEvent::Op::kUpdate);
+  EXPECT_EQ(Json(e[1].document), R"({"n":2})");
+  EXPECT_EQ(e[2].op, ChangeEvent::Op::kDelete);
+  EXPECT_EQ(e[2].id, before);
+  EXPECT_TRUE(e[2].document.empty());
+  EXPECT_EQ(e[3].op, ChangeEvent::Op::kInsert);
+  EXPECT_EQ(e[3].collection, "b");
+  EXPECT_EQ(e[4].lsn, start + 3);
+  EXPECT_EQ(Json(e[4].document), R"({"m":1,"p":1})");
+  EXPECT_FALSE(e[4].before.has_value());  // not asked for
+  // The version a reader sees is the event's LSN.
+  std::string bytes;
+  DocumentMeta meta;
+  ASSERT_TRUE(b->Get(ids[0], &bytes, &meta).ok());
+  EXPECT_EQ(meta.version, e[4].lsn);
+  EXPECT_EQ(feed->position(), start + 3);
+  // Nothing more: Next waits, then returns nothing.
+  std::vector<ChangeEvent> none;
+  ASSERT_TRUE(feed->Next(&none, 10, 20).ok());
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(ChangeFeed, BeforeImagesOnRequest) {
+  auto db = testing::OpenOrDie({});
+  Collection* a = *db->CreateCollection("a");
+  DocId x = *a->Insert(Doc(R"({"v":1})"));
+  auto feed = Subscribe(*db, FeedOptions{.before_images = true});
+  ASSERT_TRUE(a->Replace(x, Doc(R"({"v":2})")).ok());
+  ASSERT_TRUE(a->Delete(x).ok());
+  DocId y = *a->Insert(Doc(R"({"v":3})"));
+  const std::vector<ChangeEvent> e = Take(*feed, 3);
+  ASSERT_EQ(e.size(), 3u);
+  ASSERT_TRUE(e[0].before.has_value());
+  EXPECT_EQ(Json(*e[0].before), R"({"v":1})");
+  ASSERT_TRUE(e[1].before.has_value());
+  EXPECT_EQ(Json(*e[1].before), R"({"v":2})");
+  EXPECT_EQ(e[2].id, y);
+  EXPECT_FALSE(e[2].before.has_value());
+}
+
+// Commits on different shards publish in any order; subscribers see LSNs one by one.
+TEST(ChangeFeed, ConcurrentCommitsArriveInOrderWithNoGap) {
+  auto db = testing::OpenOrDie({});
+  constexpr int kThreads = 4;
+  constexpr int kEach = 500;
+  std::vector<Collection*> colls;
+  for (int t = 0; t < kThreads; ++t) {
+    colls.push_back(*db->CreateCollection("c" + std::to_string(t)));
+  }
+  auto feed = Subscribe(*db);
+  const uint64_t start = db->visible_lsn();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) ASSERT_TRUE(colls[t]->Insert(Doc(R"({"i":1})")).ok());
+    });
+  }
+  std::vector<ChangeEvent> e = Take(*feed, kThreads * kEach);
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(e.size(), static_cast<size_t>(kThreads * kEach));
+  for (size_t i = 0; i < e.size(); ++i) ASSERT_EQ(e[i].lsn, start + 1 + i);
+}
+
+TEST(ChangeFeed, ASlowSubscriberNeverBlocksCommitsAndIsToldToResync) {
+  Options o;
+  o.feed_retain_bytes = 4096;
+  auto db = testing::OpenOrDie(o);
+  Collection* a = *db->CreateCollection("a");
+  auto feed = Subscribe(*db);
+  const auto began = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2000; ++i) ASSERT_TRUE(a->Insert(Doc(R"({"filler":"0123456789"})")).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(5));
+  std::vector<ChangeEvent> e;
+  Status s = feed->Next(&e, 10, 0);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
+  EXPECT_NE(s.message().find("too far behind"), std::string_view::npos);
+  EXPECT_EQ(feed->Next(&e, 10, 0).code(), StatusCode::kResourceExhausted);
+  // A fresh subscription after the current LSN works.
+  auto again = Subscribe(*db, FeedOptions{.after_lsn = db->visible_lsn()});
+  ASSERT_TRUE(a->Insert(Doc("{}")).ok());
+  EXPECT_EQ(Take(*again, 1).size(), 1u);
+  // In memory there is nothing to read back from.
+  auto old = db->SubscribeChanges(FeedOptions{.after_lsn = 1});
+  EXPECT_EQ(old.status().code(), StatusCode::kResourceExhausted);
+}
+
+TEST(ChangeFeed, ClosingWakesAWaitingSubscriber) {
+  auto db = testing::OpenOrDie({});
+  auto feed = Subscribe(*db);
+  std::thread closer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(db->Close().ok());
+  });
+  std::vector<ChangeEvent> e;
+  EXPECT_EQ(feed->Next(&e, 1, 10'000).code(), StatusCode::kAborted);
+  closer.join();
+}
+
+// A subscriber that remembers its position resumes after a crash from the log, in order.
+TEST(ChangeFeed, ResumesFromTheLogAfterARestart) {
+  ::daas::testing::TempDir dir;
+  Options o;
+  o.dir = dir.path() + "/db";
+  uint64_t seen = 0;
+  std::vector<DocId> later;
+  {
+    auto db = engine::DatabaseImpl::Open(o);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    Collection* a = *(*db)->CreateCollection("a");
+    ASSERT_TRUE(a->Insert(Doc(R"({"i":0})")).ok());
+    ASSERT_TRUE((*db)->Checkpoint().ok());
+    auto feed = Subscribe(**db);
+    ASSERT_TRUE(a->Insert(Doc(R"({"i":1})")).ok());
+    const std::vector<ChangeEvent> e = Take(*feed, 1);
+    ASSERT_EQ(e.size(), 1u);
+    seen = feed->position();
+    for (int i = 2; i < 5; ++i)
+      later.push_back(*a->Insert(Doc(R"({"i":)" + std::to_string(i) + "}")));
+    feed.reset();
+    (*db)->AbandonForTesting();  // a crash: the log holds everything after the checkpoint
+  }
+  auto db = testing::OpenOrDie(o);
+  auto feed = Subscribe(*db, FeedOptions{.after_lsn = seen});
+  Collection* a = *db->GetCollection("a");
+  DocId newest = *a->Insert(Doc(R"({"i":5})"));  // after the subscription: from memory
+  const std::vector<ChangeEvent> e = Take(*feed, 4);
+  ASSERT_EQ(e.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(e[i].lsn, seen + 1 + i);
+    EXPECT_EQ(e[i].id, later[i]);
+    EXPECT_EQ(e[i].op, ChangeEvent::Op::kInsert);  // the log says insert, not just put
+    EXPECT_GT(e[i].time_ms, 0);
+  }
+  EXPECT_EQ(e[3].id, newest);
+  // Before the last checkpoint the log no longer reaches: too far back.
+  ASSERT_TRUE(db->Checkpoint().ok());
+  ASSERT_TRUE(db->Close().ok());
+  auto reopened = testing::OpenOrDie(o);
+  auto old = reopened->SubscribeChanges(FeedOptions{.after_lsn = seen});
+  EXPECT_EQ(old.status().code(), StatusCode::kResourceExhausted) << old.status().ToString();
+}
+
+}  // namespace
+}  // namespace daas
