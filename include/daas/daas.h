@@ -534,6 +534,37 @@ DAAS_EXPORT int daas_txn_commit(daas_txn* txn, uint64_t* lsn);
 /* Frees the transaction, rolling it back if it did not commit. NULL is a no-op. */
 DAAS_EXPORT void daas_txn_free(daas_txn* txn);
 
+/* ---- Cursors (daas::Cursor in daas.hpp) ----
+ *
+ * A pull cursor over a collection's documents in ID order. It holds no lock between calls: the
+ * caller may write to the database between two daas_cursor_next calls (no callback runs under a
+ * lock, unlike daas_collection_scan). Each document is returned at most once; see daas.hpp for what
+ * concurrent writes mean for it. One thread at a time per cursor; it must not outlive its db. */
+typedef struct daas_cursor daas_cursor;
+
+/* Opens a cursor over the documents of coll matching filter (an expression; filter_len 0: all),
+ * after the document `after` (NULL: from the start). Release with daas_cursor_close.
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument, a filter that does not parse), DAAS_NOT_FOUND
+ * (dropped). */
+DAAS_EXPORT int daas_cursor_open(daas_collection* coll, const char* filter, size_t filter_len,
+                                 const daas_id* after, daas_cursor** out);
+
+/* The next document, zero-copy: *doc points into the cursor's buffer and stays valid until the
+ * next call on this cursor or daas_cursor_close. *got is 1, or 0 at the end (then *id, *doc and
+ * *len are left alone). Errors: DAAS_INVALID_ARGUMENT (NULL argument), DAAS_NOT_FOUND (the
+ * collection was dropped), DAAS_RESOURCE_EXHAUSTED (the filter's evaluation limits). */
+DAAS_EXPORT int daas_cursor_next(daas_cursor* cursor, daas_id* id, const uint8_t** doc, size_t* len,
+                                 int* got);
+
+/* The next document copied into buf (buffer protocol; when cap is too small the cursor stays on
+ * this document, so a retry with *len bytes gets it). Errors: as daas_cursor_next, and
+ * DAAS_RESOURCE_EXHAUSTED (buffer too small). */
+DAAS_EXPORT int daas_cursor_next_into(daas_cursor* cursor, daas_id* id, uint8_t* buf, size_t cap,
+                                      size_t* len, int* got);
+
+/* Frees the cursor. NULL is a no-op. */
+DAAS_EXPORT void daas_cursor_close(daas_cursor* cursor);
+
 /* ---- The change feed (daas::ChangeFeed in daas.hpp) ----
  *
  * Every commit of the database, in LSN order, one change (document) at a time. It never slows

@@ -105,6 +105,24 @@ struct CollectionStats {
   uint32_t shards = 0;
 };
 
+// A pull cursor over one collection's documents, in ID order (Collection::OpenCursor). It holds
+// no lock between calls, so the caller may do anything between two Next calls, writes to the same
+// collection included. Each step reads up to 512 documents (or 256 KiB) of one shard at one
+// instant, copies them, and releases the shard; the cursor resumes after the last ID it returned.
+// So each document is returned at most once, in ID order; a document inserted or changed behind
+// the cursor is not seen, and one ahead of it is seen as it is when the cursor gets there
+// (consistent per step, not across the collection: a transaction's Find is, DESIGN.md §6); so a
+// loop that inserts a document for each one it reads may meet its own inserts. Not thread-safe;
+// must not outlive its Database.
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  // The next document: true, with *id and *document (the bytes, valid until the next call or the
+  // cursor's destruction); false at the end. Errors: NotFound (the collection was dropped),
+  // ResourceExhausted (the filter's evaluation limits), Corruption, Aborted (closed).
+  virtual Result<bool> Next(DocId* id, std::string_view* document) = 0;
+};
+
 // A named set of documents. Owned by its Database and valid until the Database is destroyed; after
 // the collection is dropped, every call but name() fails with NotFound (after checking its
 // arguments), and writes nothing to its outputs.
@@ -150,9 +168,11 @@ class Collection {
   virtual Result<uint64_t> Count() const = 0;
 
   // Visits every document in ID order (DocId's operator<=>: shard, then slot). fn returns false to
-  // stop early. fn runs with a shard locked for reading: it may call Get and Read, but must not
-  // write to this database nor call Count, Stats or GetMany (which lock several shards in order
-  // and could deadlock against a commit).
+  // stop early. fn runs with a shard locked for reading, on the stored bytes with no copy (the
+  // fastest way through a collection): it may call Get and Read, but must not write to this
+  // database nor call Count, Stats or GetMany (which lock several shards in order and could
+  // deadlock against a commit). To do any of that per document, use OpenCursor, which holds no
+  // lock between documents.
   virtual Status Scan(const std::function<bool(DocId, std::string_view)>& fn) const = 0;
   // Visits every document, shards in parallel on the database's worker pool. fn is called
   // concurrently; `worker` is in [0, Database::concurrency()) and is the same for calls made on one
@@ -168,6 +188,14 @@ class Collection {
   // when evaluating a document exceeds the expression limits. Same callback contract as Scan.
   virtual Status Find(std::string_view filter,
                       const std::function<bool(DocId, std::string_view)>& fn) const = 0;
+
+  // A Cursor over the documents matching `filter` (an expression, as for Find; empty: every
+  // document), in ID order, starting after `after` (unset: at the start). The pull-style way to go
+  // through a collection with no callback under a lock. Errors: InvalidArgument (the filter does
+  // not parse, naming the byte), NotFound (dropped).
+  virtual Result<std::unique_ptr<Cursor>> OpenCursor(std::string_view filter,
+                                                     std::optional<DocId> after) const = 0;
+  Result<std::unique_ptr<Cursor>> OpenCursor() const { return OpenCursor("", std::nullopt); }
 
   virtual Result<CollectionStats> Stats() const = 0;
 

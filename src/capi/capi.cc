@@ -38,6 +38,14 @@ struct daas_txn {
   std::unique_ptr<daas::Transaction> txn;
 };
 
+struct daas_cursor {
+  std::unique_ptr<daas::Cursor> cursor;
+  // A document fetched by daas_cursor_next_into that did not fit: handed out by the next call.
+  bool held = false;
+  daas::DocId held_id;
+  std::string_view held_doc;
+};
+
 struct daas_feed {
   std::unique_ptr<daas::ChangeFeed> feed;
   std::vector<daas::ChangeEvent> events;  // fetched; events[next] is the next one handed out
@@ -1126,6 +1134,101 @@ extern "C" int daas_txn_commit(daas_txn* txn, uint64_t* lsn) {
 extern "C" void daas_txn_free(daas_txn* txn) {
   Guard([&]() -> Status {
     std::unique_ptr<daas_txn> owned(txn);  // the Transaction's destructor rolls back
+    return Status::OK();
+  });
+}
+
+// ==== cursors ====
+
+extern "C" int daas_cursor_open(daas_collection* coll, const char* filter, size_t filter_len,
+                                const daas_id* after, daas_cursor** out) {
+  return Guard([&]() -> Status {
+    if (out == nullptr) return NullArg("out");
+    *out = nullptr;
+    if (coll == nullptr) return NullArg("coll");
+    if (filter == nullptr && filter_len > 0) return NullArg("filter");
+    std::optional<daas::DocId> start;
+    if (after != nullptr) {
+      daas::DocId id;
+      CAPI_RETURN_IF_ERROR(ToDocId(after, "after", &id));
+      start = id;
+    }
+    auto cursor = AsCollection(coll)->OpenCursor(
+        std::string_view(filter == nullptr ? "" : filter, filter_len), start);
+    if (!cursor.ok()) return cursor.status();
+    auto handle = std::make_unique<daas_cursor>();
+    handle->cursor = std::move(*cursor);
+    *out = handle.release();
+    return Status::OK();
+  });
+}
+
+namespace {
+
+// The cursor's next document: the one held back by daas_cursor_next_into, or a new one.
+daas::Result<bool> CursorNext(daas_cursor* cursor, daas::DocId* id, std::string_view* doc) {
+  if (cursor->held) {
+    cursor->held = false;
+    *id = cursor->held_id;
+    *doc = cursor->held_doc;
+    return true;
+  }
+  return cursor->cursor->Next(id, doc);
+}
+
+}  // namespace
+
+extern "C" int daas_cursor_next(daas_cursor* cursor, daas_id* id, const uint8_t** doc, size_t* len,
+                                int* got) {
+  return Guard([&]() -> Status {
+    if (got != nullptr) *got = 0;
+    if (cursor == nullptr) return NullArg("cursor");
+    if (id == nullptr) return NullArg("id");
+    if (doc == nullptr) return NullArg("doc");
+    if (len == nullptr) return NullArg("len");
+    if (got == nullptr) return NullArg("got");
+    daas::DocId next;
+    std::string_view bytes;
+    auto more = CursorNext(cursor, &next, &bytes);
+    if (!more.ok()) return more.status();
+    if (!*more) return Status::OK();
+    FromDocId(next, id);
+    *doc = reinterpret_cast<const uint8_t*>(bytes.data());
+    *len = bytes.size();
+    *got = 1;
+    return Status::OK();
+  });
+}
+
+extern "C" int daas_cursor_next_into(daas_cursor* cursor, daas_id* id, uint8_t* buf, size_t cap,
+                                     size_t* len, int* got) {
+  return Guard([&]() -> Status {
+    if (got != nullptr) *got = 0;
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    if (cursor == nullptr) return NullArg("cursor");
+    if (id == nullptr) return NullArg("id");
+    if (got == nullptr) return NullArg("got");
+    daas::DocId next;
+    std::string_view bytes;
+    auto more = CursorNext(cursor, &next, &bytes);
+    if (!more.ok()) return more.status();
+    if (!*more) return Status::OK();
+    if (Status s = CopyOut(bytes, false, buf, cap, len); !s.ok()) {
+      // Too small: keep it for the next call (its bytes stay in the cursor's buffer until then).
+      cursor->held = true;
+      cursor->held_id = next;
+      cursor->held_doc = bytes;
+      return s;
+    }
+    FromDocId(next, id);
+    *got = 1;
+    return Status::OK();
+  });
+}
+
+extern "C" void daas_cursor_close(daas_cursor* cursor) {
+  Guard([&]() -> Status {
+    std::unique_ptr<daas_cursor> owned(cursor);
     return Status::OK();
   });
 }

@@ -6,6 +6,7 @@
 #include "core/random.h"
 #include "core/status_macros.h"
 #include "core/thread_pool.h"
+#include "engine/cursor.h"
 #include "engine/database_impl.h"
 #include "engine/shard_lock_set.h"
 #include "expr/evaluator.h"
@@ -289,9 +290,10 @@ Result<uint64_t> CollectionImpl::Count() const {
 }
 
 template <typename Fn>
-bool CollectionImpl::ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error) const {
+bool CollectionImpl::ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error,
+                                   uint32_t first_slot) const {
   std::string migrated;
-  return shard.ForEach([&](DocId id, std::string_view bytes) {
+  return shard.ForEachFrom(first_slot, [&](DocId id, std::string_view bytes) {
     if (NeedsMigrationOnRead(id)) [[unlikely]] {
       *error = MigrateForRead(&bytes, &migrated);
       if (!error->ok()) return false;
@@ -311,7 +313,7 @@ Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& 
   return error;
 }
 
-Status CollectionImpl::ScanShard(storage::Shard* shard,
+Status CollectionImpl::ScanShard(storage::Shard* shard, uint32_t first_slot,
                                  const std::function<bool(DocId, std::string_view)>& fn,
                                  uint64_t* lsn) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
@@ -319,8 +321,19 @@ Status CollectionImpl::ScanShard(storage::Shard* shard,
   core::ReaderLock l(shard->mu());
   *lsn = shard->lsn();
   Status error;
-  ForEachShaped(*shard, fn, &error);
+  ForEachShaped(*shard, fn, &error, first_slot);
   return error;
+}
+
+Result<std::unique_ptr<Cursor>> CollectionImpl::OpenCursor(std::string_view filter,
+                                                           std::optional<DocId> after) const {
+  DAAS_RETURN_IF_ERROR(CheckUsable());
+  std::optional<expr::Program> program;
+  if (!filter.empty()) {
+    DAAS_ASSIGN_OR_RETURN(expr::Program p, expr::CompileExpression(filter));
+    program.emplace(std::move(p));
+  }
+  return std::unique_ptr<Cursor>(std::make_unique<CursorImpl>(this, std::move(program), after));
 }
 
 Status CollectionImpl::ParallelScan(

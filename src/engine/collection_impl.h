@@ -176,7 +176,15 @@ class CollectionImpl final : public Collection {
   // LSN as of the walk. fn runs with the shard locked for reading (Scan's contract). Errors: as
   // Scan.
   Status ScanShard(storage::Shard* shard, const std::function<bool(DocId, std::string_view)>& fn,
-                   uint64_t* lsn) const;
+                   uint64_t* lsn) const {
+    return ScanShard(shard, 0, fn, lsn);
+  }
+  // ScanShard from slot `first_slot` on.
+  Status ScanShard(storage::Shard* shard, uint32_t first_slot,
+                   const std::function<bool(DocId, std::string_view)>& fn, uint64_t* lsn) const;
+  // Collection API (daas.hpp).
+  Result<std::unique_ptr<Cursor>> OpenCursor(std::string_view filter,
+                                             std::optional<DocId> after) const override;
 
   // "collection 'users'", for error messages.
   std::string Describe() const;
@@ -205,7 +213,8 @@ class CollectionImpl final : public Collection {
   // shard.ForEach with each document in the installed schema's shape. Requires the shard's read
   // lock. False when fn stopped or migrating a copy failed (*error says so).
   template <typename Fn>
-  bool ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error) const;
+  bool ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error,
+                     uint32_t first_slot = 0) const;
   // Aborted after Close, NotFound after the collection was dropped.
   Status CheckUsable() const;
   Status NotFoundError(DocId id) const;

@@ -144,8 +144,13 @@ class Shard {
   // when fn stopped the walk.
   template <typename Fn>
   bool ForEach(Fn&& fn) const {
+    return ForEachFrom(0, fn);
+  }
+  // ForEach, starting at slot `first`.
+  template <typename Fn>
+  bool ForEachFrom(uint32_t first, Fn&& fn) const {
     const uint32_t limit = slot_limit();
-    for (uint32_t i = 0; i < limit; ++i) {
+    for (uint32_t i = first; i < limit; ++i) {
       const Slot& s = slots_[i];
       if (!s.empty() && !fn(DocId(s.salt, id_, static_cast<uint16_t>(i)), RecordBytes(s.record))) {
         return false;
