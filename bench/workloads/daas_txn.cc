@@ -961,10 +961,10 @@ int Main(int argc, char** argv) {
       // The disk's rate drifts on a shared VM (other writers, the host), so each durable engine's
       // figures come with the rate measured just before them.
       const SyncLoop disk = FdatasyncLoop(tmp, 128, 1.0);
-      report.figures.push_back({"disk_before_" + c.engine,
-                                "raw write 128 B + fdatasync loop just before " + c.engine +
-                                    " durable, per second",
-                                Grouped(disk.rate()), disk.rate()});
+      report.figures.push_back(
+          {"disk_before_" + c.engine,
+           "raw write 128 B + fdatasync loop just before " + c.engine + " durable, per second",
+           Grouped(disk.rate()), disk.rate()});
       std::fprintf(stderr, "fdatasync before %s: %.0f/s\n", c.engine.c_str(), disk.rate());
     }
     std::unique_ptr<TxnEngine> e = c.make(dir);

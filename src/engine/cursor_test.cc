@@ -78,7 +78,7 @@ TEST(Cursor, WritesBetweenStepsNeitherDeadlockNorRepeatDocuments) {
     if (n > 0) ASSERT_LT(last, id);
     last = id;
     const int64_t i = IntField(document, "i");
-    ASSERT_TRUE(c->Patch(id, Doc(R"({"seen":true})")).ok());          // the document just returned
+    ASSERT_TRUE(c->Patch(id, Doc(R"({"seen":true})")).ok());  // the document just returned
     if (i >= 0 && i + 1000 < 2000) ASSERT_TRUE(c->Delete(ids[i + 1000]).ok());  // far ahead
     // New documents land in freed or later slots, ahead of the cursor: it will return them.
     if (n < 100) ASSERT_TRUE(c->Insert(Doc(R"({"i":-1})")).ok());
