@@ -138,14 +138,18 @@ Status InteractiveTransaction::Find(const Collection* collection, std::string_vi
     return m;
   };
   const std::vector<storage::Shard*> shards = coll->Shards();
-  // This transaction's writes to the collection, by ID (DocId order is shard, then slot).
-  std::vector<const Write*> own;
-  for (const Write& w : writes_) {
+  // This transaction's writes to the collection, by ID (DocId order is shard, then slot), as
+  // indexes into writes_: fn may write through this transaction, which grows writes_.
+  std::vector<size_t> own;
+  for (size_t i = 0; i < writes_.size(); ++i) {
+    const Write& w = writes_[i];
     if (w.coll == coll && (w.kind == Write::Kind::kInsert || w.kind == Write::Kind::kReplace)) {
-      own.push_back(&w);
+      own.push_back(i);
     }
   }
-  std::sort(own.begin(), own.end(), [](const Write* a, const Write* b) { return a->id < b->id; });
+  std::sort(own.begin(), own.end(),
+            [&](size_t a, size_t b) { return writes_[a].id < writes_[b].id; });
+  auto own_id = [&](size_t k) { return writes_[own[k]].id; };
   size_t next_own = 0;
   std::vector<std::pair<DocId, std::string>> found;
   for (storage::Shard* shard : shards) {
@@ -169,16 +173,19 @@ Status InteractiveTransaction::Find(const Collection* collection, std::string_vi
     DAAS_RETURN_IF_ERROR(error);
     reads_.shards.push_back(ReadSet::ScannedShard{coll, shard, lsn});
     // Merged with this transaction's own documents of the shard, in slot order.
-    while (next_own < own.size() && own[next_own]->id.shard() < shard->id()) ++next_own;
+    while (next_own < own.size() && own_id(next_own).shard() < shard->id()) ++next_own;
     size_t k = 0;
-    while (k < found.size() ||
-           (next_own < own.size() && own[next_own]->id.shard() == shard->id())) {
-      const bool take_own = next_own < own.size() && own[next_own]->id.shard() == shard->id() &&
-                            (k == found.size() || own[next_own]->id < found[k].first);
+    while (k < found.size() || (next_own < own.size() && own_id(next_own).shard() == shard->id())) {
+      const bool take_own = next_own < own.size() && own_id(next_own).shard() == shard->id() &&
+                            (k == found.size() || own_id(next_own) < found[k].first);
       if (take_own) {
-        const Write* w = own[next_own++];
-        DAAS_ASSIGN_OR_RETURN(const bool m, matches(w->id, w->document));
-        if (m && !fn(w->id, w->document)) return Status::OK();
+        // Copied: fn may change or delete it (the Write stays, its document may not).
+        const Write& w = writes_[own[next_own++]];
+        if (w.kind != Write::Kind::kInsert && w.kind != Write::Kind::kReplace) continue;
+        const DocId id = w.id;
+        const std::string document = w.document;
+        DAAS_ASSIGN_OR_RETURN(const bool m, matches(id, document));
+        if (m && !fn(id, document)) return Status::OK();
       } else {
         if (!fn(found[k].first, found[k].second)) return Status::OK();
         ++k;

@@ -44,7 +44,8 @@ Transaction::~Transaction() {
   // Reserved slots stayed empty (Rollback restored them): they go back to their collections.
   size_t k = 0;
   for (const PendingOp& op : ops_) {
-    if (op.type != WriteBatch::OpType::kInsert) continue;
+    // Slots an interactive transaction reserved are its own to give back.
+    if (op.type != WriteBatch::OpType::kInsert || op.reservation != nullptr) continue;
     if (k == reserved_.size()) break;
     op.collection->ReleaseSlots(std::span<const Reservation>(&reserved_[k++], 1));
   }

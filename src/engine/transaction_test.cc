@@ -202,6 +202,29 @@ TEST_F(TransactionTest, FindSeesOwnWritesAndFailsTheCommitWhenTheCollectionChang
   EXPECT_EQ(GetJson(a_, x), R"({"n":1})");
 }
 
+// Find's function runs with no lock held and may write through the same transaction.
+TEST_F(TransactionTest, FindsFunctionMayWriteThroughTheTransaction) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a_->Insert(Doc(R"({"n":1})")).ok());
+  auto t = Begin();
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(t->Insert(a_, Doc(R"({"n":2})")).ok());
+  int seen = 0;
+  ASSERT_TRUE(t->Find(a_, "n >= 1", [&](DocId id, std::string_view) {
+                 ++seen;
+                 EXPECT_TRUE(t->Patch(a_, id, Doc(R"({"touched":true})")).ok());
+                 EXPECT_TRUE(t->Insert(b_, Doc("{}")).ok());  // grows the write set
+                 return true;
+               }).ok());
+  EXPECT_EQ(seen, 43);
+  ASSERT_TRUE(t->Commit().ok());
+  EXPECT_EQ(*b_->Count(), 43u);
+  int touched = 0;
+  ASSERT_TRUE(a_->Find("touched = true", [&](DocId, std::string_view) {
+                  ++touched;
+                  return true;
+                }).ok());
+  EXPECT_EQ(touched, 43);
+}
+
 TEST_F(TransactionTest, LimitsAreEnforcedWithClearErrors) {
   TransactionOptions o;
   o.max_writes = 2;
