@@ -478,6 +478,19 @@ DAAS_EXPORT int daas_db_backup(daas_db* db, const char* dir, size_t dir_len);
 DAAS_EXPORT int daas_restore_backup(const char* backup_dir, size_t backup_dir_len, const char* dir,
                                     size_t dir_len);
 
+/* Applies a schema file (JSON text, docs/schema.md "Schema files"): creates the collections it
+ * names that are missing and sets every schema it declares, all or nothing (Database::
+ * ApplySchemaFile). Errors: DAAS_INVALID_ARGUMENT (the file, naming the JSON path),
+ * DAAS_SCHEMA_VIOLATION (a stored document breaks a new schema; nothing changed), DAAS_IO_ERROR.
+ * Thread-safe. */
+DAAS_EXPORT int daas_db_apply_schema_file(daas_db* db, const char* json, size_t len);
+
+/* Every collection's schema as one schema file, and as TypeScript declarations (`daas types`),
+ * NUL-terminated text (buffer protocol as daas_collection_get_json).
+ * Errors: DAAS_INVALID_ARGUMENT (NULL argument), DAAS_RESOURCE_EXHAUSTED (buffer too small). */
+DAAS_EXPORT int daas_db_get_schema_file(daas_db* db, char* buf, size_t cap, size_t* len);
+DAAS_EXPORT int daas_db_types(daas_db* db, char* buf, size_t cap, size_t* len);
+
 /* ---- Transactions (daas::Transaction in daas.hpp; docs/transactions.md) ----
  *
  * Reads and writes across collections, then commit (all or nothing) or free (rolled back).

@@ -406,6 +406,22 @@ class Database {
     return RunTransaction(fn, TransactionOptions{});
   }
 
+  // Applies a schema file (docs/schema.md, "Schema files": {"collections": {name: schema}}):
+  // creates the collections it names that do not exist and gives each the schema the file declares,
+  // all or nothing: every change is checked (against the stored documents, as SetSchema does)
+  // before any is installed, and one manifest write makes them durable together; if anything fails,
+  // nothing changed. Collections whose schema is already the file's are left alone; *changed (may
+  // be null) receives the names of those whose schema changed. Migrations that rewrite stored
+  // documents then run, as for SetSchema. Errors: InvalidArgument (the file, naming the JSON path),
+  // and SetSchema's.
+  virtual Status ApplySchemaFile(std::string_view schema_file,
+                                 std::vector<std::string>* changed) = 0;
+  // Every collection's schema as one schema file (canonical JSON; collections without a schema are
+  // left out), and as TypeScript declarations of each collection's record, create and update types
+  // (`daas types`).
+  virtual Result<std::string> GetSchemaFile() const = 0;
+  virtual Result<std::string> TypeScript() const = 0;
+
   // Subscribes to the commits of this database (class ChangeFeed). Errors: ResourceExhausted
   // (options.after_lsn is too far back), Aborted (closed), IOError (reading the log back).
   virtual Result<std::unique_ptr<ChangeFeed>> SubscribeChanges(const FeedOptions& options) = 0;

@@ -981,6 +981,35 @@ extern "C" int daas_restore_backup(const char* backup_dir, size_t backup_dir_len
   });
 }
 
+extern "C" int daas_db_apply_schema_file(daas_db* db, const char* json, size_t len) {
+  return Guard([&]() -> Status {
+    if (db == nullptr) return NullArg("db");
+    std::string_view text;
+    CAPI_RETURN_IF_ERROR(Bytes(json, len, "json", &text));
+    return db->db->ApplySchemaFile(text, nullptr);
+  });
+}
+
+extern "C" int daas_db_get_schema_file(daas_db* db, char* buf, size_t cap, size_t* len) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    if (db == nullptr) return NullArg("db");
+    auto text = db->db->GetSchemaFile();
+    if (!text.ok()) return text.status();
+    return CopyOut(*text, true, buf, cap, len);
+  });
+}
+
+extern "C" int daas_db_types(daas_db* db, char* buf, size_t cap, size_t* len) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
+    if (db == nullptr) return NullArg("db");
+    auto text = db->db->TypeScript();
+    if (!text.ok()) return text.status();
+    return CopyOut(*text, true, buf, cap, len);
+  });
+}
+
 // ==== transactions ====
 
 extern "C" int daas_txn_begin(daas_db* db, uint32_t flags, daas_txn** out) {

@@ -25,7 +25,6 @@
 #include "engine/backup.h"
 #include "env/env.h"
 #include "schema/schema.h"
-#include "schema/typescript.h"
 
 namespace daas::cli {
 
@@ -618,28 +617,12 @@ bool CommandCreatesDatabase(Command command, const CommandArgs& args) {
 
 namespace {
 
-// Every collection's schema, parsed (collections without one are left out).
-Result<schema::Schema> CurrentSchemas(Database& db) {
-  const std::vector<std::string> names = db.ListCollections();
-  schema::Schema all;
-  for (const std::string& name : names) {
-    DAAS_ASSIGN_OR_RETURN(Collection * c, db.GetCollection(name));
-    std::string json;
-    DAAS_RETURN_IF_ERROR(c->GetSchema(&json));
-    if (json.empty()) continue;
-    DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema parsed,
-                          schema::ParseCollectionSchema(name, json, names));
-    all.collections.push_back(std::move(parsed));
-  }
-  return all;
-}
-
-// `daas schema FILE`: creates the file's collections that are missing, then sets each schema.
-// Without FILE: prints the schemas as a schema file.
+// `daas schema FILE`: applies the file (Database::ApplySchemaFile: all or nothing). Without FILE:
+// prints the schemas as a schema file.
 Status SchemaCommand(Database& db, const CommandArgs& args, std::ostream& out) {
   if (args.file.empty()) {
-    DAAS_ASSIGN_OR_RETURN(schema::Schema all, CurrentSchemas(db));
-    out << schema::SerializeSchema(all) << '\n';
+    DAAS_ASSIGN_OR_RETURN(std::string file, db.GetSchemaFile());
+    out << file << '\n';
     return Status::OK();
   }
   DAAS_ASSIGN_OR_RETURN(std::string text,
@@ -648,20 +631,12 @@ Status SchemaCommand(Database& db, const CommandArgs& args, std::ostream& out) {
       args.file == "-" ? "<stdin>" : core::QuoteForMessage(args.file, core::kMaxQuotedPathBytes);
   Result<schema::Schema> file = schema::ParseSchemaFile(text);
   if (!file.ok()) return file.status().WithContext(source);
+  std::vector<std::string> changed;
+  DAAS_RETURN_IF_ERROR(db.ApplySchemaFile(text, &changed));
   for (const schema::CollectionSchema& c : file->collections) {
-    if (!db.GetCollection(c.name).ok()) DAAS_RETURN_IF_ERROR(db.CreateCollection(c.name).status());
-  }
-  for (const schema::CollectionSchema& c : file->collections) {
-    DAAS_ASSIGN_OR_RETURN(Collection * coll, db.GetCollection(c.name));
-    const std::string json = schema::SerializeCollection(c);
-    std::string current;
-    DAAS_RETURN_IF_ERROR(coll->GetSchema(&current));
-    if (current == json) {
-      out << c.name << ": unchanged (version " << c.version << ")\n";
-      continue;
-    }
-    DAAS_RETURN_IF_ERROR(coll->SetSchema(json));
-    out << c.name << ": schema version " << c.version << " applied\n";
+    const bool was_changed = std::find(changed.begin(), changed.end(), c.name) != changed.end();
+    out << c.name << (was_changed ? ": schema version " : ": unchanged (version ") << c.version
+        << (was_changed ? " applied\n" : ")\n");
   }
   return Status::OK();
 }
@@ -715,8 +690,8 @@ Status RunCommand(Command command, Database& db, const CommandArgs& args, std::o
     case Command::kSchema:
       return SchemaCommand(db, args, out);
     case Command::kTypes: {
-      DAAS_ASSIGN_OR_RETURN(schema::Schema all, CurrentSchemas(db));
-      out << schema::GenerateTypeScript(all);
+      DAAS_ASSIGN_OR_RETURN(std::string types, db.TypeScript());
+      out << types;
       return Status::OK();
     }
     case Command::kCheck:

@@ -401,7 +401,7 @@ std::string CollectionImpl::schema_json() const {
 
 CollectionImpl::SchemaSnapshot CollectionImpl::schema() const {
   core::MutexLock l(&schema_mu_);
-  return {schema_, schema_generation_, migration_, indexes_, indexes_pending_};
+  return {schema_, schema_generation_, migration_, indexes_, indexes_pending_, writes_held_};
 }
 
 void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema,
@@ -483,8 +483,20 @@ std::pair<std::string, uint32_t> CollectionImpl::MigrationState() const {
 
 bool CollectionImpl::AwaitWritable(std::chrono::milliseconds timeout) const {
   core::MutexLock l(&schema_mu_);
-  if (migration_ != nullptr || indexes_pending_) migration_cv_.WaitFor(&schema_mu_, timeout);
-  return migration_ == nullptr && !indexes_pending_;
+  auto paused = [&]() DAAS_REQUIRES(schema_mu_) {
+    return migration_ != nullptr || indexes_pending_ || writes_held_;
+  };
+  if (paused()) migration_cv_.WaitFor(&schema_mu_, timeout);
+  return !paused();
+}
+
+void CollectionImpl::HoldWrites(bool hold) {
+  {
+    core::MutexLock l(&schema_mu_);
+    writes_held_ = hold;
+    ++schema_generation_;
+  }
+  if (!hold) migration_cv_.SignalAll();
 }
 
 Result<CollectionStats> CollectionImpl::Stats() const {

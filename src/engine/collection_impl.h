@@ -81,8 +81,10 @@ class CollectionImpl final : public Collection {
     // The schema asks for indexes that are being built (after open): writes wait, like for a
     // migration.
     bool indexes_pending = false;
+    // Writes are held while several schemas change together (HoldWrites).
+    bool writes_held = false;
     // Whether writes must wait before they can be checked.
-    bool paused() const { return migration != nullptr || indexes_pending; }
+    bool paused() const { return migration != nullptr || indexes_pending || writes_held; }
   };
   SchemaSnapshot schema() const DAAS_EXCLUDES(schema_mu_);
   // Installs `schema` (null: none) with its canonical JSON, and the migration that rewrites the
@@ -133,6 +135,11 @@ class CollectionImpl final : public Collection {
     migrated_until_.store(position, std::memory_order_release);
   }
 
+  // Makes writes to the collection wait (SchemaSnapshot::paused), or lets them go again, while
+  // DatabaseImpl::ApplySchemaFile changes several schemas as one: no write lands between two of
+  // its installs, so putting the old schemas back after a failure loses nothing. Both move the
+  // schema generation, so a commit checked before the hold starts over.
+  void HoldWrites(bool hold) DAAS_EXCLUDES(schema_mu_);
   // Waits up to `timeout` for writes to resume (SchemaSnapshot::paused). True when they may go.
   bool AwaitWritable(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
 
@@ -237,6 +244,7 @@ class CollectionImpl final : public Collection {
   std::atomic<uint64_t> migrated_until_{UINT64_MAX};
   std::shared_ptr<index::IndexSet> indexes_ DAAS_GUARDED_BY(schema_mu_);
   bool indexes_pending_ DAAS_GUARDED_BY(schema_mu_) = false;
+  bool writes_held_ DAAS_GUARDED_BY(schema_mu_) = false;
   mutable core::CondVar migration_cv_;  // signalled when a migration ends
 
   mutable core::Mutex name_mu_;

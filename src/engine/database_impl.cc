@@ -15,6 +15,7 @@
 #include "expr/evaluator.h"
 #include "index/ref_index.h"
 #include "schema/migrate.h"
+#include "schema/typescript.h"
 #include "schema/validate.h"
 #include "storage/check.h"
 #include "storage/shard_file.h"
@@ -770,9 +771,135 @@ Status DatabaseImpl::SetSchema(CollectionImpl* coll, std::string_view schema_jso
   return RunMigration(coll);
 }
 
+Status DatabaseImpl::ApplySchemaFile(std::string_view schema_file,
+                                     std::vector<std::string>* changed) {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  DAAS_RETURN_IF_ERROR(StickyError());
+  DAAS_ASSIGN_OR_RETURN(const schema::Schema file, schema::ParseSchemaFile(schema_file));
+  for (const schema::CollectionSchema& c : file.collections) {
+    DAAS_RETURN_IF_ERROR(ValidateCollectionName(c.name));
+  }
+  if (changed != nullptr) changed->clear();
+  std::vector<CollectionImpl*> migrate;
+  for (;;) {
+    // A change waits for the migrations running in its collections, as SetSchema does.
+    for (const schema::CollectionSchema& c : file.collections) {
+      if (CollectionImpl* coll = LiveCollection(c.name)) DAAS_RETURN_IF_ERROR(AwaitWritable(coll));
+    }
+    core::MutexLock cp(&checkpoint_mu_);
+    bool migrating = false;
+    for (const schema::CollectionSchema& c : file.collections) {
+      CollectionImpl* coll = LiveCollection(c.name);
+      if (coll != nullptr && coll->schema().migration != nullptr) migrating = true;
+    }
+    if (migrating) continue;  // one started meanwhile
+    // Everything in memory first: missing collections, then each changed schema, checked against
+    // the stored documents and installed. Then one manifest names all of it, or, on any failure,
+    // everything is put back as it was: all or nothing.
+    std::vector<CollectionImpl*> created;
+    struct Installed {
+      CollectionImpl* coll;
+      CollectionImpl::SchemaSnapshot old;
+      std::string old_json;
+      bool migrate = false;
+    };
+    std::vector<Installed> installed;
+    auto undo = [&] {
+      for (auto it = installed.rbegin(); it != installed.rend(); ++it) {
+        it->coll->InstallSchema(it->old.schema, it->old_json, nullptr, 0, it->old.indexes,
+                                it->old.indexes_pending);
+      }
+      core::MutexLock l(&catalog_mu_);
+      for (CollectionImpl* c : created) {
+        by_name_.erase(by_name_.find(c->name()));
+        c->MarkDropped();
+      }
+    };
+    {
+      core::MutexLock l(&catalog_mu_);
+      for (const schema::CollectionSchema& c : file.collections) {
+        if (by_name_.count(c.name) != 0) continue;
+        auto coll = std::make_unique<CollectionImpl>(this, next_collection_id_++, c.name);
+        created.push_back(coll.get());
+        by_name_.emplace(c.name, coll.get());
+        collections_.push_back(std::move(coll));
+      }
+    }
+    // No write lands in the file's collections until all of it is in, or all of it undone.
+    std::vector<CollectionImpl*> held;
+    for (const schema::CollectionSchema& c : file.collections) {
+      CollectionImpl* coll = LiveCollection(c.name);
+      coll->HoldWrites(true);
+      held.push_back(coll);
+    }
+    struct Release {
+      std::vector<CollectionImpl*>& held;
+      ~Release() {
+        for (CollectionImpl* c : held) c->HoldWrites(false);
+      }
+    } release{held};
+    Status s;
+    const std::vector<std::string> names = ListCollections();
+    for (const schema::CollectionSchema& c : file.collections) {
+      CollectionImpl* coll = LiveCollection(c.name);
+      const std::string canonical = schema::SerializeCollection(c);
+      if (coll->schema_json() == canonical) continue;
+      Result<schema::CollectionSchema> parsed =
+          schema::ParseCollectionSchema(c.name, canonical, names);
+      if (!parsed.ok()) {
+        s = parsed.status();
+        break;
+      }
+      Installed in{coll, coll->schema(), coll->schema_json()};
+      s = SetSchemaLocked(coll,
+                          std::make_shared<const schema::CollectionSchema>(std::move(*parsed)),
+                          canonical, &in.migrate, /*commit=*/false);
+      if (!s.ok()) break;
+      installed.push_back(std::move(in));
+    }
+    if (s.ok() && (!created.empty() || !installed.empty())) s = CommitCatalogChange();
+    if (!s.ok()) {
+      undo();
+      return s.WithContext("the schema file was not applied (nothing changed)");
+    }
+    for (const Installed& in : installed) {
+      if (changed != nullptr) changed->push_back(in.coll->name());
+      if (in.migrate) migrate.push_back(in.coll);
+    }
+    break;
+  }
+  // Committed: migrations that rewrite stored documents run now, as for SetSchema.
+  for (CollectionImpl* coll : migrate) DAAS_RETURN_IF_ERROR(RunMigration(coll));
+  return Status::OK();
+}
+
+Result<schema::Schema> DatabaseImpl::CurrentSchemas() const {
+  DAAS_RETURN_IF_ERROR(CheckOpen());
+  const std::vector<std::string> names = ListCollections();
+  schema::Schema all;
+  for (CollectionImpl* c : LiveCollections()) {
+    const std::string json = c->schema_json();
+    if (json.empty()) continue;
+    DAAS_ASSIGN_OR_RETURN(schema::CollectionSchema parsed,
+                          schema::ParseCollectionSchema(c->name(), json, names));
+    all.collections.push_back(std::move(parsed));
+  }
+  return all;
+}
+
+Result<std::string> DatabaseImpl::GetSchemaFile() const {
+  DAAS_ASSIGN_OR_RETURN(const schema::Schema all, CurrentSchemas());
+  return schema::SerializeSchema(all);
+}
+
+Result<std::string> DatabaseImpl::TypeScript() const {
+  DAAS_ASSIGN_OR_RETURN(const schema::Schema all, CurrentSchemas());
+  return schema::GenerateTypeScript(all);
+}
+
 Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
                                      std::shared_ptr<const schema::CollectionSchema> parsed,
-                                     std::string canonical, bool* migrate) {
+                                     std::string canonical, bool* migrate, bool commit) {
   const std::string name = coll->name();
   // The checkpoint lock is held from reading the current schema to installing the new one: schema
   // changes run one at a time, so the version check compares against the schema replaced.
@@ -840,6 +967,10 @@ Status DatabaseImpl::SetSchemaLocked(CollectionImpl* coll,
     }
     installed = coll->InstallSchemaIfShards(shards.size(), parsed, canonical, migration,
                                             std::move(indexes));
+  }
+  if (!commit) {
+    *migrate = migration != nullptr;
+    return Status::OK();
   }
   if (Status s = CommitCatalogChange(); !s.ok()) {
     coll->InstallSchema(old.schema, old_json);

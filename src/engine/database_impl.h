@@ -53,6 +53,9 @@ class DatabaseImpl final : public Database {
   Result<std::unique_ptr<daas::Transaction>> BeginTransaction(
       const TransactionOptions& options) override;
   Result<std::unique_ptr<ChangeFeed>> SubscribeChanges(const FeedOptions& options) override;
+  Status ApplySchemaFile(std::string_view schema_file, std::vector<std::string>* changed) override;
+  Result<std::string> GetSchemaFile() const override;
+  Result<std::string> TypeScript() const override;
   Status Sync() override;
   uint64_t visible_lsn() const override;
   uint64_t durable_lsn() const override;
@@ -194,11 +197,15 @@ class DatabaseImpl final : public Database {
   // (other than `except`'s), empty when none.
   std::string ReferencedBy(std::string_view name, const CollectionImpl* except) const;
   // SetSchema's checks and install, under the checkpoint lock; sets *migrate when the new schema
-  // needs the stored documents rewritten (the caller then runs RunMigration).
+  // needs the stored documents rewritten (the caller then runs RunMigration). With `commit`
+  // false the manifest is not written: the caller writes it once for several changes
+  // (ApplySchemaFile), or puts the old schema back.
   Status SetSchemaLocked(CollectionImpl* coll,
                          std::shared_ptr<const schema::CollectionSchema> parsed,
-                         std::string canonical, bool* migrate) DAAS_REQUIRES(checkpoint_mu_)
-      DAAS_EXCLUDES(catalog_mu_);
+                         std::string canonical, bool* migrate, bool commit = true)
+      DAAS_REQUIRES(checkpoint_mu_) DAAS_EXCLUDES(catalog_mu_);
+  // Every live collection's schema as one parsed schema file (collections without one left out).
+  Result<schema::Schema> CurrentSchemas() const;
   Status CheckpointLocked() DAAS_REQUIRES(checkpoint_mu_);
   // After a checkpoint: writes out the log, starts an empty segment and deletes the segments the
   // checkpoint covered, the one that was being written too. Best effort: a failure loses nothing.

@@ -984,6 +984,29 @@ static void TestTransactions(void) {
   CHECK_OK(daas_db_close(db));
 }
 
+/* Schema files: applied all or nothing, read back, and as TypeScript. */
+static void TestSchemaFiles(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  CHECK_OK(daas_db_apply_schema_file(
+      db, S("{\"collections\":{\"users\":{\"version\":1,\"fields\":{\"age\":{\"type\":"
+            "\"int\",\"min\":0}}}}}")));
+  daas_collection* users = NULL;
+  CHECK_OK(daas_db_get_collection(db, S("users"), &users));
+  daas_id id;
+  CHECK_RC(daas_collection_insert_json(users, S("{\"age\":-1}"), &id), DAAS_SCHEMA_VIOLATION);
+  char text[1024];
+  size_t len = 0;
+  CHECK_OK(daas_db_get_schema_file(db, text, sizeof text, &len));
+  CHECK(strstr(text, "\"users\"") != NULL && strstr(text, "\"min\":0") != NULL);
+  CHECK_OK(daas_db_types(db, text, sizeof text, &len));
+  CHECK(strstr(text, "age") != NULL);
+  CHECK_RC(daas_db_types(db, text, 4, &len), DAAS_RESOURCE_EXHAUSTED);
+  CHECK(len > 4);
+  CHECK_RC(daas_db_apply_schema_file(db, S("{\"collections\":")), DAAS_INVALID_ARGUMENT);
+  CHECK_OK(daas_db_close(db));
+}
+
 /* Cursors: every document in ID order with a filter, writes between calls, resuming after an ID,
  * both output forms. */
 static void TestCursors(void) {
@@ -1216,6 +1239,7 @@ int main(void) {
   TestDroppedCollection();
   TestVersionsAndConditionalWrites();
   TestTransactions();
+  TestSchemaFiles();
   TestCursors();
   TestChangeFeed();
   TestDatabaseCalls();
