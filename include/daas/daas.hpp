@@ -42,46 +42,58 @@ class Collection;
 class WriteBatch {
  public:
   enum class OpType : uint8_t { kInsert, kReplace, kPatch, kDelete };
-  struct Op {
-    OpType type;
-    Collection* collection;
-    DocId id;  // null for inserts
-    std::string
-        document;  // the document (insert, replace) or merge patch (patch); empty for delete
-    std::optional<uint64_t> if_version{};  // the version the document must still have (ReplaceIf)
-  };
 
   void Insert(Collection* collection, std::string_view document) {
-    ops_.push_back({OpType::kInsert, collection, DocId(), std::string(document)});
+    Add(OpType::kInsert, collection, DocId(), document, std::nullopt);
   }
   void Replace(Collection* collection, DocId id, std::string_view document) {
-    ops_.push_back({OpType::kReplace, collection, id, std::string(document)});
+    Add(OpType::kReplace, collection, id, document, std::nullopt);
   }
   void Patch(Collection* collection, DocId id, std::string_view merge_patch) {
-    ops_.push_back({OpType::kPatch, collection, id, std::string(merge_patch)});
+    Add(OpType::kPatch, collection, id, merge_patch, std::nullopt);
   }
   void Delete(Collection* collection, DocId id) {
-    ops_.push_back({OpType::kDelete, collection, id, std::string()});
+    Add(OpType::kDelete, collection, id, {}, std::nullopt);
   }
   // Conditional forms (Collection::ReplaceIf): the batch fails with Conflict, applying nothing, if
   // the document's version is no longer `expected_version`.
   void ReplaceIf(Collection* collection, DocId id, uint64_t expected_version,
                  std::string_view document) {
-    ops_.push_back({OpType::kReplace, collection, id, std::string(document), expected_version});
+    Add(OpType::kReplace, collection, id, document, expected_version);
   }
   void PatchIf(Collection* collection, DocId id, uint64_t expected_version,
                std::string_view merge_patch) {
-    ops_.push_back({OpType::kPatch, collection, id, std::string(merge_patch), expected_version});
+    Add(OpType::kPatch, collection, id, merge_patch, expected_version);
   }
   void DeleteIf(Collection* collection, DocId id, uint64_t expected_version) {
-    ops_.push_back({OpType::kDelete, collection, id, std::string(), expected_version});
+    Add(OpType::kDelete, collection, id, {}, expected_version);
   }
-  void Clear() { ops_.clear(); }
+  void Clear() {
+    ops_.clear();
+    inserts_ = 0;
+  }
+  // Operations in the batch, and how many of them are inserts (Database::Write returns as many
+  // IDs).
   size_t size() const { return ops_.size(); }
-  const std::vector<Op>& ops() const { return ops_; }
+  size_t inserts() const { return inserts_; }
 
  private:
+  // The engine reads the operations (engine/write_batch_internal.h); their form is not API.
+  friend class WriteBatchInternal;
+  struct Op {
+    OpType type;
+    Collection* collection;
+    DocId id;              // null for inserts
+    std::string document;  // the document (insert, replace) or merge patch; empty for delete
+    std::optional<uint64_t> if_version;  // the version the document must still have
+  };
+  void Add(OpType type, Collection* collection, DocId id, std::string_view document,
+           std::optional<uint64_t> if_version) {
+    ops_.push_back(Op{type, collection, id, std::string(document), if_version});
+    if (type == OpType::kInsert) ++inserts_;
+  }
   std::vector<Op> ops_;
+  size_t inserts_ = 0;
 };
 
 // What DaaS keeps beside each document's bytes (docs/format/document.md, "Versions and times").

@@ -819,10 +819,7 @@ Status WriteBatchArg(daas_db* db, const daas_batch* batch, uint32_t flags, daas_
       return Status::InvalidArgument("inserted_ids is NULL but ids_cap is " +
                                      std::to_string(ids_cap));
     }
-    size_t inserts = 0;
-    for (const auto& op : batch->batch.ops()) {
-      if (op.type == daas::WriteBatch::OpType::kInsert) ++inserts;
-    }
+    const size_t inserts = batch->batch.inserts();
     // Checked before writing: once the batch is applied there is no way to report its IDs.
     if (inserted_ids != nullptr && ids_cap < inserts) {
       if (n_inserted != nullptr) *n_inserted = inserts;

@@ -12,6 +12,7 @@
 #include "engine/feed_subscription.h"
 #include "engine/interactive_transaction.h"
 #include "engine/shard_lock_set.h"
+#include "engine/write_batch_internal.h"
 #include "expr/evaluator.h"
 #include "index/ref_index.h"
 #include "schema/migrate.h"
@@ -986,15 +987,21 @@ Status DatabaseImpl::Write(const WriteBatch& batch, std::vector<DocId>* inserted
                            const WriteOptions& options) {
   std::vector<PendingOp> ops;
   ops.reserve(batch.size());
-  for (size_t i = 0; i < batch.ops().size(); ++i) {
-    const WriteBatch::Op& op = batch.ops()[i];
-    auto* coll = dynamic_cast<CollectionImpl*>(op.collection);
-    if (coll == nullptr || coll->db() != this) {
-      return Status::InvalidArgument("operation " + std::to_string(i) +
-                                     " names a collection of another database");
-    }
-    ops.push_back(PendingOp{op.type, coll, op.id, op.document, op.if_version});
-  }
+  Status foreign;
+  WriteBatchInternal::ForEach(
+      batch, [&](WriteBatch::OpType type, Collection* c, DocId id, std::string_view document,
+                 std::optional<uint64_t> if_version) {
+        auto* coll = dynamic_cast<CollectionImpl*>(c);
+        if (coll == nullptr || coll->db() != this) {
+          if (foreign.ok()) {
+            foreign = Status::InvalidArgument("operation " + std::to_string(ops.size()) +
+                                              " names a collection of another database");
+          }
+          return;
+        }
+        ops.push_back(PendingOp{type, coll, id, document, if_version});
+      });
+  DAAS_RETURN_IF_ERROR(foreign);
   return Commit(ops, inserted, options.sync.value_or(options_.sync));
 }
 
