@@ -155,6 +155,17 @@ int Guard(Body&& body) noexcept {
   }
 }
 
+// Frees a handle the C ABI gave out (batch, transaction, cursor, feed); null is a no-op.
+// Destroying one cannot fail (a transaction's rolls it back); the Guard only keeps the promise
+// that the last error is cleared.
+template <typename Handle>
+void FreeHandle(Handle* handle) {
+  Guard([&]() -> Status {
+    std::unique_ptr<Handle> owned(handle);
+    return Status::OK();
+  });
+}
+
 #define CAPI_RETURN_IF_ERROR(expr)               \
   do {                                           \
     ::daas::Status capi_status_ = (expr);        \
@@ -727,14 +738,7 @@ extern "C" int daas_batch_new(daas_batch** out) {
   });
 }
 
-extern "C" void daas_batch_free(daas_batch* batch) {
-  // Destroying a WriteBatch frees memory and cannot fail; the Guard only keeps the promise that the
-  // last error is cleared.
-  Guard([&]() -> Status {
-    std::unique_ptr<daas_batch> owned(batch);
-    return Status::OK();
-  });
-}
+extern "C" void daas_batch_free(daas_batch* batch) { FreeHandle(batch); }
 
 extern "C" int daas_batch_clear(daas_batch* batch) {
   return Guard([&]() -> Status {
@@ -1157,12 +1161,7 @@ extern "C" int daas_txn_commit(daas_txn* txn, uint64_t* lsn) {
   });
 }
 
-extern "C" void daas_txn_free(daas_txn* txn) {
-  Guard([&]() -> Status {
-    std::unique_ptr<daas_txn> owned(txn);  // the Transaction's destructor rolls back
-    return Status::OK();
-  });
-}
+extern "C" void daas_txn_free(daas_txn* txn) { FreeHandle(txn); }
 
 // ==== cursors ====
 
@@ -1252,12 +1251,7 @@ extern "C" int daas_cursor_next_into(daas_cursor* cursor, daas_id* id, uint8_t* 
   });
 }
 
-extern "C" void daas_cursor_close(daas_cursor* cursor) {
-  Guard([&]() -> Status {
-    std::unique_ptr<daas_cursor> owned(cursor);
-    return Status::OK();
-  });
-}
+extern "C" void daas_cursor_close(daas_cursor* cursor) { FreeHandle(cursor); }
 
 // ==== the change feed ====
 
@@ -1329,12 +1323,7 @@ extern "C" int daas_feed_position(daas_feed* feed, uint64_t* lsn) {
   });
 }
 
-extern "C" void daas_feed_close(daas_feed* feed) {
-  Guard([&]() -> Status {
-    std::unique_ptr<daas_feed> owned(feed);
-    return Status::OK();
-  });
-}
+extern "C" void daas_feed_close(daas_feed* feed) { FreeHandle(feed); }
 
 // ==== conversions ====
 

@@ -12,12 +12,7 @@ namespace daas {
 namespace {
 
 using testing::Doc;
-
-int64_t IntField(std::string_view document, std::string_view key) {
-  std::optional<doc::Value> v = doc::FindField(document, key);
-  if (!v) return INT64_MIN;
-  return v->type == doc::Type::kUint ? static_cast<int64_t>(v->uint_value) : v->int_value;
-}
+using testing::IntField;
 
 std::vector<DocId> Drain(Cursor& cursor) {
   std::vector<DocId> out;

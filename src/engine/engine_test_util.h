@@ -9,6 +9,7 @@
 
 #include "core/test_util.h"
 #include "daas/daas.hpp"
+#include "doc/msgpack_reader.h"
 
 namespace daas::testing {
 
@@ -23,6 +24,13 @@ inline std::string Json(std::string_view document) {
   auto j = DocumentToJson(document);
   EXPECT_TRUE(j.ok()) << j.status().ToString();
   return j.ok() ? *j : std::string();
+}
+
+// The integer field `key` of a document (either MessagePack integer form), or INT64_MIN.
+inline int64_t IntField(std::string_view document, std::string_view key) {
+  std::optional<doc::Value> v = doc::FindField(document, key);
+  if (!v) return INT64_MIN;
+  return v->type == doc::Type::kUint ? static_cast<int64_t>(v->uint_value) : v->int_value;
 }
 
 inline std::unique_ptr<Database> OpenOrDie(const Options& options) {

@@ -224,9 +224,7 @@ TEST(ConditionalWrites, ConcurrentIncrementsLoseNoUpdate) {
           std::string bytes;
           DocumentMeta meta;
           ASSERT_TRUE(c->Get(id, &bytes, &meta).ok());
-          const std::optional<doc::Value> v = doc::FindField(bytes, "n");
-          ASSERT_TRUE(v.has_value());
-          const uint64_t n = v->type == doc::Type::kUint ? v->uint_value : v->int_value;
+          const int64_t n = testing::IntField(bytes, "n");
           Status s = c->ReplaceIf(id, meta.version, Doc(R"({"n":)" + std::to_string(n + 1) + "}"));
           if (s.ok()) break;
           ASSERT_EQ(s.code(), StatusCode::kConflict) << s.ToString();
