@@ -23,8 +23,11 @@
 // the committed increments, and every account's balance must equal its start plus the amounts of
 // the transfers that committed to and from it (each thread keeps its own tally), so an engine that
 // lost or doubled a transfer, or let two transfers overwrite each other, is reported as MISMATCH.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -155,6 +158,63 @@ double Since(Clock::time_point start) {
 
 void Check(const Status& s, const char* what) {
   if (!s.ok()) Die(std::string("daas: ") + what + ": " + s.ToString());
+}
+
+// CPU time of the whole machine and of this process, in clock ticks, to tell how much of the
+// machine other processes used while a case ran (this VM is shared with builds and tests).
+struct CpuTicks {
+  uint64_t busy = 0, total = 0;  // /proc/stat "cpu" line: all but idle and iowait; all
+  uint64_t self = 0;             // /proc/self/stat utime + stime
+};
+
+CpuTicks ReadCpuTicks() {
+  CpuTicks t;
+  if (std::FILE* f = std::fopen("/proc/stat", "r")) {
+    unsigned long long v[8] = {};
+    if (std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]) == 8) {
+      for (unsigned long long x : v) t.total += x;
+      t.busy = t.total - v[3] - v[4];
+    }
+    std::fclose(f);
+  }
+  if (std::FILE* f = std::fopen("/proc/self/stat", "r")) {
+    // Fields 14 and 15 (utime, stime) follow the command, which is in parentheses.
+    char buf[1024];
+    const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = '\0';
+    if (const char* p = std::strrchr(buf, ')')) {
+      unsigned long long utime = 0, stime = 0;
+      if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                      &stime) == 2) {
+        t.self = utime + stime;
+      }
+    }
+    std::fclose(f);
+  }
+  return t;
+}
+
+// Cores' worth of CPU that other processes used between `a` and `b`.
+double OtherCores(const CpuTicks& a, const CpuTicks& b, unsigned cores) {
+  const double total = static_cast<double>(b.total - a.total);
+  if (total <= 0 || cores == 0) return 0;
+  const double other = static_cast<double>(b.busy - a.busy) - static_cast<double>(b.self - a.self);
+  return std::max(0.0, other) / (total / cores);
+}
+
+// AnonHugePages of /proc/self/smaps_rollup in bytes; 0 when unknown.
+uint64_t AnonHugePageBytes() {
+  uint64_t kib = 0;
+  if (std::FILE* f = std::fopen("/proc/self/smaps_rollup", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof(line), f) != nullptr) {
+      unsigned long long v = 0;
+      if (std::sscanf(line, "AnonHugePages: %llu kB", &v) == 1) kib = v;
+    }
+    std::fclose(f);
+  }
+  return kib * 1024;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -752,6 +812,7 @@ struct Tally {
 struct LoopResult {
   Tally tally;
   double seconds = 0;
+  CpuTicks cpu_start, cpu_end;
 };
 
 // Runs body(thread, stop) on `threads` threads, all started together, sets `stop` after
@@ -773,13 +834,15 @@ LoopResult RunThreads(unsigned threads, double seconds,
     });
   }
   while (ready.load(std::memory_order_relaxed) < threads) std::this_thread::yield();
+  LoopResult r;
+  r.cpu_start = ReadCpuTicks();
   const auto start = Clock::now();
   go.store(true, std::memory_order_release);
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop.store(true, std::memory_order_relaxed);
   for (std::thread& th : pool) th.join();
-  LoopResult r;
   r.seconds = Since(start);
+  r.cpu_end = ReadCpuTicks();
   for (const Tally& t : tallies) {
     r.tally.txns += t.txns;
     r.tally.retries += t.retries;
@@ -878,6 +941,12 @@ int Main(int argc, char** argv) {
       " threads; get: " + Grouped(static_cast<double>(args.docs)) + " documents, " +
       std::to_string(args.get_passes) + " passes of " + Grouped(static_cast<double>(args.gets)) +
       " random gets per way, alternating; temp dir " + tmp;
+  // The JSON file has no workload text, only the numbers below and the notes: say it there too.
+  report.notes.push_back("Workload: " + report.workload);
+  if (args.cases.count("get")) {
+    report.documents = args.docs;
+    report.gets = args.gets * args.get_passes;
+  }
 
   report.phases = {
       {"rmw", "Read-modify-write of one counter document, 1 thread, syncing off", "txns/s", {}},
@@ -934,10 +1003,14 @@ int Main(int argc, char** argv) {
              ": runs again (conflict, Busy) per 1,000 committed; declined",
          Fixed(per_1000, 2) + " (" + Grouped(r.tally.retries) + "); " + Grouped(r.tally.declined),
          per_1000});
-    std::fprintf(stderr, "[%s %s] %-18s %12.0f/s  retries %llu%s\n", e.name().c_str(),
-                 e.durability().c_str(), p.key.c_str(),
+    const double other = OtherCores(r.cpu_start, r.cpu_end, report.machine.cores);
+    report.figures.push_back({p.key + "_other_cores_" + e.name(),
+                              p.key + ", " + e.name() + ": CPU used by other processes meanwhile",
+                              Fixed(other, 2) + " cores", other});
+    std::fprintf(stderr, "[%s %s] %-18s %12.0f/s  retries %llu, others used %.2f cores%s\n",
+                 e.name().c_str(), e.durability().c_str(), p.key.c_str(),
                  r.seconds > 0 ? static_cast<double>(r.tally.txns) / r.seconds : 0.0,
-                 static_cast<unsigned long long>(r.tally.retries), ok ? "" : "  (MISMATCH)");
+                 static_cast<unsigned long long>(r.tally.retries), other, ok ? "" : "  (MISMATCH)");
   };
   auto check_bank = [&](TxnEngine& e, const std::string& what,
                         const std::vector<int64_t>& expected) {
@@ -1015,6 +1088,7 @@ int Main(int argc, char** argv) {
   if (args.cases.count("get") && args.engines.count("daas")) {
     std::fprintf(stderr, "generating %zu documents...\n", args.docs);
     const Dataset data = MakeDataset(args.docs, args.gets, 0);
+    report.document_bytes = data.document_bytes;
     auto db = Database::Open(Options{});
     Check(db.status(), "open in memory");
     auto coll_or = (*db)->CreateCollection("bench");
@@ -1027,6 +1101,13 @@ int Main(int argc, char** argv) {
       Check(got.status(), "InsertMany");
       ids.insert(ids.end(), got->begin(), got->end());
     }
+    // Whether the collection's memory got transparent huge pages changes the cost of a random
+    // get by a lot here (TLB misses), so the run says how much of the process had them.
+    const uint64_t huge = AnonHugePageBytes();
+    report.figures.push_back({"point_get_anon_huge_bytes",
+                              "point_get: process memory in transparent huge pages after the load",
+                              Fixed(static_cast<double>(huge) / (1 << 20), 0) + " MiB",
+                              static_cast<double>(huge)});
     std::vector<DocId> order;
     order.reserve(data.get_order.size());
     for (uint32_t k : data.get_order) order.push_back(ids[k]);
@@ -1039,6 +1120,7 @@ int Main(int argc, char** argv) {
                         std::to_string(kGetsPerTransaction) + " gets",
                     0, 0, true};
     std::string bytes;
+    const CpuTicks cpu_start = ReadCpuTicks();
     for (unsigned pass = 0; pass < args.get_passes; ++pass) {
       uint64_t sum = 0;
       auto start = Clock::now();
@@ -1068,6 +1150,10 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr, "[DaaS] get pass %u: plain %.0f/s, transaction %.0f/s\n", pass,
                    plain.ops_per_second(), txn.ops_per_second());
     }
+    const double other = OtherCores(cpu_start, ReadCpuTicks(), report.machine.cores);
+    report.figures.push_back({"point_get_other_cores",
+                              "point_get: CPU used by other processes meanwhile",
+                              Fixed(other, 2) + " cores", other});
     if (!plain.checked || !txn.checked) report.failures.push_back("DaaS: get checksum differs");
     report.phases[4].rows = {plain, txn};
     Check((*db)->Close(), "Close");
