@@ -441,8 +441,9 @@ class Database {
   // Returns once every write acknowledged before the call is durable (fdatasync'ed), whatever
   // sync mode it was written with. A no-op in memory. Errors: the sticky I/O error.
   virtual Status Sync() = 0;
-  // Visible vs durable: the log position of the latest applied write, and the position up to which
-  // every write is on disk. Equal when nothing is pending; both 0 in memory.
+  // Visible vs durable: the LSN of the latest applied commit, and the LSN up to which every commit
+  // is on disk. Equal when nothing is pending. In memory commits are numbered too (visible_lsn
+  // counts them) and durable_lsn stays 0.
   virtual uint64_t visible_lsn() const = 0;
   virtual uint64_t durable_lsn() const = 0;
 
@@ -475,8 +476,8 @@ class Database {
   // memory), IOError.
   virtual Status Backup(const std::string& dir) = 0;
 
-  // Sizes of the log and checkpoint on disk and the LSNs that say how far each reaches. All zero
-  // in memory.
+  // Sizes of the log and checkpoint on disk and the LSNs that say how far each reaches. In memory
+  // all zero but visible_lsn.
   virtual Result<DatabaseStats> Stats() const = 0;
 
   // Threads in the worker pool used by ParallelScan.

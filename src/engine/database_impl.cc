@@ -1395,7 +1395,10 @@ Result<std::unordered_map<std::string, DatabaseImpl::CatalogSchema>> DatabaseImp
 Result<DatabaseStats> DatabaseImpl::Stats() const {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DatabaseStats st;
-  if (in_memory()) return st;
+  if (in_memory()) {
+    st.visible_lsn = visible_lsn();
+    return st;
+  }
   st.visible_lsn = wal_->last_lsn();
   st.durable_lsn = wal_->durable_lsn();
   {

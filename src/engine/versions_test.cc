@@ -50,6 +50,8 @@ TEST(Versions, EveryCommitGetsAnLsnInMemoryToo) {
   EXPECT_EQ(ma.updated_ms, ma.created_ms);
   for (DocId id : many) EXPECT_EQ(MetaOf(c, id).version, 2u);
   EXPECT_EQ(db->durable_lsn(), 0u);  // nothing is durable in memory
+  EXPECT_EQ(db->Stats()->visible_lsn, 2u);
+  EXPECT_EQ(db->Stats()->durable_lsn, 0u);
 }
 
 TEST(Versions, AWriteMovesVersionAndUpdatedButKeepsCreated) {
