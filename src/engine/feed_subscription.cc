@@ -1,5 +1,7 @@
 #include "engine/feed_subscription.h"
 
+#include <optional>
+
 #include "core/status_macros.h"
 #include "engine/database_impl.h"
 #include "storage/wal/commit_record.h"
@@ -75,6 +77,9 @@ Status FeedSubscription::Decode(const PublishedCommit& commit,
                                 std::vector<ChangeEvent>* out) const {
   int64_t time_ms = 0;
   size_t k = 0;  // put or erase op number, for `before`
+  // A commit's ops mostly name one collection: look its name up once per run of them.
+  uint32_t last_id = 0;
+  std::optional<std::string> last_name;
   Status s = storage::wal::DecodeCommitRecord(
       commit.payload, [&](const storage::wal::LoggedOp& op) -> Status {
         using Kind = storage::wal::LoggedOpKind;
@@ -83,13 +88,17 @@ Status FeedSubscription::Decode(const PublishedCommit& commit,
           return Status::OK();
         }
         const size_t index = k++;
+        if (last_id != op.collection_id || index == 0) {
+          last_id = op.collection_id;
+          CollectionImpl* coll = db_->CollectionById(op.collection_id);
+          last_name = coll == nullptr ? std::nullopt : std::optional<std::string>(coll->name());
+        }
         // Changes of a collection this database no longer knows (dropped before a restart).
-        CollectionImpl* coll = db_->CollectionById(op.collection_id);
-        if (coll == nullptr) return Status::OK();
+        if (!last_name) return Status::OK();
         ChangeEvent e;
         e.lsn = commit.lsn;
         e.time_ms = time_ms;
-        e.collection = coll->name();
+        e.collection = *last_name;
         e.id = op.id;
         if (op.kind == Kind::kErase) {
           e.op = ChangeEvent::Op::kDelete;
