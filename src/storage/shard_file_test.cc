@@ -111,69 +111,47 @@ Result<std::shared_ptr<const ShardFileView>> View(std::string file, const Shard&
   return ShardFileView::FromContents(std::make_unique<Bytes>(std::move(file)), "f.shard", shard);
 }
 
-TEST(ShardFile, VersionOneFilesStillLoad) {
-  Shard original(ShardId{4}, 2);
-  {
-    core::WriterLock l(original.mu());
-    for (uint16_t i = 0; i < 50; ++i)
-      original.Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i), MetaFor(i));
-  }
-  std::string file;
-  {
-    core::ReaderLock l(original.mu());
-    file = EncodeShardFileVersion1ForTesting(original, 77);
-  }
-  Shard loaded(ShardId{4}, 2);
-  core::WriterLock l(loaded.mu());
-  auto info = DecodeShardFile(file, "f.shard", DocumentLimits{}, &loaded);
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
-  EXPECT_EQ(info->version, 1u);
-  EXPECT_EQ(loaded.live_count(), 50u);
-  std::string_view out;
-  RecordMeta meta;
-  ASSERT_TRUE(loaded.Get(147, 1049, &out, &meta));
-  EXPECT_EQ(out, SmallDoc(49));
-  // Version 1 keeps no meta: the document's version is the file's LSN, its times unknown.
-  EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));
-  // A version 1 file has no directory: its shard is loaded whole, never read in place.
-  auto view = View(file, loaded);
-  ASSERT_TRUE(view.ok());
-  EXPECT_FALSE(*(*view)->PointReads());
-}
-
-TEST(ShardFile, VersionTwoFilesStillLoadAndAnswerPointReads) {
-  Shard original(ShardId{4}, 2);
-  {
-    core::WriterLock l(original.mu());
-    for (uint16_t i = 0; i < 50; ++i)
-      original.Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i), MetaFor(i));
-  }
-  std::string file;
-  {
-    core::ReaderLock l(original.mu());
-    file = EncodeShardFileVersion2ForTesting(original, 77);
-  }
-  Shard loaded(ShardId{4}, 2);
-  {
-    core::WriterLock l(loaded.mu());
-    auto info = DecodeShardFile(file, "f.shard", DocumentLimits{}, &loaded);
-    ASSERT_TRUE(info.ok()) << info.status().ToString();
-    EXPECT_EQ(info->version, 2u);
-    EXPECT_EQ(loaded.live_count(), 50u);
-    std::string_view out;
+// Files of the versions DaaS no longer writes load, their documents with the file's LSN as
+// version and no times (they kept none); version 2 also answers point reads in place, version 1
+// (no directory) is loaded whole.
+TEST(ShardFile, OlderVersionsStillLoad) {
+  for (uint32_t version : {1u, 2u}) {
+    SCOPED_TRACE(version);
+    Shard original(ShardId{4}, 2);
+    {
+      core::WriterLock l(original.mu());
+      for (uint16_t i = 0; i < 50; ++i)
+        original.Put(static_cast<uint16_t>(i * 3), 1000 + i, SmallDoc(i), MetaFor(i));
+    }
+    std::string file;
+    {
+      core::ReaderLock l(original.mu());
+      file = version == 1 ? EncodeShardFileVersion1ForTesting(original, 77)
+                          : EncodeShardFileVersion2ForTesting(original, 77);
+    }
+    Shard loaded(ShardId{4}, 2);
+    {
+      core::WriterLock l(loaded.mu());
+      auto info = DecodeShardFile(file, "f.shard", DocumentLimits{}, &loaded);
+      ASSERT_TRUE(info.ok()) << info.status().ToString();
+      EXPECT_EQ(info->version, version);
+      EXPECT_EQ(loaded.live_count(), 50u);
+      std::string_view out;
+      RecordMeta meta;
+      ASSERT_TRUE(loaded.Get(147, 1049, &out, &meta));
+      EXPECT_EQ(out, SmallDoc(49));
+      EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));
+    }
+    auto view = View(file, loaded);
+    ASSERT_TRUE(view.ok());
+    ASSERT_EQ(*(*view)->PointReads(), version == 2);
+    if (version == 1) continue;
+    std::string_view doc;
     RecordMeta meta;
-    ASSERT_TRUE(loaded.Get(147, 1049, &out, &meta));
-    EXPECT_EQ(out, SmallDoc(49));
-    EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));  // version 2 keeps no meta either
+    ASSERT_TRUE(*(*view)->Find(147, 1049, &doc, &meta));
+    EXPECT_EQ(doc, SmallDoc(49));
+    EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));
   }
-  auto view = View(file, loaded);
-  ASSERT_TRUE(view.ok());
-  ASSERT_TRUE(*(*view)->PointReads());
-  std::string_view doc;
-  RecordMeta meta;
-  ASSERT_TRUE(*(*view)->Find(147, 1049, &doc, &meta));
-  EXPECT_EQ(doc, SmallDoc(49));
-  EXPECT_EQ(meta, (RecordMeta{77, 0, 0}));
 }
 
 TEST(ShardFile, ViewFindsEveryDocumentInPlaceAndNothingElse) {
