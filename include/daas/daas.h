@@ -439,14 +439,16 @@ DAAS_EXPORT int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* 
 /* Sizes of the log and checkpoint on disk and the LSNs that say how far each reaches (DatabaseStats
  * in daas.hpp); all zero in memory but visible_lsn, which counts commits. */
 typedef struct daas_db_stats {
-  uint64_t visible_lsn;      /* the LSN of the latest commit */
-  uint64_t durable_lsn;      /* every commit up to it is fdatasync'ed */
-  uint64_t checkpoint_lsn;   /* every commit up to it is in the shard files */
-  uint64_t log_segments;     /* write-ahead log files */
-  uint64_t log_bytes;        /* their size */
-  uint64_t checkpoint_files; /* shard files the manifest names */
-  uint64_t checkpoint_bytes; /* their size */
-  uint64_t cold_shards;      /* shards not loaded yet (open is lazy) */
+  uint64_t visible_lsn;            /* the LSN of the latest commit */
+  uint64_t durable_lsn;            /* every commit up to it is fdatasync'ed */
+  uint64_t checkpoint_lsn;         /* every commit up to it is in the shard files */
+  uint64_t log_segments;           /* write-ahead log files */
+  uint64_t log_bytes;              /* their size */
+  uint64_t checkpoint_files;       /* shard files the manifest names */
+  uint64_t checkpoint_bytes;       /* their size */
+  uint64_t cold_shards;            /* shards not loaded yet (open is lazy) */
+  uint64_t snapshots_open;         /* read-only transactions not ended */
+  uint64_t snapshot_history_bytes; /* old versions kept for them */
 } daas_db_stats;
 /* Fills *out. struct_size is sizeof(daas_db_stats) as the caller compiled it: only that many
  * bytes are written (later versions add fields at the end).
@@ -499,7 +501,10 @@ DAAS_EXPORT int daas_db_types(daas_db* db, char* buf, size_t cap, size_t* len);
  * at a time per transaction; it must not outlive its db. */
 typedef struct daas_txn daas_txn;
 
-#define DAAS_TXN_READ_ONLY 0x4u /* writes fail with DAAS_INVALID_ARGUMENT */
+/* A read-only transaction reads one snapshot of the whole database (every commit up to
+ * daas_txn_snapshot_lsn, none after) without blocking writers, and its commit always succeeds.
+ * Writes fail with DAAS_INVALID_ARGUMENT. */
+#define DAAS_TXN_READ_ONLY 0x4u
 
 /* Starts a transaction in *out (NULL on failure); release with daas_txn_free. flags: a DAAS_SYNC_*
  * mode for its commit in the low two bits, | DAAS_TXN_READ_ONLY; other bits must be 0. A
@@ -544,6 +549,9 @@ DAAS_EXPORT int daas_txn_find(daas_txn* txn, daas_collection* coll, const char* 
  * Errors: DAAS_CONFLICT (something read changed: run it again), DAAS_SCHEMA_VIOLATION,
  * DAAS_NOT_FOUND, DAAS_ABORTED, DAAS_IO_ERROR, and the errors of daas_db_write. */
 DAAS_EXPORT int daas_txn_commit(daas_txn* txn, uint64_t* lsn);
+/* A read-only transaction's snapshot LSN (daas_feed_open with it as after_lsn continues exactly
+ * where the snapshot ends); 0 for a read-write transaction and for NULL. */
+DAAS_EXPORT uint64_t daas_txn_snapshot_lsn(const daas_txn* txn);
 /* Frees the transaction, rolling it back if it did not commit. NULL is a no-op. */
 DAAS_EXPORT void daas_txn_free(daas_txn* txn);
 
@@ -561,6 +569,13 @@ typedef struct daas_cursor daas_cursor;
  * (dropped). */
 DAAS_EXPORT int daas_cursor_open(daas_collection* coll, const char* filter, size_t filter_len,
                                  const daas_id* after, daas_cursor** out);
+/* daas_cursor_open over a read-only transaction's snapshot: the whole walk sees the collection as
+ * of daas_txn_snapshot_lsn. Close it before freeing txn; once the transaction ended, its next call
+ * fails with DAAS_ABORTED. Errors: as daas_cursor_open, DAAS_INVALID_ARGUMENT (a read-write
+ * transaction), DAAS_ABORTED (the transaction ended), DAAS_CONFLICT (its snapshot expired:
+ * Options::snapshot_history_bytes; run it again). */
+DAAS_EXPORT int daas_txn_cursor_open(daas_txn* txn, daas_collection* coll, const char* filter,
+                                     size_t filter_len, const daas_id* after, daas_cursor** out);
 
 /* The next document, zero-copy: *doc points into the cursor's buffer and stays valid until the
  * next call on this cursor or daas_cursor_close. *got is 1, or 0 at the end (then *id, *doc and

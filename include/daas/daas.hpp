@@ -243,7 +243,10 @@ struct TransactionOptions {
   // beyond, the write fails with ResourceExhausted (the transaction stays usable).
   size_t max_writes = 100'000;
   size_t max_write_bytes = size_t{64} << 20;
-  // Writes fail with InvalidArgument.
+  // A read-only transaction reads one snapshot: the whole database as of the LSN of the latest
+  // commit when it began (snapshot_lsn()), whatever commits later, without blocking them (they
+  // keep what they overwrite for it, within Options::snapshot_history_bytes). Its Commit always
+  // succeeds. Writes fail with InvalidArgument.
   bool read_only = false;
   // RunTransaction only: how many times fn may run (the first run and the re-runs after a
   // Conflict). At least 1.
@@ -258,8 +261,10 @@ struct TransactionOptions {
 // again (Database::RunTransaction does that). Reads before Commit see the latest committed state
 // at the time of each read, so a transaction that will fail with Conflict may have read values
 // from different instants: act on what a transaction read only once Commit succeeded
-// (docs/transactions.md). Schema checks, unique keys and refs are checked at Commit, with the
-// errors of Database::Write. Not thread-safe: one thread at a time. Must not outlive its Database.
+// (docs/transactions.md). A read-only transaction (TransactionOptions::read_only) instead reads
+// one snapshot of the whole database, so everything it reads is of one instant, and it never
+// conflicts. Schema checks, unique keys and refs are checked at Commit, with the errors of
+// Database::Write. Not thread-safe: one thread at a time. Must not outlive its Database.
 class Transaction {
  public:
   // Rolls back if neither Commit nor Rollback ran.
@@ -287,6 +292,13 @@ class Transaction {
   // another commit wrote to the collection's shards that Find went through, or added one.
   virtual Status Find(const Collection* collection, std::string_view filter,
                       const std::function<bool(DocId, std::string_view)>& fn) = 0;
+  // A read-only transaction's Cursor (Collection::OpenCursor) over its snapshot: the whole walk
+  // sees the collection as of snapshot_lsn(), however long it takes and whatever commits
+  // meanwhile. Its Next fails with Aborted once the transaction ended, and as the transaction's
+  // reads do when its snapshot expired. InvalidArgument in a read-write transaction (use Find).
+  virtual Result<std::unique_ptr<Cursor>> OpenCursor(const Collection* collection,
+                                                     std::string_view filter,
+                                                     std::optional<DocId> after) = 0;
 
   // Applies every write at once, durable as TransactionOptions::sync says, or nothing. Errors:
   // Conflict (something read changed; nothing applied), SchemaViolation, NotFound, the errors of
@@ -299,6 +311,10 @@ class Transaction {
   // succeeded, and also when Commit applied them but failed to make them durable (an IOError; the
   // database is then read-only). 0 before, and for a transaction that wrote nothing.
   virtual uint64_t commit_lsn() const = 0;
+  // A read-only transaction's snapshot: it reads every commit up to this LSN and none after, so a
+  // change feed with FeedOptions::after_lsn set to it continues exactly where the snapshot ends
+  // (within what the feed still reaches back to). 0 for a read-write transaction.
+  virtual uint64_t snapshot_lsn() const = 0;
 };
 
 // One committed change to one document, as the change feed delivers it (Database::
@@ -344,14 +360,16 @@ class ChangeFeed {
 };
 
 struct DatabaseStats {
-  uint64_t visible_lsn = 0;       // Database::visible_lsn()
-  uint64_t durable_lsn = 0;       // Database::durable_lsn()
-  uint64_t checkpoint_lsn = 0;    // every write up to it is in the shard files
-  uint64_t log_segments = 0;      // write-ahead log files on disk
-  uint64_t log_bytes = 0;         // their size
-  uint64_t checkpoint_files = 0;  // shard files named by the manifest
-  uint64_t checkpoint_bytes = 0;  // their size
-  uint64_t cold_shards = 0;       // shards whose documents are not loaded yet (open is lazy)
+  uint64_t visible_lsn = 0;             // Database::visible_lsn()
+  uint64_t durable_lsn = 0;             // Database::durable_lsn()
+  uint64_t checkpoint_lsn = 0;          // every write up to it is in the shard files
+  uint64_t log_segments = 0;            // write-ahead log files on disk
+  uint64_t log_bytes = 0;               // their size
+  uint64_t checkpoint_files = 0;        // shard files named by the manifest
+  uint64_t checkpoint_bytes = 0;        // their size
+  uint64_t cold_shards = 0;             // shards whose documents are not loaded yet (open is lazy)
+  uint64_t snapshots_open = 0;          // read-only transactions not ended
+  uint64_t snapshot_history_bytes = 0;  // old versions kept for them (Options)
 };
 
 // A document of a given collection, for Database::GetMany.

@@ -75,6 +75,11 @@ struct Options {
   // subscribed in memory, up to this many bytes of documents; a subscriber further behind is told
   // to resync. Nothing is kept while no one is subscribed.
   uint64_t feed_retain_bytes = 64ull << 20;
+  // While a read-only transaction is open, each commit keeps a copy of what it overwrote or
+  // deleted, so the transaction reads one snapshot (docs/transactions.md). Beyond this many bytes
+  // of such copies, every open snapshot expires: its next read fails with Conflict, and
+  // Database::RunTransaction runs it again on a fresh snapshot. Commits never wait for snapshots.
+  uint64_t snapshot_history_bytes = 256ull << 20;
 };
 
 // Per-write choices; unset fields take the database's Options.

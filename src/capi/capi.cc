@@ -938,9 +938,10 @@ extern "C" int daas_db_stats_get(daas_db* db, daas_db_stats* out, size_t struct_
     if (db == nullptr) return NullArg("db");
     auto st = db->db->Stats();
     if (!st.ok()) return st.status();
-    const daas_db_stats v{st->visible_lsn,      st->durable_lsn, st->checkpoint_lsn,
-                          st->log_segments,     st->log_bytes,   st->checkpoint_files,
-                          st->checkpoint_bytes, st->cold_shards};
+    const daas_db_stats v{st->visible_lsn,           st->durable_lsn, st->checkpoint_lsn,
+                          st->log_segments,          st->log_bytes,   st->checkpoint_files,
+                          st->checkpoint_bytes,      st->cold_shards, st->snapshots_open,
+                          st->snapshot_history_bytes};
     return StructOut(v, out, struct_size);
   });
 }
@@ -1161,12 +1162,19 @@ extern "C" int daas_txn_commit(daas_txn* txn, uint64_t* lsn) {
   });
 }
 
+extern "C" uint64_t daas_txn_snapshot_lsn(const daas_txn* txn) {
+  return txn == nullptr ? 0 : txn->txn->snapshot_lsn();
+}
+
 extern "C" void daas_txn_free(daas_txn* txn) { FreeHandle(txn); }
 
 // ==== cursors ====
 
-extern "C" int daas_cursor_open(daas_collection* coll, const char* filter, size_t filter_len,
-                                const daas_id* after, daas_cursor** out) {
+namespace {
+
+// daas_cursor_open and daas_txn_cursor_open: `txn` null for a cursor outside a transaction.
+int OpenCursor(daas_txn* txn, daas_collection* coll, const char* filter, size_t filter_len,
+               const daas_id* after, daas_cursor** out) {
   return Guard([&]() -> Status {
     if (out == nullptr) return NullArg("out");
     *out = nullptr;
@@ -1178,14 +1186,31 @@ extern "C" int daas_cursor_open(daas_collection* coll, const char* filter, size_
       CAPI_RETURN_IF_ERROR(ToDocId(after, "after", &id));
       start = id;
     }
-    auto cursor = AsCollection(coll)->OpenCursor(
-        std::string_view(filter == nullptr ? "" : filter, filter_len), start);
+    const std::string_view f(filter == nullptr ? "" : filter, filter_len);
+    auto cursor = txn == nullptr ? AsCollection(coll)->OpenCursor(f, start)
+                                 : AsTxn(txn)->OpenCursor(AsCollection(coll), f, start);
     if (!cursor.ok()) return cursor.status();
     auto handle = std::make_unique<daas_cursor>();
     handle->cursor = std::move(*cursor);
     *out = handle.release();
     return Status::OK();
   });
+}
+
+}  // namespace
+
+extern "C" int daas_cursor_open(daas_collection* coll, const char* filter, size_t filter_len,
+                                const daas_id* after, daas_cursor** out) {
+  return OpenCursor(nullptr, coll, filter, filter_len, after, out);
+}
+
+extern "C" int daas_txn_cursor_open(daas_txn* txn, daas_collection* coll, const char* filter,
+                                    size_t filter_len, const daas_id* after, daas_cursor** out) {
+  if (txn == nullptr) {
+    if (out != nullptr) *out = nullptr;
+    return Guard([] { return NullArg("txn"); });
+  }
+  return OpenCursor(txn, coll, filter, filter_len, after, out);
 }
 
 namespace {

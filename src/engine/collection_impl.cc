@@ -213,7 +213,7 @@ Status CollectionImpl::DeleteIf(DocId id, uint64_t expected_version) {
 // ---- reads ----
 
 template <typename Fn>
-Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
+Status CollectionImpl::WithDocument(DocId id, Fn&& fn, uint64_t at) const {
   if (Status s = db_->CheckOpen(); !s.ok()) [[unlikely]]
     return s;
   storage::Shard* shard = FindShard(id);
@@ -228,10 +228,13 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn) const {
       using FileRead = storage::Shard::FileRead;
       FileRead found;
       if (shard->loaded()) [[likely]] {
-        found =
-            shard->Get(id.slot(), id.salt(), &bytes, &meta) ? FileRead::kFound : FileRead::kAbsent;
+        const bool hit = at == kLatest ? shard->Get(id.slot(), id.salt(), &bytes, &meta)
+                                       : shard->GetAt(id.slot(), id.salt(), at, &bytes, &meta);
+        found = hit ? FileRead::kFound : FileRead::kAbsent;
       } else {
-        // Not loaded yet (open is lazy): the record is read from the shard's file, in place.
+        // Not loaded yet (open is lazy): the record is read from the shard's file, in place. No
+        // commit wrote to the shard since open (a write loads it first), so the file holds what
+        // every snapshot sees.
         Result<FileRead> in_file = shard->GetFromFile(id.slot(), id.salt(), &bytes, &meta);
         if (!in_file.ok()) {
           return in_file.status().WithContext("reading document '" + id.ToString() + "' of " +
@@ -277,6 +280,21 @@ Status CollectionImpl::Get(DocId id, std::string* document, DocumentMeta* meta) 
   });
 }
 
+Status CollectionImpl::GetAt(DocId id, uint64_t at, std::string* document,
+                             DocumentMeta* meta) const {
+  return WithDocument(
+      id,
+      [document, meta](std::string_view bytes, const storage::RecordMeta& m) {
+        document->clear();
+        document->append(bytes);
+        if (meta != nullptr) {
+          *meta = DocumentMeta{m.version, static_cast<int64_t>(m.created_ms),
+                               static_cast<int64_t>(m.updated_ms)};
+        }
+      },
+      at);
+}
+
 Result<uint64_t> CollectionImpl::Count() const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   // All shards at once, so a batch that inserts into two shards is counted whole or not at all. A
@@ -291,15 +309,17 @@ Result<uint64_t> CollectionImpl::Count() const {
 
 template <typename Fn>
 bool CollectionImpl::ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error,
-                                   uint32_t first_slot) const {
+                                   uint32_t first_slot, uint64_t at) const {
   std::string migrated;
-  return shard.ForEachFrom(first_slot, [&](DocId id, std::string_view bytes) {
+  auto shaped = [&](DocId id, std::string_view bytes) {
     if (NeedsMigrationOnRead(id)) [[unlikely]] {
       *error = MigrateForRead(&bytes, &migrated);
       if (!error->ok()) return false;
     }
     return fn(id, bytes);
-  });
+  };
+  return at == kLatest ? shard.ForEachFrom(first_slot, shaped)
+                       : shard.ForEachAt(first_slot, at, shaped);
 }
 
 Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& fn) const {
@@ -315,25 +335,32 @@ Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& 
 
 Status CollectionImpl::ScanShard(storage::Shard* shard, uint32_t first_slot,
                                  const std::function<bool(DocId, std::string_view)>& fn,
-                                 uint64_t* lsn) const {
+                                 uint64_t* lsn, uint64_t at) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
   core::ReaderLock l(shard->mu());
   *lsn = shard->lsn();
   Status error;
-  ForEachShaped(*shard, fn, &error, first_slot);
+  ForEachShaped(*shard, fn, &error, first_slot, at);
   return error;
 }
 
 Result<std::unique_ptr<Cursor>> CollectionImpl::OpenCursor(std::string_view filter,
                                                            std::optional<DocId> after) const {
+  return OpenCursor(filter, after, nullptr);
+}
+
+Result<std::unique_ptr<Cursor>> CollectionImpl::OpenCursor(
+    std::string_view filter, std::optional<DocId> after,
+    std::shared_ptr<const SnapshotRegistry::State> snapshot) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   std::optional<expr::Program> program;
   if (!filter.empty()) {
     DAAS_ASSIGN_OR_RETURN(expr::Program p, expr::CompileExpression(filter));
     program.emplace(std::move(p));
   }
-  return std::unique_ptr<Cursor>(std::make_unique<CursorImpl>(this, std::move(program), after));
+  return std::unique_ptr<Cursor>(
+      std::make_unique<CursorImpl>(this, std::move(program), after, std::move(snapshot)));
 }
 
 Status CollectionImpl::ParallelScan(

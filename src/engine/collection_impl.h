@@ -15,6 +15,7 @@
 
 #include "core/mutex.h"
 #include "daas/daas.hpp"
+#include "engine/snapshot_registry.h"
 #include "index/index_set.h"
 #include "schema/migrate.h"
 #include "schema/schema.h"
@@ -186,12 +187,21 @@ class CollectionImpl final : public Collection {
                    uint64_t* lsn) const {
     return ScanShard(shard, 0, fn, lsn);
   }
-  // ScanShard from slot `first_slot` on.
+  // ScanShard from slot `first_slot` on, as of LSN `at` (kLatest: now; else a snapshot's LSN,
+  // SnapshotRegistry).
   Status ScanShard(storage::Shard* shard, uint32_t first_slot,
-                   const std::function<bool(DocId, std::string_view)>& fn, uint64_t* lsn) const;
+                   const std::function<bool(DocId, std::string_view)>& fn, uint64_t* lsn,
+                   uint64_t at = kLatest) const;
+  // Get() as of LSN `at`, an open snapshot's.
+  Status GetAt(DocId id, uint64_t at, std::string* document, DocumentMeta* meta) const;
+  static constexpr uint64_t kLatest = UINT64_MAX;
   // Collection API (daas.hpp).
   Result<std::unique_ptr<Cursor>> OpenCursor(std::string_view filter,
                                              std::optional<DocId> after) const override;
+  // OpenCursor over `snapshot` (CursorImpl; null: none).
+  Result<std::unique_ptr<Cursor>> OpenCursor(
+      std::string_view filter, std::optional<DocId> after,
+      std::shared_ptr<const SnapshotRegistry::State> snapshot) const;
 
   // "collection 'users'", for error messages.
   std::string Describe() const;
@@ -215,13 +225,15 @@ class CollectionImpl final : public Collection {
   // Calls fn(bytes, meta) with the document's shard read-locked when `id` names a live document
   // of this collection, in the installed schema's shape; otherwise NotFound (or Aborted after
   // Close). The point-read hot path: a hit builds no Status.
+  // `at`: as of that LSN (kLatest: now).
   template <typename Fn>
-  Status WithDocument(DocId id, Fn&& fn) const;
-  // shard.ForEach with each document in the installed schema's shape. Requires the shard's read
-  // lock. False when fn stopped or migrating a copy failed (*error says so).
+  Status WithDocument(DocId id, Fn&& fn, uint64_t at = kLatest) const;
+  // shard.ForEachFrom (ForEachAt when `at` is not kLatest) with each document in the installed
+  // schema's shape. Requires the shard's read lock. False when fn stopped or migrating a copy
+  // failed (*error says so).
   template <typename Fn>
-  bool ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error,
-                     uint32_t first_slot = 0) const;
+  bool ForEachShaped(const storage::Shard& shard, Fn&& fn, Status* error, uint32_t first_slot = 0,
+                     uint64_t at = kLatest) const;
   // Aborted after Close, NotFound after the collection was dropped.
   Status CheckUsable() const;
   Status NotFoundError(DocId id) const;

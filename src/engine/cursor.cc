@@ -7,8 +7,9 @@
 namespace daas::engine {
 
 CursorImpl::CursorImpl(const CollectionImpl* coll, std::optional<expr::Program> filter,
-                       std::optional<DocId> after)
-    : coll_(coll), filter_(std::move(filter)) {
+                       std::optional<DocId> after,
+                       std::shared_ptr<const SnapshotRegistry::State> snapshot)
+    : coll_(coll), filter_(std::move(filter)), snapshot_(std::move(snapshot)) {
   if (filter_) {
     evaluator_.emplace(
         *filter_, expr::EvalContext{.bindings = nullptr, .now_micros = expr::SystemNowMicros()});
@@ -80,8 +81,16 @@ Status CursorImpl::Fill() {
           ends_.push_back(bytes_.size());
           return true;
         },
-        &unused_lsn));
+        &unused_lsn, snapshot_ != nullptr ? snapshot_->lsn() : CollectionImpl::kLatest));
     DAAS_RETURN_IF_ERROR(error);
+    // After the read: one that raced with the snapshot's expiry may have missed a pruned version.
+    if (snapshot_ != nullptr) {
+      if (Status s = snapshot_->Usable(); !s.ok()) {
+        ids_.clear();
+        done_ = true;
+        return s;
+      }
+    }
     if (!stopped) {  // the shard is done
       next_shard_ = shard->id().value + 1;
       next_slot_ = 0;

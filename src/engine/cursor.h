@@ -1,17 +1,20 @@
 // CursorImpl: the Cursor of daas.hpp. It copies one step's documents out of one shard under the
 // shard's read lock (CollectionImpl::ScanShard from the resume slot), releases it, and hands them
-// out one by one; between steps it holds nothing but its position.
+// out one by one; between steps it holds nothing but its position (and the snapshot it reads, if
+// any: then every step reads as of the snapshot's LSN, so the whole walk sees one state).
 //
 // Invariant: every document before (next_shard_, next_slot_) in ID order was returned or did not
 // match; none after it was returned.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "daas/daas.hpp"
+#include "engine/snapshot_registry.h"
 #include "expr/evaluator.h"
 #include "expr/program.h"
 
@@ -26,8 +29,11 @@ class CursorImpl final : public Cursor {
   static constexpr size_t kStepDocuments = 512;
   static constexpr size_t kStepBytes = 256 << 10;
 
+  // With `snapshot` (not null), the cursor reads the collection as of the snapshot's LSN, and
+  // fails once the snapshot expired or closed; without, each step reads its shard as it is then.
   CursorImpl(const CollectionImpl* coll, std::optional<expr::Program> filter,
-             std::optional<DocId> after);
+             std::optional<DocId> after,
+             std::shared_ptr<const SnapshotRegistry::State> snapshot = nullptr);
 
   Result<bool> Next(DocId* id, std::string_view* document) override;
 
@@ -37,6 +43,7 @@ class CursorImpl final : public Cursor {
 
   const CollectionImpl* const coll_;
   const std::optional<expr::Program> filter_;
+  const std::shared_ptr<const SnapshotRegistry::State> snapshot_;
   std::optional<expr::Evaluator> evaluator_;
   uint32_t next_shard_ = 0;  // the position: the next document is at or after this shard and slot
   uint32_t next_slot_ = 0;

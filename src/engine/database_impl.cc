@@ -138,7 +138,10 @@ class SchemaPreview {
 // ---- open / close ----
 
 DatabaseImpl::DatabaseImpl(const Options& options, env::Env* env)
-    : options_(options), env_(env), feed_(options.feed_retain_bytes) {}
+    : options_(options),
+      env_(env),
+      feed_(options.feed_retain_bytes),
+      snapshots_(options.snapshot_history_bytes) {}
 
 DatabaseImpl::~DatabaseImpl() {
   // Errors here have no one to go to; Close() reports them to callers who want them.
@@ -603,6 +606,17 @@ std::vector<CollectionImpl*> DatabaseImpl::LiveCollections() const {
   return out;
 }
 
+void DatabaseImpl::PruneHistory() {
+  core::MutexLock pass(&prune_mu_);
+  for (CollectionImpl* coll : LiveCollections()) {
+    for (storage::Shard* shard : coll->Shards()) {
+      if (!shard->has_history()) continue;
+      core::WriterLock l(shard->mu());
+      snapshots_.Freed(shard->PruneHistory(snapshots_.oldest()));
+    }
+  }
+}
+
 CollectionImpl* DatabaseImpl::LiveCollection(std::string_view name) const {
   core::MutexLock l(&catalog_mu_);
   auto it = by_name_.find(name);
@@ -718,6 +732,7 @@ Status DatabaseImpl::DropCollection(std::string_view name) {
   std::vector<storage::Shard*> shards = c->Shards();
   for (storage::Shard* s : shards) {
     core::WriterLock l(s->mu());
+    snapshots_.Freed(s->history_bytes());
     s->Discard();
   }
   {
@@ -1395,6 +1410,8 @@ Result<std::unordered_map<std::string, DatabaseImpl::CatalogSchema>> DatabaseImp
 Result<DatabaseStats> DatabaseImpl::Stats() const {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   DatabaseStats st;
+  st.snapshots_open = snapshots_.open_count();
+  st.snapshot_history_bytes = snapshots_.history_bytes();
   if (in_memory()) {
     st.visible_lsn = visible_lsn();
     return st;

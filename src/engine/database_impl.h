@@ -24,6 +24,7 @@
 #include "engine/change_feed.h"
 #include "engine/collection_impl.h"
 #include "engine/shard_table.h"
+#include "engine/snapshot_registry.h"
 #include "engine/transaction.h"
 #include "env/env.h"
 #include "storage/manifest.h"
@@ -104,6 +105,12 @@ class DatabaseImpl final : public Database {
   Result<uint64_t> Sequence(std::string_view payload);
   // The commits, for the change feed's subscribers.
   ChangeFeedHub& feed() { return feed_; }
+  // The open snapshots (read-only transactions), for the commits that keep old versions for them.
+  SnapshotRegistry& snapshots() { return snapshots_; }
+  // Drops, in every live shard, the old versions no open snapshot reads any more (Shard, "old
+  // versions"), taking the lock of each shard that keeps some, one at a time. Requires: no shard
+  // lock held.
+  void PruneHistory() DAAS_EXCLUDES(prune_mu_);
   // Writes the log out (no fdatasync) up to `lsn`, so that reading the files back sees it. OK in
   // memory.
   Status FlushLog(uint64_t lsn);
@@ -229,6 +236,8 @@ class DatabaseImpl final : public Database {
   // Seq-cst: the change feed's subscribe and publish rely on it (ChangeFeedHub::active).
   std::atomic<uint64_t> memory_lsn_{0};
   ChangeFeedHub feed_;
+  SnapshotRegistry snapshots_;
+  core::Mutex prune_mu_;  // one PruneHistory pass at a time
 
   mutable core::Mutex error_mu_;
   Status sticky_error_ DAAS_GUARDED_BY(error_mu_);

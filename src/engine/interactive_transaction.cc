@@ -17,13 +17,18 @@ namespace daas::engine {
 InteractiveTransaction::InteractiveTransaction(DatabaseImpl* db, const TransactionOptions& options)
     : db_(db),
       options_(options),
-      deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(options.max_age_ms)) {}
+      deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(options.max_age_ms)) {
+  if (options_.read_only) {
+    snapshot_ = db_->snapshots().Open([db] { return db->visible_lsn(); }, deadline_);
+  }
+}
 
 InteractiveTransaction::~InteractiveTransaction() { End(); }
 
 void InteractiveTransaction::End() {
   if (ended_) return;
   ended_ = true;
+  if (snapshot_ != nullptr && db_->snapshots().Close(snapshot_)) db_->PruneHistory();
   if (committed_) return;
   for (const Write& w : writes_) {
     if (w.kind == Write::Kind::kInsert || w.kind == Write::Kind::kNone) {
@@ -116,6 +121,13 @@ Status InteractiveTransaction::Get(const Collection* collection, DocId id, std::
                                    DocumentMeta* meta) {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   DAAS_ASSIGN_OR_RETURN(CollectionImpl * coll, Own(collection));
+  if (snapshot_ != nullptr) {
+    DocumentMeta m;
+    Status s = coll->GetAt(id, snapshot_->lsn(), document, meta != nullptr ? meta : &m);
+    // After the read: one that raced with the snapshot's expiry may have missed a pruned version.
+    DAAS_RETURN_IF_ERROR(snapshot_->Usable());
+    return s;
+  }
   if (write_of_.count(id) != 0) {
     Write* w;
     DAAS_RETURN_IF_ERROR(Current(coll, id, document, &w));
@@ -129,6 +141,7 @@ Status InteractiveTransaction::Find(const Collection* collection, std::string_vi
                                     const std::function<bool(DocId, std::string_view)>& fn) {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   DAAS_ASSIGN_OR_RETURN(CollectionImpl * coll, Own(collection));
+  if (snapshot_ != nullptr) return FindInSnapshot(coll, filter, fn);
   DAAS_ASSIGN_OR_RETURN(expr::Program program, expr::CompileExpression(filter));
   expr::Evaluator evaluator(program, {.bindings = nullptr, .now_micros = expr::SystemNowMicros()});
   auto matches = [&](DocId id, std::string_view document) -> Result<bool> {
@@ -194,6 +207,31 @@ Status InteractiveTransaction::Find(const Collection* collection, std::string_vi
   }
   reads_.collections.push_back(ReadSet::ScannedCollection{coll, shards.size()});
   return Status::OK();
+}
+
+Status InteractiveTransaction::FindInSnapshot(
+    const CollectionImpl* coll, std::string_view filter,
+    const std::function<bool(DocId, std::string_view)>& fn) {
+  DAAS_ASSIGN_OR_RETURN(std::unique_ptr<Cursor> cursor, OpenCursor(coll, filter, std::nullopt));
+  DocId id;
+  std::string_view document;
+  for (;;) {
+    DAAS_ASSIGN_OR_RETURN(const bool more, cursor->Next(&id, &document));
+    if (!more || !fn(id, document)) return Status::OK();
+  }
+}
+
+Result<std::unique_ptr<Cursor>> InteractiveTransaction::OpenCursor(const Collection* collection,
+                                                                   std::string_view filter,
+                                                                   std::optional<DocId> after) {
+  DAAS_RETURN_IF_ERROR(CheckUsable());
+  DAAS_ASSIGN_OR_RETURN(CollectionImpl * coll, Own(collection));
+  if (snapshot_ == nullptr) {
+    return Status::InvalidArgument(
+        "a cursor reads a read-only transaction's snapshot; a read-write transaction reads "
+        "with Find");
+  }
+  return coll->OpenCursor(filter, after, snapshot_);
 }
 
 // ---- writes ----
@@ -291,6 +329,11 @@ Status InteractiveTransaction::Delete(Collection* collection, DocId id) {
 
 Status InteractiveTransaction::Commit() {
   DAAS_RETURN_IF_ERROR(CheckUsable());
+  if (snapshot_ != nullptr) {
+    // Everything it read is of one snapshot: nothing to check, nothing to apply.
+    End();
+    return Status::OK();
+  }
   std::vector<PendingOp> ops;
   ops.reserve(live_writes_);
   for (const Write& w : writes_) {

@@ -3,6 +3,9 @@
 // hands both to one engine::Transaction, which validates the reads and applies the writes under
 // the shard locks, or applies nothing (docs/transactions.md).
 //
+// A read-only one instead holds a snapshot (SnapshotRegistry) from its start to its end, and reads
+// everything as of the snapshot's LSN: no read set, nothing to validate.
+//
 // Invariant: nothing of an uncommitted transaction is visible to others; only its reserved slots
 // exist outside it, and they are given back when it ends without committing.
 #pragma once
@@ -39,9 +42,12 @@ class InteractiveTransaction final : public daas::Transaction {
   Status Delete(Collection* collection, DocId id) override;
   Status Find(const Collection* collection, std::string_view filter,
               const std::function<bool(DocId, std::string_view)>& fn) override;
+  Result<std::unique_ptr<Cursor>> OpenCursor(const Collection* collection, std::string_view filter,
+                                             std::optional<DocId> after) override;
   Status Commit() override;
   void Rollback() override;
   uint64_t commit_lsn() const override { return commit_lsn_; }
+  uint64_t snapshot_lsn() const override { return snapshot_ != nullptr ? snapshot_->lsn() : 0; }
 
  private:
   // The final state of one document the transaction wrote.
@@ -71,12 +77,18 @@ class InteractiveTransaction final : public daas::Transaction {
   Status Store(CollectionImpl* coll, DocId id, std::string document);
   // ResourceExhausted when `more` bytes would pass the write limits.
   Status CheckLimits(size_t more_writes, size_t more_bytes) const;
-  // Gives back the reserved slots of inserts not committed; the transaction ends.
+  // Gives back the reserved slots of inserts not committed, closes the snapshot; the transaction
+  // ends.
   void End();
+  // A read-only transaction's Find: a cursor over the snapshot.
+  Status FindInSnapshot(const CollectionImpl* coll, std::string_view filter,
+                        const std::function<bool(DocId, std::string_view)>& fn);
 
   DatabaseImpl* const db_;
   const TransactionOptions options_;
   const std::chrono::steady_clock::time_point deadline_;
+  // A read-only transaction's snapshot, open until End.
+  std::shared_ptr<SnapshotRegistry::State> snapshot_;
   bool ended_ = false;
   bool committed_ = false;
   uint64_t commit_lsn_ = 0;

@@ -92,6 +92,8 @@ Status Transaction::Commit(SyncMode sync, std::vector<DocId>* inserted,
     Publish(locks);
   }
   ReturnSlots(inserted);
+  // Snapshots expired: the old versions kept for them go now, with no shard lock held.
+  if (prune_after_) db_->PruneHistory();
   // Durability, with no shard lock held: concurrent commits share the leader's fdatasync.
   if (sync == SyncMode::kFull) return db_->AwaitDurable(lsn_);
   return Status::OK();
@@ -449,7 +451,8 @@ void Transaction::Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
                         std::optional<std::string_view> document, uint64_t created_ms,
                         bool inserted) {
   if (document) {
-    const storage::RecordMeta meta{0, created_ms, time_ms_};  // the version comes with the LSN
+    // The version comes with the LSN (Log).
+    const storage::RecordMeta meta{storage::RecordMeta::kUncommitted, created_ms, time_ms_};
     undo_.push_back(Undo{shard, id.slot(), shard->Put(id.slot(), id.salt(), *document, meta),
                          coll->id(), id.salt(), inserted ? Undo::Kind::kInsert : Undo::Kind::kPut});
   } else {
@@ -493,6 +496,7 @@ Status Transaction::Log(const ShardLockSet& locks) {
   for (const Undo& u : undo_) {
     if (!u.shard->slot(u.slot).empty()) u.shard->SetVersion(u.slot, lsn_);
   }
+  KeepOldVersions(locks);
   // The change feed learns of the commit after its LSN was handed out (ChangeFeedHub::active).
   ChangeFeedHub& feed = db_->feed();
   if (feed.active()) {
@@ -511,6 +515,21 @@ Status Transaction::Log(const ShardLockSet& locks) {
     feed.Publish(std::move(commit));
   }
   return Status::OK();
+}
+
+// After SetVersion, so a reader of the shard sees the new version and the old one together, and
+// after the LSN was handed out (SnapshotRegistry: a snapshot that opened since is seen).
+void Transaction::KeepOldVersions(const ShardLockSet& locks) {
+  SnapshotRegistry& snapshots = db_->snapshots();
+  uint64_t freed = 0;
+  for (storage::Shard* s : locks.exclusive_shards()) {
+    if (s->has_history()) freed += s->PruneHistory(snapshots.oldest());
+  }
+  if (freed != 0) snapshots.Freed(freed);
+  if (!snapshots.any_open()) return;
+  uint64_t kept = 0;
+  for (const Undo& u : undo_) kept += u.shard->KeepOld(u.slot, u.old, lsn_);
+  prune_after_ = snapshots.Kept(kept);
 }
 
 void Transaction::Publish(const ShardLockSet& locks) {

@@ -155,6 +155,9 @@ class Transaction {
   // Requires the locks of `locks` (every shard written, exclusively; ref targets, shared).
   Status Apply(std::vector<CollectionImpl*>* wait_for);
   Status Log(const ShardLockSet& locks);
+  // While snapshots are open, keeps in the shards what the commit overwrote or deleted
+  // (SnapshotRegistry); first drops the old versions of its shards no snapshot reads any more.
+  void KeepOldVersions(const ShardLockSet& locks);
   void Publish(const ShardLockSet& locks);
   void Rollback();
   void ReturnSlots(std::vector<DocId>* inserted);
@@ -216,6 +219,7 @@ class Transaction {
   std::vector<Reservation> reserved_;
   size_t next_reservation_ = 0;  // the next insert's, during Apply
   bool published_ = false;
+  bool prune_after_ = false;  // KeepOldVersions expired snapshots: prune once the locks are gone
 
   // Apply: the undo log, slots emptied by deletes, documents the commit computes (patches,
   // cleared refs), and what it changes in indexed collections.

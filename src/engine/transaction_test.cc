@@ -254,18 +254,31 @@ TEST_F(TransactionTest, LimitsAreEnforcedWithClearErrors) {
   EXPECT_EQ(t->Insert(a_, Doc("{}")).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(TransactionTest, ReadOnlyCommitValidatesWhatItRead) {
+TEST_F(TransactionTest, AReadWriteTransactionThatOnlyReadCommitsOnlyIfWhatItReadHolds) {
+  DocId x = *a_->Insert(Doc(R"({"n":1})"));
+  auto t = Begin();
+  std::string bytes;
+  ASSERT_TRUE(t->Get(a_, x, &bytes).ok());
+  EXPECT_TRUE(t->Commit().ok());
+  t = Begin();
+  ASSERT_TRUE(t->Get(a_, x, &bytes).ok());
+  ASSERT_TRUE(a_->Replace(x, Doc(R"({"n":2})")).ok());
+  EXPECT_EQ(t->Commit().code(), StatusCode::kConflict);
+}
+
+TEST_F(TransactionTest, AReadOnlyTransactionReadsItsSnapshotAndAlwaysCommits) {
   DocId x = *a_->Insert(Doc(R"({"n":1})"));
   TransactionOptions ro;
   ro.read_only = true;
   auto t = Begin(ro);
+  EXPECT_EQ(t->snapshot_lsn(), db_->visible_lsn());
   std::string bytes;
   ASSERT_TRUE(t->Get(a_, x, &bytes).ok());
-  EXPECT_TRUE(t->Commit().ok());
-  t = Begin(ro);
-  ASSERT_TRUE(t->Get(a_, x, &bytes).ok());
   ASSERT_TRUE(a_->Replace(x, Doc(R"({"n":2})")).ok());
-  EXPECT_EQ(t->Commit().code(), StatusCode::kConflict);
+  ASSERT_TRUE(t->Get(a_, x, &bytes).ok());
+  EXPECT_EQ(IntField(bytes, "n"), 1);
+  EXPECT_TRUE(t->Commit().ok());
+  EXPECT_EQ(t->Get(a_, x, &bytes).code(), StatusCode::kAborted);
 }
 
 TEST_F(TransactionTest, ACollectionOfAnotherDatabaseIsRefused) {

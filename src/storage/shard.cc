@@ -200,6 +200,48 @@ void Shard::Retire(Slot old) {
   }
 }
 
+namespace {
+// What a kept version costs beside its bytes: the entry, and its share of a map node.
+constexpr uint64_t kOldVersionOverhead = 96;
+}  // namespace
+
+uint64_t Shard::KeepOld(uint16_t slot, const Slot& old, uint64_t until) {
+  if (old.empty() || Version(old.record) == RecordMeta::kUncommitted) return 0;
+  if (history_ == nullptr) {
+    history_ = std::make_unique<History>();
+    has_history_.store(true, std::memory_order_relaxed);
+  }
+  const std::string_view bytes = RecordBytes(old.record);
+  (*history_)[slot].push_back(OldVersion{old.salt, until, Meta(old.record), std::string(bytes)});
+  const uint64_t held = bytes.size() + kOldVersionOverhead;
+  history_bytes_ += held;
+  return held;
+}
+
+uint64_t Shard::PruneHistory(uint64_t oldest) {
+  if (history_ == nullptr) return 0;
+  uint64_t freed = 0;
+  for (auto it = history_->begin(); it != history_->end();) {
+    std::vector<OldVersion>& chain = it->second;
+    const auto gone = std::remove_if(chain.begin(), chain.end(), [&](const OldVersion& v) {
+      if (v.until > oldest) return false;
+      freed += v.bytes.size() + kOldVersionOverhead;
+      return true;
+    });
+    chain.erase(gone, chain.end());
+    it = chain.empty() ? history_->erase(it) : std::next(it);
+  }
+  history_bytes_ -= freed;
+  if (history_->empty()) ClearHistory();
+  return freed;
+}
+
+void Shard::ClearHistory() {
+  history_.reset();
+  history_bytes_ = 0;
+  has_history_.store(false, std::memory_order_relaxed);
+}
+
 void Shard::MaybeCompact() {
   // Amortized: compaction copies at most as many live bytes as garbage was created since the last.
   // A shard that just became big compacts once to move the records of its small days (up to
@@ -266,6 +308,7 @@ void Shard::Clear() {
   slot_table_bytes_ = 0;
   block_bytes_ = 0;
   own_bytes_ = 0;
+  ClearHistory();
   MarkDirty();
 }
 

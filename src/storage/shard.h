@@ -20,9 +20,12 @@
 // whole.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +49,8 @@ struct RecordMeta {
   uint64_t updated_ms = 0;  // of the commit that last wrote it; 0: not known
   // Times are kept in 48 bits (until the year 10889); later ones are stored as this.
   static constexpr uint64_t kMaxTimeMs = (uint64_t{1} << 48) - 1;
+  // The version of a record the running commit stored, until it has its LSN (SetVersion).
+  static constexpr uint64_t kUncommitted = UINT64_MAX;
   bool operator==(const RecordMeta&) const = default;
 };
 
@@ -118,6 +123,7 @@ class Shard {
     return RecordMeta{core::GetLittle<uint64_t>(record + 4), GetTime(record + 12),
                       GetTime(record + 18)};
   }
+  static uint64_t Version(const uint8_t* record) { return core::GetLittle<uint64_t>(record + 4); }
   // Slots [0, slot_limit()) may be occupied; all above are empty.
   uint32_t slot_limit() const { return slot_limit_; }
   // Documents in the shard; for a shard not loaded (cold, loading or failed), in its file, as the
@@ -200,6 +206,68 @@ class Shard {
   // files and dirty flags alone. Requires this shard's lock exclusively.
   void SwapContents(Shard& other);
 
+  // --- old versions, kept for snapshots (engine/snapshot_registry.h) ---
+  //
+  // While a snapshot is open, a commit keeps a copy of each record it overwrote or deleted as the
+  // version its slot held until the commit's LSN. A read as of LSN `lsn` sees, in each slot, the
+  // current record if its version <= lsn, else the kept version with version <= lsn < until (at
+  // most one: a slot holds one document at a time), else nothing. Kept versions survive
+  // Compact(); Clear() and Discard() drop them.
+
+  // Keeps a copy of `old` (what Put or Take returned, not retired yet) as the version `slot` held
+  // until `until`. Returns the bytes it holds for it; 0 for an empty `old`, and for one the
+  // running commit wrote (version kUncommitted: no one else saw it).
+  uint64_t KeepOld(uint16_t slot, const Slot& old, uint64_t until);
+  // Get() as of `lsn`.
+  bool GetAt(uint16_t slot, uint64_t salt, uint64_t lsn, std::string_view* doc,
+             RecordMeta* meta) const {
+    if (slot < slot_limit_) {
+      const Slot& s = slots_[slot];
+      if (s.salt == salt && salt != 0 && Version(s.record) <= lsn) {
+        *doc = RecordBytes(s.record);
+        *meta = Meta(s.record);
+        return true;
+      }
+    }
+    const OldVersion* old = OldAt(slot, lsn);
+    if (old == nullptr || old->salt != salt) return false;
+    *doc = old->bytes;
+    *meta = old->meta;
+    return true;
+  }
+  // ForEachFrom() as of `lsn`.
+  template <typename Fn>
+  bool ForEachAt(uint32_t first, uint64_t lsn, Fn&& fn) const {
+    if (history_ == nullptr) {
+      return ForEachFrom(first, [&](DocId id, std::string_view bytes) {
+        return Version(slots_[id.slot()].record) > lsn || fn(id, bytes);
+      });
+    }
+    auto kept = history_->lower_bound(static_cast<uint16_t>(std::min(first, kSlotsPerShard - 1)));
+    const uint32_t limit = slot_limit();
+    for (uint32_t i = first; i < limit; ++i) {
+      const Slot& s = slots_[i];
+      const auto slot = static_cast<uint16_t>(i);
+      if (!s.empty() && Version(s.record) <= lsn) {
+        if (!fn(DocId(s.salt, id_, slot), RecordBytes(s.record))) return false;
+        continue;
+      }
+      while (kept != history_->end() && kept->first < i) ++kept;
+      if (kept == history_->end() || kept->first != i) continue;
+      if (const OldVersion* old = Visible(kept->second, lsn); old != nullptr) {
+        if (!fn(DocId(old->salt, id_, slot), std::string_view(old->bytes))) return false;
+      }
+    }
+    return true;
+  }
+  // Drops the kept versions no read at or after `oldest` can see (until <= oldest). Returns the
+  // bytes freed.
+  uint64_t PruneHistory(uint64_t oldest);
+  // Bytes held for kept versions.
+  uint64_t history_bytes() const { return history_bytes_; }
+  // Whether the shard keeps old versions. Lock-free (relaxed): a hint, to act on under the lock.
+  bool has_history() const { return has_history_.load(std::memory_order_relaxed); }
+
   // --- lazy loading (see the class comment) ---
 
   // Lock-free; acquire, so a thread that sees kLoaded sees everything the load stored.
@@ -243,6 +311,30 @@ class Shard {
     core::HugePageMemory huge;
   };
 
+  // A version of a slot that is no longer current.
+  struct OldVersion {
+    uint64_t salt;
+    uint64_t until;  // the LSN of the commit that overwrote or deleted it
+    RecordMeta meta;
+    std::string bytes;
+  };
+  using History = std::map<uint16_t, std::vector<OldVersion>>;  // by slot, oldest first
+
+  // The kept version of `slot` a read as of `lsn` sees, else null.
+  const OldVersion* OldAt(uint16_t slot, uint64_t lsn) const {
+    if (history_ == nullptr) return nullptr;
+    auto it = history_->find(slot);
+    return it == history_->end() ? nullptr : Visible(it->second, lsn);
+  }
+  static const OldVersion* Visible(const std::vector<OldVersion>& chain, uint64_t lsn) {
+    for (const OldVersion& v : chain) {
+      if (v.meta.version <= lsn && lsn < v.until) return &v;
+    }
+    return nullptr;
+  }
+  // Drops every kept version.
+  void ClearHistory();
+
   // A record header's 48-bit little-endian times.
   static uint64_t GetTime(const uint8_t* p) {
     return core::GetLittle<uint32_t>(p) | uint64_t{core::GetLittle<uint16_t>(p + 4)} << 32;
@@ -283,6 +375,9 @@ class Shard {
   uint64_t own_bytes_ = 0;         // records with their own allocation, not yet retired
   mutable std::atomic<bool> dirty_{false};
   uint64_t lsn_ = 0;
+  std::unique_ptr<History> history_;  // null when empty
+  uint64_t history_bytes_ = 0;
+  std::atomic<bool> has_history_{false};  // history_ != nullptr, for has_history()
 };
 
 }  // namespace daas::storage

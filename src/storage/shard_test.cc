@@ -23,6 +23,68 @@ TEST(Shard, PutGetChecksSalt) {
   EXPECT_EQ(s.live_bytes(), 3u);
 }
 
+// Old versions: what a read as of an LSN sees in each slot, through overwrites, a delete and a
+// slot reused under another salt; a compaction keeps them, pruning drops what no read needs.
+TEST(Shard, ReadsAsOfAnLsnSeeTheVersionCurrentThen) {
+  Shard s(ShardId{1}, 7);
+  core::WriterLock l(s.mu());
+  auto put = [&](uint16_t slot, uint64_t salt, std::string_view doc, uint64_t lsn) {
+    Slot old = s.Put(slot, salt, doc, RecordMeta{lsn, 1, 1});
+    s.KeepOld(slot, old, lsn);
+    s.Retire(old);
+  };
+  put(0, 1, "a1", 1);
+  put(1, 2, "b1", 2);
+  put(0, 1, "a2", 3);
+  Slot gone = s.Take(1);  // deleted at 4, then the slot reused by another document at 5
+  EXPECT_GT(s.KeepOld(1, gone, 4), 0u);
+  s.Retire(gone);
+  put(1, 9, "c5", 5);
+  // What the running commit wrote itself is no old version: nobody saw it.
+  EXPECT_TRUE(s.Put(2, 3, "d", RecordMeta{RecordMeta::kUncommitted, 0, 0}).empty());
+  Slot first = s.Put(2, 3, "d2", RecordMeta{RecordMeta::kUncommitted, 0, 0});
+  EXPECT_EQ(s.KeepOld(2, first, 6), 0u);
+  s.Retire(first);
+  s.Retire(s.Take(2));
+  s.Compact();
+
+  auto at = [&](uint16_t slot, uint64_t salt, uint64_t lsn) {
+    std::string_view doc;
+    RecordMeta meta;
+    return s.GetAt(slot, salt, lsn, &doc, &meta)
+               ? std::string(doc) + "@" + std::to_string(meta.version)
+               : std::string("-");
+  };
+  auto all = [&](uint64_t lsn) {
+    std::string out;
+    s.ForEachAt(0, lsn, [&](DocId id, std::string_view doc) {
+      out += std::to_string(id.slot()) + ":" + std::string(doc) + " ";
+      return true;
+    });
+    return out;
+  };
+  EXPECT_EQ(at(0, 1, 0), "-");
+  EXPECT_EQ(at(0, 1, 1), "a1@1");
+  EXPECT_EQ(at(0, 1, 2), "a1@1");
+  EXPECT_EQ(at(0, 1, 3), "a2@3");
+  EXPECT_EQ(at(1, 2, 3), "b1@2");
+  EXPECT_EQ(at(1, 2, 4), "-");
+  EXPECT_EQ(at(1, 9, 4), "-");
+  EXPECT_EQ(at(1, 9, 5), "c5@5");
+  EXPECT_EQ(all(2), "0:a1 1:b1 ");
+  EXPECT_EQ(all(4), "0:a2 ");
+  EXPECT_EQ(all(9), "0:a2 1:c5 ");
+  EXPECT_TRUE(s.has_history());
+  const uint64_t held = s.history_bytes();
+  EXPECT_GT(s.PruneHistory(3), 0u);  // a1 (until 3) goes; b1 (until 4) stays
+  EXPECT_LT(s.history_bytes(), held);
+  EXPECT_EQ(at(0, 1, 2), "-");
+  EXPECT_EQ(at(1, 2, 3), "b1@2");
+  s.PruneHistory(UINT64_MAX);
+  EXPECT_FALSE(s.has_history());
+  EXPECT_EQ(s.history_bytes(), 0u);
+}
+
 TEST(Shard, RestoreUndoesPutAndTake) {
   Shard s(ShardId{1}, 7);
   core::WriterLock l(s.mu());

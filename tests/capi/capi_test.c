@@ -1056,6 +1056,71 @@ static void TestCursors(void) {
   CHECK_OK(daas_db_close(db));
 }
 
+/* A read-only transaction's snapshot: its cursor and gets see the database as of its LSN while
+ * writes go on; then the change feed continues from that LSN. */
+static void TestSnapshots(void) {
+  daas_db* db = OpenMemory();
+  CHECK(db != NULL);
+  daas_collection* c = NULL;
+  CHECK_OK(daas_db_create_collection(db, S("s"), &c));
+  daas_id a, b;
+  CHECK_OK(daas_collection_insert_json(c, S("{\"n\":1}"), &a));
+  CHECK_OK(daas_collection_insert_json(c, S("{\"n\":2}"), &b));
+  daas_txn* rw = NULL;
+  CHECK_OK(daas_txn_begin(db, 0, &rw));
+  CHECK(daas_txn_snapshot_lsn(rw) == 0);
+  daas_cursor* cur = NULL;
+  CHECK_RC(daas_txn_cursor_open(rw, c, NULL, 0, NULL, &cur), DAAS_INVALID_ARGUMENT);
+  daas_txn_free(rw);
+  CHECK_RC(daas_txn_cursor_open(NULL, c, NULL, 0, NULL, &cur), DAAS_INVALID_ARGUMENT);
+
+  daas_txn* snap = NULL;
+  CHECK_OK(daas_txn_begin(db, DAAS_TXN_READ_ONLY, &snap));
+  daas_db_stats st;
+  CHECK_OK(daas_db_stats_get(db, &st, sizeof st));
+  const uint64_t at = daas_txn_snapshot_lsn(snap);
+  CHECK(at == st.visible_lsn && st.snapshots_open == 1);
+  /* What the snapshot will not see, a feed from its LSN delivers. */
+  daas_feed* feed = NULL;
+  CHECK_OK(daas_feed_open(db, at, 0, &feed));
+  CHECK_OK(daas_txn_cursor_open(snap, c, S("n > 0"), NULL, &cur));
+  CHECK_OK(daas_collection_replace_json(c, &a, S("{\"n\":10}")));
+  CHECK_OK(daas_collection_delete(c, &b));
+  CHECK_OK(daas_db_stats_get(db, &st, sizeof st));
+  CHECK(st.snapshot_history_bytes > 0);
+  daas_id id;
+  const uint8_t* doc = NULL;
+  size_t len = 0;
+  int got = 0, seen = 0;
+  for (;;) {
+    CHECK_OK(daas_cursor_next(cur, &id, &doc, &len, &got));
+    if (!got) break;
+    ++seen;
+  }
+  CHECK(seen == 2);
+  char text[64];
+  CHECK_OK(daas_txn_get_json(snap, c, &a, text, sizeof text, &len));
+  CHECK(strcmp(text, "{\"n\":1}") == 0);
+  CHECK_OK(daas_txn_get_json(snap, c, &b, text, sizeof text, &len));
+  daas_cursor_close(cur);
+  /* A cursor outliving its transaction's end fails instead of reading freed versions. */
+  CHECK_OK(daas_txn_cursor_open(snap, c, NULL, 0, NULL, &cur));
+  CHECK_OK(daas_txn_commit(snap, NULL));
+  CHECK_RC(daas_cursor_next(cur, &id, &doc, &len, &got), DAAS_ABORTED);
+  daas_cursor_close(cur);
+  daas_txn_free(snap);
+  CHECK_OK(daas_db_stats_get(db, &st, sizeof st));
+  CHECK(st.snapshots_open == 0 && st.snapshot_history_bytes == 0);
+
+  daas_change ch;
+  CHECK_OK(daas_feed_next(feed, 0, &ch, &got));
+  CHECK(got == 1 && ch.op == DAAS_CHANGE_UPDATE && ch.lsn == at + 1);
+  CHECK_OK(daas_feed_next(feed, 0, &ch, &got));
+  CHECK(got == 1 && ch.op == DAAS_CHANGE_DELETE && ch.lsn == at + 2);
+  daas_feed_close(feed);
+  CHECK_OK(daas_db_close(db));
+}
+
 /* The change feed: inserts, updates and deletes in LSN order, before-images, position. */
 static void TestChangeFeed(void) {
   daas_db* db = OpenMemory();
@@ -1241,6 +1306,7 @@ int main(void) {
   TestTransactions();
   TestSchemaFiles();
   TestCursors();
+  TestSnapshots();
   TestChangeFeed();
   TestDatabaseCalls();
   TestPersistence();
