@@ -78,10 +78,17 @@ BENCHMARK(BM_JsonToDocument);
 // A hit on a collection of state.range(0) documents, cycling through 4,096 of its IDs drawn at
 // random: at 1,000,000 documents those 4,096 mostly miss the CPU caches; bench/workloads measures
 // fully random gets.
-void BM_CollectionGetHit(benchmark::State& state) {
-  const auto n = static_cast<size_t>(state.range(0));
-  auto db = Must(Database::Open(Options{}), "open");
-  Collection* coll = Must(db->CreateCollection("micro"), "create collection");
+// A collection of n generated documents and 4096 random picks among them.
+struct GetFixture {
+  std::unique_ptr<Database> db;
+  Collection* coll = nullptr;
+  std::vector<DocId> order;
+};
+
+GetFixture MakeGetFixture(size_t n) {
+  GetFixture f;
+  f.db = Must(Database::Open(Options{}), "open");
+  f.coll = Must(f.db->CreateCollection("micro"), "create collection");
   Rng rng(kDocumentSeed);
   std::vector<std::string> docs;
   std::vector<std::string_view> views;
@@ -94,23 +101,58 @@ void BM_CollectionGetHit(benchmark::State& state) {
   std::vector<DocId> ids;
   for (size_t i = 0; i < n; i += 1000) {
     const size_t count = std::min<size_t>(1000, n - i);
-    auto batch = Must(coll->InsertMany(std::span<const std::string_view>(views).subspan(i, count)),
-                      "InsertMany");
+    auto batch =
+        Must(f.coll->InsertMany(std::span<const std::string_view>(views).subspan(i, count)),
+             "InsertMany");
     ids.insert(ids.end(), batch.begin(), batch.end());
   }
-  std::vector<DocId> order(4096);
+  f.order.resize(4096);
   Rng pick(kGetSeed);
-  for (DocId& id : order) id = ids[pick.Uniform(n)];
+  for (DocId& id : f.order) id = ids[pick.Uniform(n)];
+  return f;
+}
 
+void BM_CollectionGetHit(benchmark::State& state) {
+  GetFixture f = MakeGetFixture(static_cast<size_t>(state.range(0)));
   state.SetLabel("cycling through 4096 random picks");
   std::string buf;
   size_t k = 0;
   for (auto _ : state) {
-    if (!coll->Get(order[k++ & (order.size() - 1)], &buf).ok()) state.SkipWithError("Get failed");
+    if (!f.coll->Get(f.order[k++ & (f.order.size() - 1)], &buf).ok()) {
+      state.SkipWithError("Get failed");
+    }
     benchmark::DoNotOptimize(buf.data());
   }
 }
 BENCHMARK(BM_CollectionGetHit)->Arg(1000)->Arg(1'000'000);
+
+// The same gets in read-only transactions (snapshots), each begun and committed around
+// range(1) gets: 1 shows what a transaction costs, many what a get in one costs.
+void BM_SnapshotGetHit(benchmark::State& state) {
+  const size_t kPer = static_cast<size_t>(state.range(1));
+  GetFixture f = MakeGetFixture(static_cast<size_t>(state.range(0)));
+  state.SetLabel("cycling through 4096 random picks, a transaction per " + std::to_string(kPer));
+  TransactionOptions read_only;
+  read_only.read_only = true;
+  std::string buf;
+  size_t k = 0;
+  std::unique_ptr<Transaction> txn;
+  for (auto _ : state) {
+    if (k % kPer == 0) {
+      if (txn != nullptr && !txn->Commit().ok()) state.SkipWithError("Commit failed");
+      txn = Must(f.db->BeginTransaction(read_only), "BeginTransaction");
+    }
+    if (!txn->Get(f.coll, f.order[k++ & (f.order.size() - 1)], &buf).ok()) {
+      state.SkipWithError("Get failed");
+    }
+    benchmark::DoNotOptimize(buf.data());
+  }
+}
+BENCHMARK(BM_SnapshotGetHit)
+    ->Args({1000, 1})
+    ->Args({1000, 100})
+    ->Args({1000, 1'000'000})
+    ->Args({1'000'000, 100});
 
 }  // namespace
 }  // namespace daas::bench

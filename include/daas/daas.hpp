@@ -236,8 +236,9 @@ class Collection {
 struct TransactionOptions {
   // Durability of the commit; unset: the database's Options::sync.
   std::optional<SyncMode> sync{};
-  // A transaction older than this is rolled back by its next call, which, like every later one,
-  // fails with Aborted: a forgotten transaction does not hold its reserved slots forever.
+  // A transaction older than this is rolled back by its next call (Get: within 64 calls; the
+  // age is read from a clock of a few ms resolution), which, like every later one, fails with
+  // Aborted: a forgotten transaction does not hold its reserved slots, or its snapshot, forever.
   uint32_t max_age_ms = 60'000;
   // How many documents a transaction may write, and how many bytes of documents it may hold;
   // beyond, the write fails with ResourceExhausted (the transaction stays usable).

@@ -192,7 +192,7 @@ class CollectionImpl final : public Collection {
   Status ScanShard(storage::Shard* shard, uint32_t first_slot,
                    const std::function<bool(DocId, std::string_view)>& fn, uint64_t* lsn,
                    uint64_t at = kLatest) const;
-  // Get() as of LSN `at`, an open snapshot's.
+  // Get() as of LSN `at`, an open snapshot's; `meta` may be null.
   Status GetAt(DocId id, uint64_t at, std::string* document, DocumentMeta* meta) const;
   static constexpr uint64_t kLatest = UINT64_MAX;
   // Collection API (daas.hpp).

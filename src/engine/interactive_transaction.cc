@@ -17,7 +17,7 @@ namespace daas::engine {
 InteractiveTransaction::InteractiveTransaction(DatabaseImpl* db, const TransactionOptions& options)
     : db_(db),
       options_(options),
-      deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(options.max_age_ms)) {
+      deadline_(core::CoarseClock::now() + std::chrono::milliseconds(options.max_age_ms)) {
   if (options_.read_only) {
     snapshot_ = db_->snapshots().Open([db] { return db->visible_lsn(); }, deadline_);
   }
@@ -44,7 +44,7 @@ void InteractiveTransaction::Rollback() { End(); }
 Status InteractiveTransaction::CheckUsable() {
   if (ended_) return Status::Aborted("the transaction has ended (committed or rolled back)");
   DAAS_RETURN_IF_ERROR(db_->CheckOpen());
-  if (std::chrono::steady_clock::now() > deadline_) {
+  if (core::CoarseClock::now() > deadline_) {
     End();
     return Status::Aborted("the transaction is older than its max_age_ms (" +
                            std::to_string(options_.max_age_ms) + " ms) and was rolled back");
@@ -58,12 +58,15 @@ Status InteractiveTransaction::CheckWritable() {
   return Status::OK();
 }
 
-Result<CollectionImpl*> InteractiveTransaction::Own(const Collection* c) const {
+Result<CollectionImpl*> InteractiveTransaction::Own(const Collection* c) {
+  if (c == owned_ && c != nullptr) return owned_impl_;
   const auto* coll = dynamic_cast<const CollectionImpl*>(c);
   if (coll == nullptr || coll->db() != db_) {
     return Status::InvalidArgument("the collection belongs to another database");
   }
-  return const_cast<CollectionImpl*>(coll);
+  owned_ = c;
+  owned_impl_ = const_cast<CollectionImpl*>(coll);
+  return owned_impl_;
 }
 
 Status InteractiveTransaction::CheckLimits(size_t more_writes, size_t more_bytes) const {
@@ -119,11 +122,16 @@ Status InteractiveTransaction::Current(CollectionImpl* coll, DocId id, std::stri
 
 Status InteractiveTransaction::Get(const Collection* collection, DocId id, std::string* document,
                                    DocumentMeta* meta) {
-  DAAS_RETURN_IF_ERROR(CheckUsable());
-  DAAS_ASSIGN_OR_RETURN(CollectionImpl * coll, Own(collection));
+  // The point-read hot path: CheckUsable and Own in full only now and then.
+  if (ended_ || ++reads_since_clock_ % kClockEvery == 0) [[unlikely]] {
+    DAAS_RETURN_IF_ERROR(CheckUsable());
+  }
+  CollectionImpl* coll = owned_impl_;
+  if (collection != owned_ || collection == nullptr) [[unlikely]] {
+    DAAS_ASSIGN_OR_RETURN(coll, Own(collection));
+  }
   if (snapshot_ != nullptr) {
-    DocumentMeta m;
-    Status s = coll->GetAt(id, snapshot_->lsn(), document, meta != nullptr ? meta : &m);
+    Status s = coll->GetAt(id, snapshot_->lsn(), document, meta);
     // After the read: one that raced with the snapshot's expiry may have missed a pruned version.
     DAAS_RETURN_IF_ERROR(snapshot_->Usable());
     return s;

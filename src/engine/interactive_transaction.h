@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/coarse_clock.h"
 #include "daas/daas.hpp"
 #include "engine/collection_impl.h"
 #include "engine/transaction.h"
@@ -61,12 +62,15 @@ class InteractiveTransaction final : public daas::Transaction {
     Reservation reservation{};           // kInsert: the slot reserved for it
   };
 
-  // Aborted once ended, and once too old (then rolled back first).
+  // Aborted once ended, and once too old (then rolled back first). Every call checks, but Get,
+  // which checks once in kClockEvery calls (and reads the database's open state as every read
+  // does): the check costs about what a point read does.
   Status CheckUsable();
+  static constexpr uint32_t kClockEvery = 64;
   // The transaction may write: usable, not read-only.
   Status CheckWritable();
   // `c` as a collection of this database, else InvalidArgument.
-  Result<CollectionImpl*> Own(const Collection* c) const;
+  Result<CollectionImpl*> Own(const Collection* c);
   // The committed document, remembered in the read set (its version, or its absence). Conflict
   // when it is no longer what this transaction read before.
   Status ReadCommitted(CollectionImpl* coll, DocId id, std::string* document, DocumentMeta* meta);
@@ -86,10 +90,15 @@ class InteractiveTransaction final : public daas::Transaction {
 
   DatabaseImpl* const db_;
   const TransactionOptions options_;
-  const std::chrono::steady_clock::time_point deadline_;
+  // Coarse: CheckUsable reads the clock on every call (core/coarse_clock.h).
+  const core::CoarseClock::time_point deadline_;
+  // The last collection Own() accepted, so a run of calls on one collection casts it once.
+  const Collection* owned_ = nullptr;
+  CollectionImpl* owned_impl_ = nullptr;
   // A read-only transaction's snapshot, open until End.
   std::shared_ptr<SnapshotRegistry::State> snapshot_;
   bool ended_ = false;
+  uint32_t reads_since_clock_ = 0;
   bool committed_ = false;
   uint64_t commit_lsn_ = 0;
 

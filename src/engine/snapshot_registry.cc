@@ -5,8 +5,8 @@
 
 namespace daas::engine {
 
-Status SnapshotRegistry::State::Usable() const {
-  switch (expiry_.load(std::memory_order_acquire)) {
+Status SnapshotRegistry::State::Expired(Expiry e) const {
+  switch (e) {
     case Expiry::kNone:
       return Status::OK();
     case Expiry::kDeadline:
@@ -53,7 +53,7 @@ bool SnapshotRegistry::Close(const std::shared_ptr<State>& snapshot) {
     }
   }
   RecomputeLocked();
-  return oldest_.load(std::memory_order_seq_cst) > before;
+  return oldest_.load(std::memory_order_seq_cst) > before && history_bytes() > 0;
 }
 
 bool SnapshotRegistry::Kept(uint64_t bytes) {

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 
+#include "core/coarse_clock.h"
 #include "core/mutex.h"
 #include "core/thread_annotations.h"
 #include "daas/status.h"
@@ -35,7 +36,7 @@ namespace daas::engine {
 
 class SnapshotRegistry {
  public:
-  using Clock = std::chrono::steady_clock;
+  using Clock = core::CoarseClock;  // read by every commit that keeps versions
   enum class Expiry : uint8_t { kNone, kDeadline, kHistoryLimit, kClosed };
 
   // One open snapshot.
@@ -44,10 +45,14 @@ class SnapshotRegistry {
     uint64_t lsn() const { return lsn_; }
     // OK while the snapshot's reads are exact. Check it after a read: a read that raced with the
     // expiry may have missed a pruned version.
-    Status Usable() const;
+    Status Usable() const {
+      const Expiry e = expiry_.load(std::memory_order_acquire);
+      return e == Expiry::kNone ? Status::OK() : Expired(e);
+    }
 
    private:
     friend class SnapshotRegistry;
+    Status Expired(Expiry e) const;
     uint64_t lsn_ = 0;
     Clock::time_point deadline_;
     std::atomic<Expiry> expiry_{Expiry::kNone};
@@ -59,8 +64,8 @@ class SnapshotRegistry {
   // Opens a snapshot as of newest(), the last LSN handed out, which expires at `deadline`.
   std::shared_ptr<State> Open(const std::function<uint64_t()>& newest, Clock::time_point deadline)
       DAAS_EXCLUDES(mu_);
-  // Closes what Open returned (its Usable() says so afterwards). True when oldest() moved up: a
-  // prune pass would free memory.
+  // Closes what Open returned (its Usable() says so afterwards). True when oldest() moved up
+  // while versions are kept: a prune pass would free memory.
   bool Close(const std::shared_ptr<State>& snapshot) DAAS_EXCLUDES(mu_);
 
   // Whether any snapshot is open and not expired: a commit keeps old versions. Read after the

@@ -253,7 +253,7 @@ TEST(Snapshot, AForgottenSnapshotExpiresAtItsDeadlineAndItsVersionsAreFreed) {
   auto forgotten = Begin(db.get(), ro);
   ASSERT_TRUE(c->Replace(x, Doc(R"({"n":1})")).ok());
   EXPECT_GT(HistoryBytes(db.get()), 0u);
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
   // The next commit that keeps a version notices the deadline, and the versions go.
   ASSERT_TRUE(c->Replace(x, Doc(R"({"n":2})")).ok());
   EXPECT_EQ(HistoryBytes(db.get()), 0u);

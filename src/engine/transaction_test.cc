@@ -242,7 +242,7 @@ TEST_F(TransactionTest, LimitsAreEnforcedWithClearErrors) {
   o.max_age_ms = 1;
   t = Begin(o);
   ASSERT_TRUE(t->Insert(a_, Doc("{}")).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
   Status late = t->Commit();
   EXPECT_EQ(late.code(), StatusCode::kAborted);
   EXPECT_NE(late.message().find("max_age_ms"), std::string_view::npos);

@@ -218,6 +218,15 @@ uint64_t Shard::KeepOld(uint16_t slot, const Slot& old, uint64_t until) {
   return held;
 }
 
+bool Shard::GetOld(uint16_t slot, uint64_t salt, uint64_t lsn, std::string_view* doc,
+                   RecordMeta* meta) const {
+  const OldVersion* old = OldAt(slot, lsn);
+  if (old == nullptr || old->salt != salt) return false;
+  *doc = old->bytes;
+  *meta = old->meta;
+  return true;
+}
+
 uint64_t Shard::PruneHistory(uint64_t oldest) {
   if (history_ == nullptr) return 0;
   uint64_t freed = 0;
