@@ -74,6 +74,18 @@ class DAAS_CAPABILITY("shared_mutex") SharedMutex {
   SharedMutex& operator=(const SharedMutex&) = delete;
 
   void Lock() DAAS_ACQUIRE();
+  // Lock() if no thread holds the lock or waits to write; else false at once, nothing taken.
+  bool TryLock() DAAS_TRY_ACQUIRE(true) {
+    uint32_t s = state_.load(std::memory_order_relaxed);
+    if (s & (kPending | kActive | kReaders)) return false;
+    // acquire: as Lock's final CAS.
+    if (!state_.compare_exchange_strong(s, s | kPending | kActive, std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {
+      return false;
+    }
+    ++held_by_this_thread_;
+    return true;
+  }
   void Unlock() DAAS_RELEASE() {
     --held_by_this_thread_;
     // release: publishes the writer's changes to whoever acquires next (its acquire RMW reads
@@ -102,8 +114,8 @@ class DAAS_CAPABILITY("shared_mutex") SharedMutex {
       WakeAll();
   }
 
-  // Locks of any SharedMutex the calling thread holds, shared or exclusive. For tests.
-  static uint32_t HeldByThisThreadForTesting() { return held_by_this_thread_; }
+  // Locks of any SharedMutex the calling thread holds, shared or exclusive.
+  static uint32_t HeldByThisThread() { return held_by_this_thread_; }
   // True while a writer is pending or active. relaxed: a snapshot for tests to poll.
   bool WriterWaitingForTesting() const {
     return (state_.load(std::memory_order_relaxed) & kPending) != 0;

@@ -129,7 +129,7 @@ TEST(SharedMutex, RecursiveSharedLockPassesPendingWriter) {
   // A lambda, so that -Wthread-safety does not see the recursive acquisition it rejects.
   [&] {
     ReaderLock inner(&mu);  // would deadlock if it queued behind the writer (rule 3)
-    EXPECT_EQ(SharedMutex::HeldByThisThreadForTesting(), 2u);
+    EXPECT_EQ(SharedMutex::HeldByThisThread(), 2u);
   }();
   EXPECT_FALSE(writer_done.load());
   mu.UnlockShared();
@@ -164,13 +164,33 @@ TEST(SharedMutex, HolderOfAnotherLockPassesPendingWriter) {
 
 TEST(SharedMutex, CountsLocksHeldByThisThread) {
   SharedMutex a, b;
-  EXPECT_EQ(SharedMutex::HeldByThisThreadForTesting(), 0u);
+  EXPECT_EQ(SharedMutex::HeldByThisThread(), 0u);
   {
     WriterLock la(&a);
     ReaderLock lb(&b);
-    EXPECT_EQ(SharedMutex::HeldByThisThreadForTesting(), 2u);
+    EXPECT_EQ(SharedMutex::HeldByThisThread(), 2u);
   }
-  EXPECT_EQ(SharedMutex::HeldByThisThreadForTesting(), 0u);
+  EXPECT_EQ(SharedMutex::HeldByThisThread(), 0u);
+}
+
+TEST(SharedMutex, TryLockTakesOnlyAFreeLock) {
+  SharedMutex mu;
+  mu.LockShared();
+  std::thread([&] { EXPECT_FALSE(mu.TryLock()); }).join();
+  mu.UnlockShared();
+  if (!mu.TryLock()) {
+    ADD_FAILURE() << "TryLock of a free lock failed";
+    return;
+  }
+  EXPECT_EQ(SharedMutex::HeldByThisThread(), 1u);
+  std::thread([&] {
+    EXPECT_FALSE(mu.TryLock());
+    EXPECT_EQ(SharedMutex::HeldByThisThread(), 0u);
+  }).join();
+  mu.Unlock();
+  // Free again: a reader gets in at once.
+  ReaderLock l(&mu);
+  EXPECT_EQ(SharedMutex::HeldByThisThread(), 1u);
 }
 
 TEST(SharedMutex, SleepingWaitersWakeUp) {

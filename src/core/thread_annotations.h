@@ -15,6 +15,7 @@
 #define DAAS_REQUIRES(...) DAAS_THREAD_ANNOTATION_(requires_capability(__VA_ARGS__))
 #define DAAS_REQUIRES_SHARED(...) DAAS_THREAD_ANNOTATION_(requires_shared_capability(__VA_ARGS__))
 #define DAAS_ACQUIRE(...) DAAS_THREAD_ANNOTATION_(acquire_capability(__VA_ARGS__))
+#define DAAS_TRY_ACQUIRE(...) DAAS_THREAD_ANNOTATION_(try_acquire_capability(__VA_ARGS__))
 #define DAAS_ACQUIRE_SHARED(...) DAAS_THREAD_ANNOTATION_(acquire_shared_capability(__VA_ARGS__))
 #define DAAS_RELEASE(...) DAAS_THREAD_ANNOTATION_(release_capability(__VA_ARGS__))
 #define DAAS_RELEASE_SHARED(...) DAAS_THREAD_ANNOTATION_(release_shared_capability(__VA_ARGS__))

@@ -607,12 +607,17 @@ std::vector<CollectionImpl*> DatabaseImpl::LiveCollections() const {
 }
 
 void DatabaseImpl::PruneHistory() {
+  // Called where a shard lock may be held (a read-only transaction ended inside a Scan callback):
+  // the catalog and allocator mutexes come before shard locks, so the pass is left to the next.
+  if (core::SharedMutex::HeldByThisThread() > 0) return;
   core::MutexLock pass(&prune_mu_);
   for (CollectionImpl* coll : LiveCollections()) {
     for (storage::Shard* shard : coll->Shards()) {
       if (!shard->has_history()) continue;
-      core::WriterLock l(shard->mu());
+      // A busy shard is left alone: the pass waits for no one, and the shard's next write prunes.
+      if (!shard->mu()->TryLock()) continue;
       snapshots_.Freed(shard->PruneHistory(snapshots_.oldest()));
+      shard->mu()->Unlock();
     }
   }
 }

@@ -108,8 +108,9 @@ class DatabaseImpl final : public Database {
   // The open snapshots (read-only transactions), for the commits that keep old versions for them.
   SnapshotRegistry& snapshots() { return snapshots_; }
   // Drops, in every live shard, the old versions no open snapshot reads any more (Shard, "old
-  // versions"), taking the lock of each shard that keeps some, one at a time. Requires: no shard
-  // lock held.
+  // versions"), taking the lock of each shard that keeps some, one at a time, if it is free at
+  // once; a busy shard is pruned by its next write. Does nothing when the calling thread holds a
+  // shard lock. Waits for no shard lock.
   void PruneHistory() DAAS_EXCLUDES(prune_mu_);
   // Writes the log out (no fdatasync) up to `lsn`, so that reading the files back sees it. OK in
   // memory.
