@@ -474,6 +474,28 @@ DAAS_EXPORT int daas_db_compact(daas_db* db);
  * DAAS_CORRUPTION, DAAS_NOT_SUPPORTED (in memory), DAAS_IO_ERROR. Thread-safe. */
 DAAS_EXPORT int daas_db_backup(daas_db* db, const char* dir, size_t dir_len);
 
+/* CheckDatabase (daas.hpp): checks the database in dir without opening it (what `daas check`
+ * does). *out gets the counts (struct_size as for daas_db_stats_get); problems gets every problem
+ * found, one per line, NUL-terminated, with the buffer protocol of daas_collection_get_json (*len
+ * is the text's length; DAAS_RESOURCE_EXHAUSTED when cap is too small, the counts filled anyway),
+ * or, NULL with cap 0, nothing. out->problems == 0: the database is sound.
+ * Errors: DAAS_INVALID_ARGUMENT, DAAS_NOT_FOUND, DAAS_IO_ERROR, DAAS_CORRUPTION (files but no
+ * MANIFEST: nothing to check against). */
+typedef struct daas_check_report {
+  uint64_t collections;
+  uint64_t shards;
+  uint64_t shard_files;          /* shards with a checkpoint file */
+  uint64_t checkpoint_documents; /* documents in those files */
+  uint64_t log_segments;
+  uint64_t log_records;
+  uint64_t log_bytes;
+  uint64_t last_lsn;  /* of the last good log record */
+  uint64_t torn_tail; /* 1: the log ends in a commit cut short (never acknowledged; open cuts it) */
+  uint64_t problems;  /* how many problems were found */
+} daas_check_report;
+DAAS_EXPORT int daas_check(const char* dir, size_t dir_len, daas_check_report* out,
+                           size_t struct_size, char* problems, size_t cap, size_t* len);
+
 /* RestoreBackup: copies the backup in backup_dir into dir, after checking every file of it.
  * Errors: DAAS_INVALID_ARGUMENT, DAAS_ALREADY_EXISTS, DAAS_BUSY, DAAS_NOT_FOUND, DAAS_CORRUPTION,
  * DAAS_IO_ERROR. */

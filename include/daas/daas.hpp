@@ -503,6 +503,32 @@ class Database {
   virtual unsigned concurrency() const = 0;
 };
 
+// What CheckDatabase found.
+struct CheckReport {
+  uint64_t collections = 0;
+  uint64_t shards = 0;
+  uint64_t shard_files = 0;           // shards with a checkpoint file
+  uint64_t checkpoint_documents = 0;  // documents in those files
+  uint64_t log_segments = 0;
+  uint64_t log_records = 0;
+  uint64_t log_bytes = 0;
+  uint64_t last_lsn = 0;  // of the last good log record
+  // A torn log tail (a commit cut short by a crash, never acknowledged) is not damage: it is
+  // described here, and opening the database cuts it.
+  std::string torn_tail;
+  // Each problem found, as its Corruption message naming the file and byte offset.
+  std::vector<std::string> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+// Checks the database in `dir` without opening it: every checksum of the manifest, the shard files
+// and the log, every record, and the catalog's rules (what open verifies, and more: open reads
+// shard files lazily). `daas check` prints it. Damage goes in CheckReport::problems; errors only
+// when the directory cannot be read at all: NotFound, IOError, Corruption (files but no MANIFEST).
+// Safe while the database is open elsewhere, though a commit being written may then show as a
+// torn tail.
+Result<CheckReport> CheckDatabase(const std::string& dir);
+
 // Copies the backup in `backup_dir` (made by Database::Backup) into `dir`, after checking every
 // file of the backup (as `daas check` does). `dir` is prepared, and checked after the copy, as
 // Database::Backup does its `dir`. Errors: AlreadyExists, Busy, NotFound, Corruption (naming the

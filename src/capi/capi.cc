@@ -973,6 +973,33 @@ extern "C" int daas_db_backup(daas_db* db, const char* dir, size_t dir_len) {
   });
 }
 
+extern "C" int daas_check(const char* dir, size_t dir_len, daas_check_report* out,
+                          size_t struct_size, char* problems, size_t cap, size_t* len) {
+  return Guard([&]() -> Status {
+    CAPI_RETURN_IF_ERROR(CheckOutput(problems, cap, len, "problems"));
+    if (out == nullptr) return NullArg("out");
+    std::string path;
+    CAPI_RETURN_IF_ERROR(PathArg(dir, dir_len, "dir", &path));
+    auto r = daas::CheckDatabase(path);
+    if (!r.ok()) return r.status();
+    const daas_check_report v{r->collections,
+                              r->shards,
+                              r->shard_files,
+                              r->checkpoint_documents,
+                              r->log_segments,
+                              r->log_records,
+                              r->log_bytes,
+                              r->last_lsn,
+                              r->torn_tail.empty() ? 0u : 1u,
+                              r->problems.size()};
+    CAPI_RETURN_IF_ERROR(StructOut(v, out, struct_size));
+    if (problems == nullptr) return Status::OK();  // the counts alone
+    std::string text;
+    for (const std::string& p : r->problems) text += p + "\n";
+    return CopyOut(text, true, problems, cap, len);
+  });
+}
+
 extern "C" int daas_restore_backup(const char* backup_dir, size_t backup_dir_len, const char* dir,
                                    size_t dir_len) {
   return Guard([&]() -> Status {

@@ -702,7 +702,7 @@ Status RunCommand(Command command, Database& db, const CommandArgs& args, std::o
 }
 
 Status CheckCommand(const std::string& dir, std::ostream& out) {
-  Result<storage::CheckReport> r = engine::CheckDatabase(env::Env::Default(), dir);
+  Result<CheckReport> r = CheckDatabase(dir);
   if (!r.ok()) return r.status();
   out << "collections      " << r->collections << "\n"
       << "shards           " << r->shards << " (" << r->shard_files << " with a checkpoint file)\n"

@@ -1,5 +1,6 @@
-// RestoreBackup (daas.hpp), DatabaseCopy and CheckDatabase (backup.h). Database::Backup, which
-// needs the open database's checkpoint, is in database_impl.cc and copies with DatabaseCopy.
+// CheckDatabase and RestoreBackup (daas.hpp), DatabaseCopy and engine::CheckDatabase (backup.h).
+// Database::Backup, which needs the open database's checkpoint, is in database_impl.cc and copies
+// with DatabaseCopy.
 #include "engine/backup.h"
 
 #include <vector>
@@ -12,6 +13,22 @@
 #include "storage/wal/wal_format.h"
 
 namespace daas {
+
+Result<CheckReport> CheckDatabase(const std::string& dir) {
+  DAAS_ASSIGN_OR_RETURN(storage::CheckReport r, engine::CheckDatabase(env::Env::Default(), dir));
+  CheckReport out;
+  out.collections = r.collections;
+  out.shards = r.shards;
+  out.shard_files = r.shard_files;
+  out.checkpoint_documents = r.checkpoint_documents;
+  out.log_segments = r.log_segments;
+  out.log_records = r.log_records;
+  out.log_bytes = r.log_bytes;
+  out.last_lsn = r.last_lsn;
+  out.torn_tail = std::move(r.torn_tail);
+  out.problems = std::move(r.problems);
+  return out;
+}
 
 Status RestoreBackup(const std::string& backup_dir, const std::string& dir) {
   env::Env* env = env::Env::Default();

@@ -1228,6 +1228,37 @@ static void TestDatabaseCalls(void) {
   CHECK_RC(daas_db_backup(db, backup, strlen(backup)), DAAS_ALREADY_EXISTS);
   CHECK_RC(daas_db_backup(db, NULL, 3), DAAS_INVALID_ARGUMENT);
   CHECK_OK(daas_db_close(db));
+
+  /* check, on the closed database: sound; then with one byte of its manifest flipped. */
+  daas_check_report report;
+  char problems[1024];
+  CHECK_OK(daas_check(path, strlen(path), &report, sizeof report, problems, sizeof problems, &len));
+  CHECK(report.collections == 2 && report.problems == 0 && len == 0 && problems[0] == '\0');
+  CHECK(report.shard_files == report.shards && report.torn_tail == 0);
+  CHECK(report.checkpoint_documents + report.log_records > 0);
+  CHECK_OK(daas_check(path, strlen(path), &report, sizeof report, NULL, 0, &len));
+  CHECK_RC(daas_check(dir, strlen(dir), &report, sizeof report, NULL, 0, &len), DAAS_NOT_FOUND);
+  CHECK_RC(daas_check(path, strlen(path), NULL, sizeof report, NULL, 0, &len),
+           DAAS_INVALID_ARGUMENT);
+  char damaged[64];
+  snprintf(damaged, sizeof damaged, "%s/damaged", dir);
+  CHECK_OK(daas_restore_backup(backup, strlen(backup), damaged, strlen(damaged)));
+  char manifest[96];
+  snprintf(manifest, sizeof manifest, "%s/MANIFEST", damaged);
+  FILE* f = fopen(manifest, "r+b");
+  CHECK(f != NULL);
+  if (f != NULL) {
+    CHECK(fseek(f, 20, SEEK_SET) == 0);
+    const int c = fgetc(f);
+    CHECK(fseek(f, 20, SEEK_SET) == 0);
+    fputc(c ^ 0x40, f);
+    fclose(f);
+  }
+  const int rc =
+      daas_check(damaged, strlen(damaged), &report, sizeof report, problems, sizeof problems, &len);
+  CHECK(rc == DAAS_OK || rc == DAAS_CORRUPTION);
+  CHECK(rc == DAAS_CORRUPTION || (report.problems >= 1 && len > 0 && strstr(problems, "MANIFEST")));
+
   CHECK_OK(daas_restore_backup(backup, strlen(backup), restored, strlen(restored)));
   opts.dir = restored;
   opts.dir_len = strlen(restored);
