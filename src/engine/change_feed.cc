@@ -1,5 +1,6 @@
 #include "engine/change_feed.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace daas::engine {
@@ -22,21 +23,27 @@ void ChangeFeedHub::Unsubscribe(bool before) {
 }
 
 void ChangeFeedHub::Publish(PublishedCommit commit) {
-  core::MutexLock l(&mu_);
-  if (subscribers_.load(std::memory_order_relaxed) == 0 || commit.lsn <= delivered_) {
-    return;  // no one is subscribed, or it belongs to an earlier run of subscribers
+  bool wake;
+  {
+    core::MutexLock l(&mu_);
+    if (subscribers_.load(std::memory_order_relaxed) == 0 || commit.lsn <= delivered_) {
+      return;  // no one is subscribed, or it belongs to an earlier run of subscribers
+    }
+    if (commit.lsn != delivered_ + 1) {
+      early_.emplace(commit.lsn, std::move(commit));
+      return;
+    }
+    Deliver(std::move(commit));
+    for (auto it = early_.begin(); it != early_.end() && it->first == delivered_ + 1;) {
+      Deliver(std::move(it->second));
+      it = early_.erase(it);
+    }
+    Trim();
+    delivered_hint_.store(delivered_, std::memory_order_release);
+    wake = sleepers_ > 0;
   }
-  if (commit.lsn != delivered_ + 1) {
-    early_.emplace(commit.lsn, std::move(commit));
-    return;
-  }
-  Deliver(std::move(commit));
-  for (auto it = early_.begin(); it != early_.end() && it->first == delivered_ + 1;) {
-    Deliver(std::move(it->second));
-    it = early_.erase(it);
-  }
-  Trim();
-  cv_.SignalAll();
+  // A sleeper rechecks under the mutex, and counted itself before it slept: none is missed.
+  if (wake) cv_.SignalAll();
 }
 
 void ChangeFeedHub::Deliver(PublishedCommit commit) {
@@ -66,6 +73,7 @@ void ChangeFeedHub::Close() {
 Status ChangeFeedHub::Read(uint64_t after, size_t max, uint32_t wait_ms,
                            std::vector<std::shared_ptr<const PublishedCommit>>* out) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  bool polled = false;
   core::MutexLock l(&mu_);
   for (;;) {
     if (closed_) return Status::Aborted("the database was closed");
@@ -83,10 +91,23 @@ Status ChangeFeedHub::Read(uint64_t after, size_t max, uint32_t wait_ms,
       }
       return Status::OK();
     }
-    const auto now = std::chrono::steady_clock::now();
+    auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return Status::OK();
+    if (!polled) {
+      polled = true;
+      mu_.Unlock();
+      const auto poll_until = std::min(deadline, now + std::chrono::microseconds(kPollMicros));
+      while (delivered_hint_.load(std::memory_order_acquire) <= after &&
+             std::chrono::steady_clock::now() < poll_until) {
+        __builtin_ia32_pause();
+      }
+      mu_.Lock();
+      continue;
+    }
+    ++sleepers_;
     cv_.WaitFor(&mu_, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
                           std::chrono::milliseconds(1));
+    --sleepers_;
   }
 }
 

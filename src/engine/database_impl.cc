@@ -1053,6 +1053,15 @@ Result<uint64_t> DatabaseImpl::Sequence(std::string_view payload) {
   return memory_lsn_.fetch_add(1, std::memory_order_seq_cst) + 1;
 }
 
+uint64_t DatabaseImpl::LastLsn() const {
+  return wal_ != nullptr ? wal_->last_lsn() : memory_lsn_.load(std::memory_order_seq_cst);
+}
+
+std::shared_ptr<SnapshotRegistry::State> DatabaseImpl::OpenSnapshot(
+    SnapshotRegistry::Clock::time_point deadline) {
+  return snapshots_.Open([this] { return LastLsn(); }, deadline);
+}
+
 Status DatabaseImpl::FlushLog(uint64_t lsn) {
   if (wal_ == nullptr) return Status::OK();
   return wal_->Flush(lsn, /*sync=*/false);
@@ -1061,9 +1070,7 @@ Status DatabaseImpl::FlushLog(uint64_t lsn) {
 Result<std::unique_ptr<ChangeFeed>> DatabaseImpl::SubscribeChanges(const FeedOptions& options) {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   auto sub = std::make_unique<FeedSubscription>(this, options);
-  const uint64_t start = feed_.Subscribe(options.before_images, [this] {
-    return wal_ != nullptr ? wal_->last_lsn() : memory_lsn_.load(std::memory_order_seq_cst);
-  });
+  const uint64_t start = feed_.Subscribe(options.before_images, [this] { return LastLsn(); });
   DAAS_RETURN_IF_ERROR(sub->Start(start));
   return std::unique_ptr<ChangeFeed>(std::move(sub));
 }

@@ -107,6 +107,10 @@ class DatabaseImpl final : public Database {
   ChangeFeedHub& feed() { return feed_; }
   // The open snapshots (read-only transactions), for the commits that keep old versions for them.
   SnapshotRegistry& snapshots() { return snapshots_; }
+  // A snapshot as of the last LSN handed out, expiring at `deadline`; close it with
+  // snapshots().Close.
+  std::shared_ptr<SnapshotRegistry::State> OpenSnapshot(
+      SnapshotRegistry::Clock::time_point deadline);
   // Drops, in every live shard, the old versions no open snapshot reads any more (Shard, "old
   // versions"), taking the lock of each shard that keeps some, one at a time, if it is free at
   // once; a busy shard is pruned by its next write. Does nothing when the calling thread holds a
@@ -174,6 +178,9 @@ class DatabaseImpl final : public Database {
   DatabaseImpl(const Options& options, env::Env* env);
 
   bool in_memory() const { return options_.dir.empty(); }
+  // The last LSN handed out, read in the order SnapshotRegistry and ChangeFeedHub rely on: under
+  // the log's mutex, or seq-cst from the in-memory sequencer.
+  uint64_t LastLsn() const;
   Status Load() DAAS_EXCLUDES(checkpoint_mu_, catalog_mu_);
   // Replays the log over the loaded shards and opens it for appending.
   Status RecoverLog(const std::unordered_map<uint32_t, CollectionImpl*>& by_id,

@@ -19,7 +19,7 @@ InteractiveTransaction::InteractiveTransaction(DatabaseImpl* db, const Transacti
       options_(options),
       deadline_(core::CoarseClock::now() + std::chrono::milliseconds(options.max_age_ms)) {
   if (options_.read_only) {
-    snapshot_ = db_->snapshots().Open([db] { return db->visible_lsn(); }, deadline_);
+    snapshot_ = db_->OpenSnapshot(deadline_);
   }
 }
 

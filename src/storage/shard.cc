@@ -213,6 +213,7 @@ uint64_t Shard::KeepOld(uint16_t slot, const Slot& old, uint64_t until) {
   }
   const std::string_view bytes = RecordBytes(old.record);
   (*history_)[slot].push_back(OldVersion{old.salt, until, Meta(old.record), std::string(bytes)});
+  history_min_until_ = std::min(history_min_until_, until);
   const uint64_t held = bytes.size() + kOldVersionOverhead;
   history_bytes_ += held;
   return held;
@@ -228,12 +229,17 @@ bool Shard::GetOld(uint16_t slot, uint64_t salt, uint64_t lsn, std::string_view*
 }
 
 uint64_t Shard::PruneHistory(uint64_t oldest) {
-  if (history_ == nullptr) return 0;
+  // Nothing to drop (the common case while a snapshot stays open): no walk.
+  if (history_ == nullptr || oldest < history_min_until_) return 0;
   uint64_t freed = 0;
+  history_min_until_ = UINT64_MAX;
   for (auto it = history_->begin(); it != history_->end();) {
     std::vector<OldVersion>& chain = it->second;
     const auto gone = std::remove_if(chain.begin(), chain.end(), [&](const OldVersion& v) {
-      if (v.until > oldest) return false;
+      if (v.until > oldest) {
+        history_min_until_ = std::min(history_min_until_, v.until);
+        return false;
+      }
       freed += v.bytes.size() + kOldVersionOverhead;
       return true;
     });
@@ -248,6 +254,7 @@ uint64_t Shard::PruneHistory(uint64_t oldest) {
 void Shard::ClearHistory() {
   history_.reset();
   history_bytes_ = 0;
+  history_min_until_ = UINT64_MAX;
   has_history_.store(false, std::memory_order_relaxed);
 }
 
