@@ -3,7 +3,7 @@
 //
 //   daas_txn [--accounts N] [--threads N] [--durable-threads N] [--seconds S]
 //            [--seconds-durable S] [--docs N] [--gets N] [--get-passes N] [--max-attempts N]
-//            [--engines daas,sqlite,lmdb,rocksdb] [--cases rmw,bank,durable,get]
+//            [--engines daas,sqlite,lmdb,rocksdb] [--cases rmw,bank,durable,get,feed,scan]
 //            [--json FILE] [--label TEXT] [--tmp DIR]
 //
 // Cases:
@@ -13,7 +13,13 @@
 //            --threads threads, syncing off;
 //   durable  the same transfers with every commit durable, on 1 thread and --durable-threads;
 //   get      DaaS alone: Collection::Get against Transaction::Get in read-only transactions of 100
-//            gets, over --docs documents in memory.
+//            gets, over --docs documents in memory;
+//   feed     DaaS alone: the rmw counter without a subscriber, with a change feed subscriber on
+//            another thread reading every 1 ms or as fast as it can, and, as a control, with
+//            another thread only spinning; passes alternating (what publishing costs a commit);
+//   scan     DaaS alone: a writer replacing random documents of --docs in memory, alone, while a
+//            plain cursor walks them all, and while a read-only transaction's cursor does (one
+//            snapshot, whose total size must be what was stored when it began).
 //
 // Every engine stores the same MessagePack documents ({"n": int}, {"balance": int}) and reads and
 // builds them with the same code (doc::FindField, doc::Writer). Each engine and mode gets a fresh
@@ -31,7 +37,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <span>
 #include <sstream>
@@ -70,7 +78,7 @@ constexpr Cli kCli = {
     "daas_txn",
     "[--accounts N] [--threads N] [--durable-threads N] [--seconds S] [--seconds-durable S] "
     "[--docs N] [--gets N] [--get-passes N] [--max-attempts N] "
-    "[--engines daas,sqlite,lmdb,rocksdb] [--cases rmw,bank,durable,get] [--json FILE] "
+    "[--engines daas,sqlite,lmdb,rocksdb] [--cases rmw,bank,durable,get,feed,scan] [--json FILE] "
     "[--label TEXT] [--tmp DIR]"};
 
 // Every account starts with this balance and transfers move 1..kMaxAmount, so no transfer of a
@@ -105,7 +113,7 @@ struct Args : CommonFlags {
   unsigned get_passes = 3;         // get: passes of each way, alternating
   uint32_t max_attempts = 10'000;  // DaaS RunTransaction runs before giving up
   std::set<std::string> engines = {"daas", "sqlite", "lmdb", "rocksdb"};
-  std::set<std::string> cases = {"rmw", "bank", "durable", "get"};
+  std::set<std::string> cases = {"rmw", "bank", "durable", "get", "feed", "scan"};
 };
 
 Args ParseArgs(int argc, char** argv) {
@@ -140,7 +148,8 @@ Args ParseArgs(int argc, char** argv) {
     } else if (flag == "--cases") {
       a.cases = SplitList(value);
       for (const std::string& c : a.cases) {
-        if (c != "rmw" && c != "bank" && c != "durable" && c != "get") {
+        if (c != "rmw" && c != "bank" && c != "durable" && c != "get" && c != "feed" &&
+            c != "scan") {
           kCli.Usage("unknown case " + c);
         }
       }
@@ -965,6 +974,23 @@ int Main(int argc, char** argv) {
            " documents in memory, 1 thread: plain and in read-only transactions",
        "gets/s",
        {}},
+      {"feed",
+       "DaaS read-modify-write of one counter, 1 thread, syncing off, with and without a change "
+       "feed subscriber on another thread",
+       "txns/s",
+       {}},
+      {"scan_writers",
+       "DaaS writes on 1 thread (random documents replaced, syncing off, in memory) alone and "
+       "while a read-only transaction's cursor walks all " +
+           Grouped(static_cast<double>(args.docs)) + " documents",
+       "writes/s",
+       {}},
+      {"scan",
+       "DaaS cursor over " + Grouped(static_cast<double>(args.docs)) +
+           " documents while 1 thread writes: plain (per step) and in a read-only transaction "
+           "(one snapshot)",
+       "docs/s",
+       {}},
   };
 
   const bool durable_case = args.cases.count("durable") != 0;
@@ -1159,6 +1185,212 @@ int Main(int argc, char** argv) {
     Check((*db)->Close(), "Close");
   }
 
+  // Feed: what publishing to the change feed costs a commit. The rmw counter of case 1, passes
+  // alternating between no subscriber and one that drains the feed on another thread.
+  if (args.cases.count("feed") && args.engines.count("daas")) {
+    const std::string dir = MakeTempDir(tmp_parent, "daas_txn_feed");
+    auto db = Database::Open(Options{.dir = dir, .sync = SyncMode::kOff});
+    Check(db.status(), "open");
+    auto coll = (*db)->CreateCollection("counters");
+    Check(coll.status(), "create");
+    auto id = (*coll)->Insert(IntDocument(kCounterField, 0));
+    Check(id.status(), "insert counter");
+    TransactionOptions o;
+    o.sync = SyncMode::kOff;
+    std::string bytes, next;
+    int64_t expected = 0;
+    auto run = [&](Measurement* m) {
+      const auto start = Clock::now();
+      const auto until = start + std::chrono::duration<double>(args.seconds);
+      uint64_t n = 0;
+      while ((n & 255) != 0 || Clock::now() < until) {
+        auto t = (*db)->BeginTransaction(o);
+        Check(t.status(), "BeginTransaction");
+        Check((*t)->Get(*coll, *id, &bytes), "transaction Get");
+        IntDocument(kCounterField, ReadInt(bytes, kCounterField) + 1, &next);
+        Check((*t)->Replace(*coll, *id, next), "transaction Replace");
+        Check((*t)->Commit(), "Commit");
+        ++n;
+      }
+      m->seconds += Since(start);
+      m->ops += n;
+      expected += static_cast<int64_t>(n);
+    };
+    Measurement alone{"DaaS", "rmw, no subscriber", 0, 0, true};
+    Measurement batched{"DaaS", "rmw, a subscriber reading every 1 ms", 0, 0, true};
+    Measurement eager{"DaaS", "rmw, a subscriber reading as fast as it can", 0, 0, true};
+    Measurement spinner{"DaaS", "rmw, no subscriber, another thread spinning (control)", 0, 0,
+                        true};
+    // A subscriber on its own thread; `pause_ms` between reads (0: it reads again at once, and
+    // waits up to 10 ms for the next commit). Checks that every commit of the run reached it.
+    auto watched = [&](Measurement* m, uint32_t pause_ms) {
+      auto feed = (*db)->SubscribeChanges({});
+      Check(feed.status(), "SubscribeChanges");
+      std::atomic<bool> stop{false};
+      uint64_t delivered = 0;
+      std::thread reader([&] {
+        std::vector<ChangeEvent> events;
+        while (!stop.load(std::memory_order_relaxed)) {
+          events.clear();
+          Check((*feed)->Next(&events, 1u << 20, pause_ms == 0 ? 10 : 0), "ChangeFeed::Next");
+          delivered += events.size();
+          if (pause_ms != 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+        }
+      });
+      const uint64_t before = m->ops;
+      run(m);
+      const uint64_t last = (*db)->visible_lsn();
+      while ((*feed)->position() < last) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      stop = true;
+      reader.join();
+      m->checked = m->checked && delivered == m->ops - before;
+    };
+    for (unsigned pass = 0; pass < 2; ++pass) {
+      run(&alone);
+      watched(&batched, 1);
+      watched(&eager, 0);
+      std::atomic<bool> stop{false};
+      std::thread spin([&] {
+        while (!stop.load(std::memory_order_relaxed)) __builtin_ia32_pause();
+      });
+      run(&spinner);
+      stop = true;
+      spin.join();
+      std::fprintf(stderr,
+                   "[DaaS] feed pass %u: alone %.0f/s, reader every 1 ms %.0f/s, eager reader "
+                   "%.0f/s, spinning thread %.0f/s\n",
+                   pass, alone.ops_per_second(), batched.ops_per_second(), eager.ops_per_second(),
+                   spinner.ops_per_second());
+    }
+    Check((*coll)->Get(*id, &bytes), "Get counter");
+    const bool counted = ReadInt(bytes, kCounterField) == expected;
+    if (!counted || !batched.checked || !eager.checked) {
+      report.failures.push_back("DaaS: feed case: a commit missing from the counter or the feed");
+    }
+    for (Measurement* m : {&alone, &batched, &eager, &spinner}) m->checked = m->checked && counted;
+    report.phases[5].rows = {alone, batched, eager, spinner};
+    Check((*db)->Close(), "Close");
+    fs::remove_all(dir);
+  }
+
+  // Scan: a cursor walks every document while a writer replaces random ones. Passes: the writer
+  // alone; with a plain cursor walking; with a read-only transaction's cursor (its snapshot)
+  // walking. The snapshot walk must add up to what was stored when it began.
+  if (args.cases.count("scan") && args.engines.count("daas")) {
+    std::fprintf(stderr, "generating %zu documents...\n", args.docs);
+    const Dataset data = MakeDataset(args.docs, 0, 0);
+    auto db = Database::Open(Options{});
+    Check(db.status(), "open in memory");
+    auto coll_or = (*db)->CreateCollection("bench");
+    Check(coll_or.status(), "create");
+    Collection* coll = *coll_or;
+    std::vector<DocId> ids;
+    const std::span<const std::string_view> all(data.views);
+    for (size_t i = 0; i < all.size(); i += 1000) {
+      auto got = coll->InsertMany(all.subspan(i, std::min<size_t>(1000, all.size() - i)));
+      Check(got.status(), "InsertMany");
+      ids.insert(ids.end(), got->begin(), got->end());
+    }
+    // The writer replaces random documents with another generated document of the set, so the
+    // sum of sizes moves; a snapshot walk's sum is checked against the sum when it began.
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> writes{0};
+    std::atomic<int64_t> stored_bytes{0};
+    for (std::string_view v : data.views) stored_bytes += static_cast<int64_t>(v.size());
+    std::mutex write_mu;  // held around each write and its effect on stored_bytes
+    std::thread writer([&] {
+      std::mt19937_64 rng(kBankSeed);
+      std::string old;
+      while (!stop.load(std::memory_order_relaxed)) {
+        const size_t k = rng() % ids.size();
+        const std::string_view doc = data.views[rng() % data.views.size()];
+        std::lock_guard<std::mutex> l(write_mu);
+        Check(coll->Get(ids[k], &old), "Get");
+        Check(coll->Replace(ids[k], doc), "Replace");
+        stored_bytes += static_cast<int64_t>(doc.size()) - static_cast<int64_t>(old.size());
+        writes.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+    Measurement alone{"DaaS", "writer alone", 0, 0, true};
+    Measurement with_plain{"DaaS", "writer, plain cursor walking", 0, 0, true};
+    Measurement with_snapshot{"DaaS", "writer, snapshot cursor walking", 0, 0, true};
+    Measurement plain_scan{"DaaS", "Collection::OpenCursor (consistent per step)", 0, 0, true};
+    Measurement snapshot_scan{"DaaS", "Transaction::OpenCursor, read_only (one snapshot)", 0, 0,
+                              true};
+    uint64_t peak_history = 0;
+    for (unsigned pass = 0; pass < 2; ++pass) {
+      uint64_t w0 = writes.load();
+      auto start = Clock::now();
+      std::this_thread::sleep_for(std::chrono::duration<double>(args.seconds / 2));
+      alone.seconds += Since(start);
+      alone.ops += writes.load() - w0;
+      for (bool snapshot : {false, true}) {
+        std::unique_ptr<Transaction> txn;
+        std::unique_ptr<Cursor> cursor;
+        int64_t want = 0;
+        if (snapshot) {
+          std::lock_guard<std::mutex> l(write_mu);
+          TransactionOptions ro;
+          ro.read_only = true;
+          auto t = (*db)->BeginTransaction(ro);
+          Check(t.status(), "BeginTransaction");
+          txn = std::move(*t);
+          want = stored_bytes.load();
+          auto c = txn->OpenCursor(coll, "", std::nullopt);
+          Check(c.status(), "Transaction::OpenCursor");
+          cursor = std::move(*c);
+        } else {
+          auto c = coll->OpenCursor();
+          Check(c.status(), "OpenCursor");
+          cursor = std::move(*c);
+        }
+        w0 = writes.load();
+        start = Clock::now();
+        DocId id;
+        std::string_view doc;
+        uint64_t docs = 0;
+        int64_t sum = 0;
+        for (;;) {
+          auto more = cursor->Next(&id, &doc);
+          Check(more.status(), "Cursor::Next");
+          if (!*more) break;
+          ++docs;
+          sum += static_cast<int64_t>(doc.size());
+          if (snapshot && (docs & 0xffff) == 0) {
+            peak_history = std::max(peak_history, (*db)->Stats()->snapshot_history_bytes);
+          }
+        }
+        const double seconds = Since(start);
+        Measurement& scan = snapshot ? snapshot_scan : plain_scan;
+        Measurement& w = snapshot ? with_snapshot : with_plain;
+        scan.seconds += seconds;
+        scan.ops += docs;
+        scan.checked = scan.checked && docs == ids.size() && (!snapshot || sum == want);
+        w.seconds += seconds;
+        w.ops += writes.load() - w0;
+        if (txn != nullptr) Check(txn->Commit(), "read-only Commit");
+      }
+      std::fprintf(stderr,
+                   "[DaaS] scan pass %u: writer alone %.0f/s, beside plain %.0f/s, beside "
+                   "snapshot %.0f/s; scans %.0f / %.0f docs/s\n",
+                   pass, alone.ops_per_second(), with_plain.ops_per_second(),
+                   with_snapshot.ops_per_second(), plain_scan.ops_per_second(),
+                   snapshot_scan.ops_per_second());
+    }
+    stop = true;
+    writer.join();
+    if (!plain_scan.checked || !snapshot_scan.checked) {
+      report.failures.push_back("DaaS: a scan missed documents or a snapshot's sum differs");
+    }
+    report.phases[6].rows = {alone, with_plain, with_snapshot};
+    report.phases[7].rows = {plain_scan, snapshot_scan};
+    report.figures.push_back({"scan_peak_history_bytes",
+                              "scan: old versions kept for the snapshot at most",
+                              Fixed(static_cast<double>(peak_history) / (1 << 20), 1) + " MiB",
+                              static_cast<double>(peak_history)});
+    Check((*db)->Close(), "Close");
+  }
+
   // Targets (issue: interactive transactions).
   const Phase& rmw = report.phases[0];
   const Phase& bank = report.phases[1];
@@ -1193,6 +1425,13 @@ int Main(int argc, char** argv) {
         {"point get in read-only transactions: time overhead over "
          "Collection::Get, % <= 10",
          10.0, overhead_pct, true});
+  }
+  if (const Phase& feed = report.phases[5]; feed.rows.size() == 4) {
+    // Publishing is what the commit does for a subscriber; the reader every 1 ms isolates it from
+    // the cost of a second thread busy on this machine (the control row shows that one).
+    report.targets.push_back(
+        {"rmw with a feed subscriber reading every 1 ms: throughput lost, % <= 5", 5.0,
+         100.0 * (1.0 - feed.rows[1].ops_per_second() / feed.rows[0].ops_per_second()), true});
   }
   return FinishReport(report, args.json);
 }

@@ -104,6 +104,35 @@ TEST(ChangeFeed, BeforeImagesOnRequest) {
   EXPECT_FALSE(e[2].before.has_value());
 }
 
+// A commit that writes a document several times reports what it did to it, once.
+TEST(ChangeFeed, ADocumentWrittenSeveralTimesInACommitIsOneEvent) {
+  auto db = testing::OpenOrDie({});
+  Collection* a = *db->CreateCollection("a");
+  DocId x = *a->Insert(Doc(R"({"v":1})"));
+  DocId y = *a->Insert(Doc(R"({"v":1})"));
+  auto feed = Subscribe(*db, FeedOptions{.before_images = true});
+  WriteBatch twice;
+  twice.Replace(a, x, Doc(R"({"v":2})"));
+  twice.Patch(a, x, Doc(R"({"w":3})"));
+  twice.Replace(a, y, Doc(R"({"v":2})"));
+  twice.Delete(a, y);
+  ASSERT_TRUE(db->Write(twice, nullptr).ok());
+  const std::vector<ChangeEvent> e = Take(*feed, 2);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(e[0].id, x);
+  EXPECT_EQ(e[0].op, ChangeEvent::Op::kUpdate);
+  EXPECT_EQ(Json(e[0].document), R"({"v":2,"w":3})");
+  ASSERT_TRUE(e[0].before.has_value());
+  EXPECT_EQ(Json(*e[0].before), R"({"v":1})");
+  EXPECT_EQ(e[1].id, y);
+  EXPECT_EQ(e[1].op, ChangeEvent::Op::kDelete);
+  ASSERT_TRUE(e[1].before.has_value());
+  EXPECT_EQ(Json(*e[1].before), R"({"v":1})");
+  std::vector<ChangeEvent> more;
+  ASSERT_TRUE(feed->Next(&more, 10, 0).ok());
+  EXPECT_TRUE(more.empty());
+}
+
 // Commits on different shards publish in any order; subscribers see LSNs one by one.
 TEST(ChangeFeed, ConcurrentCommitsArriveInOrderWithNoGap) {
   auto db = testing::OpenOrDie({});

@@ -76,6 +76,31 @@ TEST_F(RecoveryTest, AbandonedDatabaseReopensWithEveryAcknowledgedWrite) {
   }
 }
 
+// A batch that writes documents several times logs one op each (their final state): replay ends
+// where the commit did.
+TEST_F(RecoveryTest, ABatchWritingADocumentSeveralTimesReplaysToItsFinalState) {
+  DocId x, y;
+  {
+    auto db = Open(opts());
+    Collection* c = *db->CreateCollection("c");
+    x = *c->Insert(Doc(R"({"v":1})"));
+    y = *c->Insert(Doc(R"({"v":1})"));
+    WriteBatch b;
+    b.Replace(c, x, Doc(R"({"v":2})"));
+    b.Patch(c, x, Doc(R"({"w":3})"));
+    b.Patch(c, y, Doc(R"({"w":3})"));
+    b.Delete(c, y);
+    ASSERT_TRUE(db->Write(b, nullptr).ok());
+    db->AbandonForTesting();
+  }
+  auto db = Open(opts());
+  Collection* c = *db->GetCollection("c");
+  EXPECT_EQ(GetJson(c, x), R"({"v":2,"w":3})");
+  std::string out;
+  EXPECT_EQ(c->Get(y, &out).code(), StatusCode::kNotFound);
+  EXPECT_EQ(*c->Count(), 1u);
+}
+
 // The manifest records the log position its shard files cover, so deleting the oldest log
 // segments (which hold records no shard file has) is Corruption at open and in CheckDatabase, not
 // a silently shorter database.

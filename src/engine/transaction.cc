@@ -337,7 +337,7 @@ Status Transaction::ApplyOp(size_t i) {
     const Reservation& r =
         op.reservation != nullptr ? *op.reservation : reserved_[next_reservation_++];
     const DocId id(r.salt, r.shard->id(), r.slot);
-    Write(op.collection, r.shard, id, documents_[i], time_ms_, /*inserted=*/true);
+    Write(op.collection, r.shard, id, documents_[i], time_ms_);
     DAAS_CHECK(undo_.back().old.empty());  // reserved slots are empty
     Track(op.collection, id, /*inserted=*/true, {}, documents_[i]);
     return Status::OK();
@@ -365,7 +365,7 @@ Status Transaction::ApplyOp(size_t i) {
       break;
     }
     case WriteBatch::OpType::kDelete:
-      Write(op.collection, shard, op.id, std::nullopt, 0, false);
+      Write(op.collection, shard, op.id, std::nullopt, 0);
       freed_.push_back({op.collection, Reservation{shard, op.id.slot(), 0}});
       Track(op.collection, op.id, /*inserted=*/false, current, {});
       return Status::OK();
@@ -376,7 +376,7 @@ Status Transaction::ApplyOp(size_t i) {
   if (schema::Validator* v = checks_.For(op.collection)) {
     DAAS_RETURN_IF_ERROR(InBatch(i, checks_.Check(v, op.collection, op.id, stored, current)));
   }
-  Write(op.collection, shard, op.id, stored, meta.created_ms, false);
+  Write(op.collection, shard, op.id, stored, meta.created_ms);
   Track(op.collection, op.id, /*inserted=*/false, current, stored);
   return Status::OK();
 }
@@ -388,7 +388,7 @@ Status Transaction::ApplyDerived() {
     storage::RecordMeta meta;
     if (!d.shard->Get(d.id.slot(), d.id.salt(), &current, &meta)) continue;  // deleted already
     if (d.cascade) {
-      Write(d.coll, d.shard, d.id, std::nullopt, 0, false);
+      Write(d.coll, d.shard, d.id, std::nullopt, 0);
       freed_.push_back({d.coll, Reservation{d.shard, d.id.slot(), 0}});
       Track(d.coll, d.id, /*inserted=*/false, current, {});
       continue;
@@ -400,7 +400,7 @@ Status Transaction::ApplyDerived() {
                                .WithContext("clearing its ref to deleted document '" +
                                             d.target.ToString() + "' (onDelete: setNull)"));
     }
-    Write(d.coll, d.shard, d.id, cleared, meta.created_ms, false);
+    Write(d.coll, d.shard, d.id, cleared, meta.created_ms);
     Track(d.coll, d.id, /*inserted=*/false, current, cleared);
   }
   return Status::OK();
@@ -448,34 +448,45 @@ void Transaction::Track(CollectionImpl* coll, DocId id, bool inserted, std::stri
 }
 
 void Transaction::Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
-                        std::optional<std::string_view> document, uint64_t created_ms,
-                        bool inserted) {
+                        std::optional<std::string_view> document, uint64_t created_ms) {
   if (document) {
     // The version comes with the LSN (Log).
     const storage::RecordMeta meta{storage::RecordMeta::kUncommitted, created_ms, time_ms_};
     undo_.push_back(Undo{shard, id.slot(), shard->Put(id.slot(), id.salt(), *document, meta),
-                         coll->id(), id.salt(), inserted ? Undo::Kind::kInsert : Undo::Kind::kPut});
+                         coll->id(), id.salt()});
   } else {
-    undo_.push_back(
-        Undo{shard, id.slot(), shard->Take(id.slot()), coll->id(), id.salt(), Undo::Kind::kErase});
+    undo_.push_back(Undo{shard, id.slot(), shard->Take(id.slot()), coll->id(), id.salt()});
   }
 }
 
 // ---- Log, Publish, Rollback ----
 
+// A slot the commit wrote several times has several undo entries; the first holds what the slot
+// held before the commit, a later one something this commit wrote (version kUncommitted until
+// Log, retired since). The record gets one op per slot: the first entry's, with the slot's final
+// state.
+Transaction::LoggedOp Transaction::NetOp(const Undo& u) {
+  if (!u.old.empty() &&
+      storage::Shard::Version(u.old.record) == storage::RecordMeta::kUncommitted) {
+    return LoggedOp::kNone;  // not the slot's first write in this commit
+  }
+  if (u.shard->slot(u.slot).empty()) return u.old.empty() ? LoggedOp::kNone : LoggedOp::kErase;
+  return u.old.empty() ? LoggedOp::kInsert : LoggedOp::kPut;
+}
+
 std::string Transaction::BuildPayload() const {
   storage::wal::CommitRecordBuilder record;
   record.SetTime(time_ms_);
   for (const Undo& u : undo_) {
+    const LoggedOp op = NetOp(u);
+    if (op == LoggedOp::kNone) continue;
     const DocId id(u.salt, u.shard->id(), u.slot);
-    if (u.kind == Undo::Kind::kErase) {
+    if (op == LoggedOp::kErase) {
       record.Erase(u.collection_id, id);
       continue;
     }
-    const storage::Slot& now = u.shard->slot(u.slot);
-    if (now.empty()) continue;  // deleted again later in this commit: its erase follows
-    const std::string_view document = storage::Shard::RecordBytes(now.record);
-    if (u.kind == Undo::Kind::kInsert) {
+    const std::string_view document = storage::Shard::RecordBytes(u.shard->slot(u.slot).record);
+    if (op == LoggedOp::kInsert) {
       record.Insert(u.collection_id, id, document);
     } else {
       record.Put(u.collection_id, id, document);
@@ -505,11 +516,10 @@ Status Transaction::Log(const ShardLockSet& locks) {
     commit.payload = payload.empty() ? BuildPayload() : std::move(payload);
     if (feed.wants_before()) {
       commit.has_before = true;
-      for (const Undo& u : undo_) {
-        if (u.kind == Undo::Kind::kErase || !u.shard->slot(u.slot).empty()) {
-          commit.before.emplace_back(u.old.empty() ? std::string_view()
-                                                   : storage::Shard::RecordBytes(u.old.record));
-        }
+      for (const Undo& u : undo_) {  // one per op of the record, in its order
+        if (NetOp(u) == LoggedOp::kNone) continue;
+        commit.before.emplace_back(u.old.empty() ? std::string_view()
+                                                 : storage::Shard::RecordBytes(u.old.record));
       }
     }
     feed.Publish(std::move(commit));

@@ -101,14 +101,15 @@ class Transaction {
   // What a commit did to one slot, to undo it if a later step fails, and to log it: the slot's
   // document after the commit is the one logged (read from the shard when the record is built).
   struct Undo {
-    enum class Kind : uint8_t { kInsert, kPut, kErase };
     storage::Shard* shard;
     uint16_t slot;
     storage::Slot old;  // readable until Publish retires it: the before-image
     uint32_t collection_id;
     uint64_t salt;
-    Kind kind;
   };
+  // What the commit's record says of an undo entry's slot (NetOp).
+  enum class LoggedOp : uint8_t { kNone, kInsert, kPut, kErase };
+  static LoggedOp NetOp(const Undo& u);
   // A target that operation `op` points at through ref field `slot` of `set`; `shard` is the
   // target's (null: no such shard, so no such document).
   struct RefCheck {
@@ -175,15 +176,15 @@ class Transaction {
   // Records the change of document `id` for the index phase: first before, last after.
   void Track(CollectionImpl* coll, DocId id, bool inserted, std::string_view before,
              std::string_view after);
-  // Stores `document` in `id`'s slot of `shard` (an insert when `created_ms` is the commit's time
-  // and the slot was reserved, a replace, a merged patch or a cleared ref) or empties it
-  // (document == nullopt), with its undo entry. A stored
-  // document was created at `created_ms` (the commit's time for an insert) and is updated now; Log
-  // gives it its version.
+  // Stores `document` in `id`'s slot of `shard` (an insert into a reserved slot, a replace, a
+  // merged patch or a cleared ref) or empties it (document == nullopt), with its undo entry. A
+  // stored document was created at `created_ms` (the commit's time for an insert) and is updated
+  // now; Log gives it its version.
   void Write(CollectionImpl* coll, storage::Shard* shard, DocId id,
-             std::optional<std::string_view> document, uint64_t created_ms, bool inserted);
+             std::optional<std::string_view> document, uint64_t created_ms);
   // The commit record payload (storage/wal/commit_record.h) of what undo_ says the commit did,
-  // with the documents as they are now in the shards. Requires the shard locks.
+  // one op per document written (NetOp), with the documents as they are now in the shards.
+  // Requires the shard locks.
   std::string BuildPayload() const;
   // "operation 3 (patch) in collection 'users', document 'X...': " in a batch; the collection
   // and document alone for a single operation.
