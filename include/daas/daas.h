@@ -102,9 +102,10 @@ DAAS_EXPORT int daas_last_error_code(void);
 DAAS_EXPORT const char* daas_last_error_message(void);
 
 /* Machine-readable details of this thread's last error, as NUL-terminated JSON, or "" when it has
- * none. For DAAS_SCHEMA_VIOLATION: the document's violations in PocketBase's error `data` shape,
- * {"field": {"code": "validation_min", "message": "..."}, ...} (a rule over the whole document
- * under "@document"). Valid until the next daas_ call on this thread. */
+ * none. For DAAS_SCHEMA_VIOLATION: every violation, in the order found, as an array of
+ * {"collection", "document", "field", "code": "validation_min", "message"} ("field" empty for a
+ * check of the whole document, "document" empty for one not inserted yet). Valid until the next
+ * daas_ call on this thread. */
 DAAS_EXPORT const char* daas_last_error_detail(void);
 
 /* The stable snake_case name of a status code: "ok", "invalid_argument", "not_found", ... and

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace daas {
 
@@ -38,6 +39,18 @@ enum class StatusCode : int32_t {
 
 // "invalid_argument", "not_found", ...: the stable snake_case name printed by the CLI and the API.
 const char* StatusCodeName(StatusCode code) noexcept;
+
+// One rule a document breaks: the structured form of a SchemaViolation (Status::violations()).
+// How a face shows it (an HTTP error's field map, a DaasError) is that face's business.
+struct Violation {
+  std::string collection;
+  std::string document;  // the document's ID; empty for one not inserted yet
+  std::string field;     // dotted path ("age", "address.city", "items.2.price"); empty for a
+                         // check of the whole document
+  std::string code;      // stable: "validation_required", "validation_min", ... (docs/schema.md)
+  std::string message;   // the rule and the value found: "must be >= 18 (min), found 12"
+  bool operator==(const Violation&) const = default;
+};
 
 // A code and a message. OK carries nothing and does not allocate.
 // Thread-compatible: const methods may be called concurrently; copies are independent.
@@ -76,14 +89,18 @@ class [[nodiscard]] Status {
   std::string_view message() const noexcept {
     return state_ ? std::string_view(state_->message) : std::string_view();
   }
-  // Machine-readable details, as JSON, for errors that have them: for SchemaViolation, the
-  // document's violations in PocketBase's error `data` shape, {"field": {"code", "message"}}.
-  // Empty otherwise.
+  // Machine-readable details, as JSON, for errors that have them: for SchemaViolation, its
+  // violations() as an array of {"collection", "document", "field", "code", "message"}. Empty
+  // otherwise.
   std::string_view detail() const noexcept {
     return state_ ? std::string_view(state_->detail) : std::string_view();
   }
   // The same status with `detail` set; OK stays OK.
   Status WithDetail(std::string_view detail) const;
+  // A SchemaViolation's violations, every one, in the order found; empty for other errors.
+  const std::vector<Violation>& violations() const noexcept;
+  // The same status with `violations` set; OK stays OK.
+  Status WithViolations(std::vector<Violation> violations) const;
   // "not_found: no document ..." or "ok".
   std::string ToString() const;
   // The same code and detail with "context: " put before the message; OK stays OK.
@@ -96,6 +113,7 @@ class [[nodiscard]] Status {
     StatusCode code;
     std::string message;
     std::string detail;
+    std::vector<Violation> violations;
   };
   std::unique_ptr<State> state_;
 };

@@ -40,7 +40,7 @@ const char* StatusCodeName(StatusCode code) noexcept {
 
 Status::Status(StatusCode code, std::string_view message) {
   if (code != StatusCode::kOk) {
-    state_ = std::make_unique<State>(State{code, std::string(message), std::string()});
+    state_ = std::make_unique<State>(State{code, std::string(message), std::string(), {}});
   }
 }
 
@@ -67,6 +67,18 @@ Status Status::WithContext(std::string_view context) const {
   msg += state_->message;
   Status out(state_->code, msg);
   out.state_->detail = state_->detail;
+  out.state_->violations = state_->violations;
+  return out;
+}
+
+const std::vector<Violation>& Status::violations() const noexcept {
+  static const std::vector<Violation> kNone;
+  return state_ ? state_->violations : kNone;
+}
+
+Status Status::WithViolations(std::vector<Violation> violations) const {
+  Status out(*this);
+  if (out.state_) out.state_->violations = std::move(violations);
   return out;
 }
 

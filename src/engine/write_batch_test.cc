@@ -158,6 +158,12 @@ TEST_F(WriteBatchTest, UniqueKeysMayMoveWithinABatchButNeverRepeat) {
   Status s = db_->Write(clash, nullptr);
   EXPECT_EQ(s.code(), StatusCode::kSchemaViolation) << s.ToString();
   EXPECT_NE(s.message().find("email: validation_unique"), std::string_view::npos) << s.ToString();
+  // The same as values: which collection, document and field, and the stable code.
+  ASSERT_EQ(s.violations().size(), 1u) << s.ToString();
+  EXPECT_EQ(s.violations()[0].collection, a_->name());
+  EXPECT_EQ(s.violations()[0].field, "email");
+  EXPECT_EQ(s.violations()[0].code, "validation_unique");
+  EXPECT_FALSE(s.violations()[0].message.empty());
   EXPECT_EQ(GetJson(a_, ann), R"({"email":"b@x"})");
   EXPECT_EQ(*a_->Count(), 2u);
   // The failed batch released nothing and claimed nothing: b@x is still taken, c@x is free.

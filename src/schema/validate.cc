@@ -561,23 +561,34 @@ Result<std::vector<Violation>> Validate(const CollectionSchema& schema, std::str
   return out;
 }
 
-std::string ViolationsToJson(const std::vector<Violation>& violations) {
+std::vector<daas::Violation> PublicViolations(std::string_view collection,
+                                              std::string_view document_id,
+                                              const std::vector<Violation>& violations) {
+  std::vector<daas::Violation> out;
+  out.reserve(violations.size());
+  for (const Violation& v : violations) {
+    out.push_back(daas::Violation{std::string(collection), std::string(document_id), v.path,
+                                  ViolationCodeName(v.code), v.message});
+  }
+  return out;
+}
+
+std::string ViolationsToJson(const std::vector<daas::Violation>& violations) {
   std::string bytes;
   doc::Writer w(&bytes);
-  std::vector<const Violation*> first;
-  for (const Violation& v : violations) {
-    bool dup = false;
-    for (const Violation* f : first) dup = dup || f->path == v.path;
-    if (!dup) first.push_back(&v);
-  }
-  w.MapHeader(static_cast<uint32_t>(first.size()));
-  for (const Violation* v : first) {
-    w.String(v->path.empty() ? "@document" : v->path);
-    w.MapHeader(2);
+  w.ArrayHeader(static_cast<uint32_t>(violations.size()));
+  for (const daas::Violation& v : violations) {
+    w.MapHeader(5);
+    w.String("collection");
+    w.String(v.collection);
+    w.String("document");
+    w.String(v.document);
+    w.String("field");
+    w.String(v.field);
     w.String("code");
-    w.String(ViolationCodeName(v->code));
+    w.String(v.code);
     w.String("message");
-    w.String(v->message);
+    w.String(v.message);
   }
   std::string json;
   doc::MsgpackToJson(bytes, &json);
@@ -596,7 +607,9 @@ Status ViolationStatus(std::string_view collection, std::string_view document_id
     m += (v.path.empty() ? std::string("@document") : v.path) + ": " + ViolationCodeName(v.code) +
          ": " + v.message;
   }
-  return Status::SchemaViolation(m).WithDetail(ViolationsToJson(violations));
+  std::vector<daas::Violation> pub = PublicViolations(collection, document_id, violations);
+  std::string json = ViolationsToJson(pub);
+  return Status::SchemaViolation(m).WithDetail(json).WithViolations(std::move(pub));
 }
 
 // ---------------------------------------------------------------------------------------------

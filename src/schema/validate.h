@@ -107,14 +107,20 @@ Result<std::vector<Violation>> Validate(const CollectionSchema& schema, std::str
                                         ValidationMode mode, std::string_view previous,
                                         const ValidationContext& context);
 
-// The PocketBase error `data` object: {"<path>": {"code": "...", "message": "..."}, ...}, the
-// first violation per path (a collection-level check under "@document"). Thread-safe.
-std::string ViolationsToJson(const std::vector<Violation>& violations);
+// The public form (daas::Violation, status.h) of `violations` of document `document_id` (empty:
+// not inserted yet) of `collection`.
+std::vector<daas::Violation> PublicViolations(std::string_view collection,
+                                              std::string_view document_id,
+                                              const std::vector<Violation>& violations);
+
+// A JSON array with one object per violation: {"collection", "document", "field", "code",
+// "message"}, what Status::detail() holds for a SchemaViolation. Thread-safe.
+std::string ViolationsToJson(const std::vector<daas::Violation>& violations);
 
 // A SchemaViolation status naming the collection, the document and every violation:
 // "collection 'users', document 'AbC...': 2 violations: age: validation_min: ...; name: ...".
-// `document_id` may be empty (a document not yet inserted). Its detail() is ViolationsToJson.
-// Requires: !violations.empty().
+// `document_id` may be empty (a document not yet inserted). Its violations() are
+// PublicViolations, its detail() their ViolationsToJson. Requires: !violations.empty().
 Status ViolationStatus(std::string_view collection, std::string_view document_id,
                        const std::vector<Violation>& violations);
 

@@ -401,26 +401,39 @@ TEST(Validate, ValidatorIsReusable) {
   EXPECT_EQ(out.size(), 3u);
 }
 
-TEST(Violations, RenderPocketBaseDataAndStatus) {
+TEST(Violations, AreValuesOfTheStatusWithTheirJsonAsDetail) {
   const CollectionSchema c = One(R"({"fields": {"name": {"type": "string", "required": true},
       "age": {"type": "int", "min": 18}}, "checks": ["age < 100"]})");
   auto v = Violations(c, R"({"age": 12.5})");
   ASSERT_EQ(v.size(), 2u);
   v = Violations(c, R"({"age": 12})");
   ASSERT_EQ(v.size(), 2u);
-  EXPECT_EQ(ViolationsToJson(v),
-            R"({"age":{"code":"validation_min","message":"must be >= 18 (min), found 12"},)"
-            R"("name":{"code":"validation_required","message":"is required"}})");
   const Status s = ViolationStatus("users", IdText(), v);
   EXPECT_EQ(s.code(), StatusCode::kSchemaViolation);
   EXPECT_EQ(s.message(), "collection 'users', document '" + IdText() +
                              "': 2 violations: age: validation_min: must be >= 18 (min), found "
                              "12; name: validation_required: is required");
+  const std::vector<daas::Violation> want = {
+      {"users", IdText(), "age", "validation_min", "must be >= 18 (min), found 12"},
+      {"users", IdText(), "name", "validation_required", "is required"}};
+  EXPECT_EQ(s.violations(), want);
+  EXPECT_EQ(s.detail(), R"([{"collection":"users","document":")" + IdText() +
+                            R"(","field":"age","code":"validation_min","message":"must be >= 18 )"
+                            R"((min), found 12"},{"collection":"users","document":")" +
+                            IdText() +
+                            R"(","field":"name","code":"validation_required","message":"is )"
+                            R"(required"}])");
+  // Context keeps them; other errors have none.
+  EXPECT_EQ(s.WithContext("operation 2").violations(), want);
+  EXPECT_TRUE(Status::NotFound("x").violations().empty());
   v = Violations(c, R"({"name": "x", "age": 200})");
   ASSERT_EQ(v.size(), 1u);
-  EXPECT_EQ(
-      ViolationsToJson(v),
-      R"({"@document":{"code":"validation_check","message":"check (age < 100) is not true"}})");
+  const Status check = ViolationStatus("users", "", v);
+  ASSERT_EQ(check.violations().size(), 1u);
+  EXPECT_EQ(check.violations()[0].field, "");
+  EXPECT_EQ(check.violations()[0].document, "");
+  EXPECT_EQ(check.violations()[0].code, "validation_check");
+  EXPECT_EQ(check.violations()[0].message, "check (age < 100) is not true");
 }
 
 TEST(ViolationCode, NamesAreStable) {

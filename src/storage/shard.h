@@ -380,7 +380,7 @@ class Shard {
   std::unique_ptr<History> history_;  // null when empty
   uint64_t history_bytes_ = 0;
   uint64_t history_min_until_ = UINT64_MAX;  // the least `until` in history_
-  std::atomic<bool> has_history_{false};  // history_ != nullptr, for has_history()
+  std::atomic<bool> has_history_{false};     // history_ != nullptr, for has_history()
 };
 
 }  // namespace daas::storage

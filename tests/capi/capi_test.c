@@ -443,7 +443,7 @@ static void TestDocuments(void) {
   CHECK_RC(daas_collection_get_schema(c, schema_text, 4, &len), DAAS_RESOURCE_EXHAUSTED);
   CHECK(len > 4);
   CHECK_RC(daas_collection_insert_json(c, S("{\"a\": 11}"), &id2), DAAS_SCHEMA_VIOLATION);
-  CHECK(strstr(daas_last_error_detail(), "\"a\":{\"code\":\"validation_max\"") != NULL);
+  CHECK(strstr(daas_last_error_detail(), "\"field\":\"a\",\"code\":\"validation_max\"") != NULL);
   CHECK(strcmp(daas_last_error_detail(), "") != 0);
   CHECK_OK(daas_collection_count(c, &n));
   CHECK(n == 2);                                    /* nothing was inserted */
@@ -456,7 +456,7 @@ static void TestDocuments(void) {
   CHECK(strcmp(text, "{\"x\":3,\"c\":{\"d\":1}}") == 0);
   daas_id taken;
   CHECK_RC(daas_collection_insert_json(c, S("{\"x\": 3}"), &taken), DAAS_SCHEMA_VIOLATION);
-  CHECK(strstr(daas_last_error_detail(), "\"x\":{\"code\":\"validation_unique\"") != NULL);
+  CHECK(strstr(daas_last_error_detail(), "\"field\":\"x\",\"code\":\"validation_unique\"") != NULL);
   CHECK_OK(daas_collection_set_schema(c, NULL, 0)); /* schemaless again */
   CHECK_OK(daas_collection_get_schema(c, schema_text, sizeof schema_text, &len));
   CHECK(len == 0 && schema_text[0] == '\0');

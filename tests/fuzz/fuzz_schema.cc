@@ -101,7 +101,7 @@ void FuzzDocument(std::string_view bytes) {
   const ValidationContext context{1715780730250000};
   auto v = Validate(users, bytes, ValidationMode::kCreate, "", context);
   if (v.ok() && !v->empty()) {
-    (void)ViolationsToJson(*v).size();
+    (void)ViolationsToJson(PublicViolations("c", "", *v)).size();
     ViolationStatus("users", "", *v).IgnoreError();  // rendering only
   }
   auto u = Validate(users, bytes, ValidationMode::kUpdate, bytes, context);
