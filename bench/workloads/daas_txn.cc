@@ -913,6 +913,28 @@ struct Config {
   std::function<std::unique_ptr<TxnEngine>(const std::string& dir)> make;
 };
 
+// An in-memory DaaS database holding `data`'s documents in one collection, and their IDs in order.
+struct Loaded {
+  Result<std::unique_ptr<Database>> db;
+  Collection* coll = nullptr;
+  std::vector<DocId> ids;
+};
+
+Loaded LoadInMemory(const Dataset& data) {
+  Loaded out{Database::Open(Options{}), nullptr, {}};
+  Check(out.db.status(), "open in memory");
+  auto coll = (*out.db)->CreateCollection("bench");
+  Check(coll.status(), "create");
+  out.coll = *coll;
+  const std::span<const std::string_view> all(data.views);
+  for (size_t i = 0; i < all.size(); i += 1000) {
+    auto got = out.coll->InsertMany(all.subspan(i, std::min<size_t>(1000, all.size() - i)));
+    Check(got.status(), "InsertMany");
+    out.ids.insert(out.ids.end(), got->begin(), got->end());
+  }
+  return out;
+}
+
 const Measurement* FindRow(const Phase& p, const std::string& engine) {
   for (const Measurement& m : p.rows) {
     if (m.engine == engine) return &m;
@@ -1115,18 +1137,10 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "generating %zu documents...\n", args.docs);
     const Dataset data = MakeDataset(args.docs, args.gets, 0);
     report.document_bytes = data.document_bytes;
-    auto db = Database::Open(Options{});
-    Check(db.status(), "open in memory");
-    auto coll_or = (*db)->CreateCollection("bench");
-    Check(coll_or.status(), "create");
-    Collection* coll = *coll_or;
-    std::vector<DocId> ids;
-    const std::span<const std::string_view> all(data.views);
-    for (size_t i = 0; i < all.size(); i += 1000) {
-      auto got = coll->InsertMany(all.subspan(i, std::min<size_t>(1000, all.size() - i)));
-      Check(got.status(), "InsertMany");
-      ids.insert(ids.end(), got->begin(), got->end());
-    }
+    Loaded loaded = LoadInMemory(data);
+    auto& db = loaded.db;
+    Collection* coll = loaded.coll;
+    const std::vector<DocId>& ids = loaded.ids;
     // Whether the collection's memory got transparent huge pages changes the cost of a random
     // get by a lot here (TLB misses), so the run says how much of the process had them.
     const uint64_t huge = AnonHugePageBytes();
@@ -1279,18 +1293,10 @@ int Main(int argc, char** argv) {
   if (args.cases.count("scan") && args.engines.count("daas")) {
     std::fprintf(stderr, "generating %zu documents...\n", args.docs);
     const Dataset data = MakeDataset(args.docs, 0, 0);
-    auto db = Database::Open(Options{});
-    Check(db.status(), "open in memory");
-    auto coll_or = (*db)->CreateCollection("bench");
-    Check(coll_or.status(), "create");
-    Collection* coll = *coll_or;
-    std::vector<DocId> ids;
-    const std::span<const std::string_view> all(data.views);
-    for (size_t i = 0; i < all.size(); i += 1000) {
-      auto got = coll->InsertMany(all.subspan(i, std::min<size_t>(1000, all.size() - i)));
-      Check(got.status(), "InsertMany");
-      ids.insert(ids.end(), got->begin(), got->end());
-    }
+    Loaded loaded = LoadInMemory(data);
+    auto& db = loaded.db;
+    Collection* coll = loaded.coll;
+    const std::vector<DocId>& ids = loaded.ids;
     // The writer replaces random documents with another generated document of the set, so the
     // sum of sizes moves; a snapshot walk's sum is checked against the sum when it began.
     std::atomic<bool> stop{false};
