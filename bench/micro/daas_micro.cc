@@ -126,6 +126,37 @@ void BM_CollectionGetHit(benchmark::State& state) {
 }
 BENCHMARK(BM_CollectionGetHit)->Arg(1000)->Arg(1'000'000);
 
+// Random gets over all `range(0)` documents (a fresh pick each time, not a cached few): one by one,
+// or `range(1)` at a time through Database::GetMany, which overlaps their cache misses. Time is
+// per document.
+void BM_RandomGets(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0));
+  const auto batch = static_cast<size_t>(state.range(1));
+  GetFixture f = MakeGetFixture(n);
+  Rng pick(kGetSeed + 1);
+  // MakeGetFixture keeps 4096 picks; draw the batches from all documents instead.
+  std::vector<DocId> all;
+  const Status scanned = f.coll->Scan([&](DocId id, std::string_view) {
+    all.push_back(id);
+    return true;
+  });
+  if (!scanned.ok()) state.SkipWithError("Scan failed");
+  std::vector<DocRef> refs(batch);
+  std::vector<std::optional<std::string>> out;
+  std::string buf;
+  for (auto _ : state) {
+    for (DocRef& r : refs) r = DocRef{f.coll, all[pick.Uniform(all.size())]};
+    if (batch == 1) {
+      if (!f.coll->Get(refs[0].id, &buf).ok()) state.SkipWithError("Get failed");
+    } else if (!f.db->GetMany(refs, &out).ok()) {
+      state.SkipWithError("GetMany failed");
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  state.SetLabel(batch == 1 ? "Collection::Get" : "Database::GetMany");
+}
+BENCHMARK(BM_RandomGets)->Args({1'000'000, 1})->Args({1'000'000, 100});
+
 // The same gets in read-only transactions (snapshots), each begun and committed around
 // range(1) gets: 1 shows what a transaction costs, many what a get in one costs.
 void BM_SnapshotGetHit(benchmark::State& state) {

@@ -467,7 +467,8 @@ class Database {
   virtual uint64_t durable_lsn() const = 0;
 
   // Reads several documents, of any collections, as of one instant: (*out)[i] is refs[i]'s bytes,
-  // or nullopt when it does not exist.
+  // or nullopt when it does not exist. The fast way to read many documents by ID: their cache
+  // misses overlap (about 3x the rate of one Get at a time on random IDs).
   virtual Status GetMany(std::span<const DocRef> refs,
                          std::vector<std::optional<std::string>>* out) const = 0;
 

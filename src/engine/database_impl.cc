@@ -1198,7 +1198,22 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
   ShardLockSet locks(std::move(to_lock), ShardLockSet::Mode::kShared);
   std::string migrated;
   storage::RecordMeta unused_meta;
+  // Reads overlap their cache misses: the slot entry of the document kAhead * 2 places on is
+  // fetched, and the record of the one kAhead on, whose slot entry came in meanwhile.
+  constexpr size_t kAhead = 4;
+  auto prefetch = [&](size_t j, bool record) {
+    if (j >= refs.size() || found[j] == nullptr || !found[j]->loaded()) return;
+    if (record) {
+      found[j]->PrefetchRecord(refs[j].id.slot());
+    } else {
+      found[j]->PrefetchSlot(refs[j].id.slot());
+    }
+  };
+  for (size_t j = 0; j < 2 * kAhead; ++j) prefetch(j, false);
+  for (size_t j = 0; j < kAhead; ++j) prefetch(j, true);
   for (size_t i = 0; i < refs.size(); ++i) {
+    prefetch(i + 2 * kAhead, false);
+    prefetch(i + kAhead, true);
     std::string_view bytes;
     bool hit = false;
     if (found[i] != nullptr && found[i]->loaded()) {
