@@ -20,4 +20,5 @@
 #define DAAS_RELEASE(...) DAAS_THREAD_ANNOTATION_(release_capability(__VA_ARGS__))
 #define DAAS_RELEASE_SHARED(...) DAAS_THREAD_ANNOTATION_(release_shared_capability(__VA_ARGS__))
 #define DAAS_EXCLUDES(...) DAAS_THREAD_ANNOTATION_(locks_excluded(__VA_ARGS__))
+#define DAAS_RETURN_CAPABILITY(x) DAAS_THREAD_ANNOTATION_(lock_returned(x))
 #define DAAS_NO_THREAD_SAFETY_ANALYSIS DAAS_THREAD_ANNOTATION_(no_thread_safety_analysis)

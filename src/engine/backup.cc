@@ -8,7 +8,7 @@
 #include "core/quote.h"
 #include "core/status_macros.h"
 #include "daas/daas.hpp"
-#include "engine/database_impl.h"
+#include "engine/catalog.h"
 #include "storage/manifest.h"
 #include "storage/wal/wal_format.h"
 
@@ -67,7 +67,7 @@ bool IsLeftover(std::string_view name) {
 }  // namespace
 
 Result<storage::CheckReport> CheckDatabase(env::Env* env, const std::string& dir) {
-  return storage::CheckDirectory(env, dir, &DatabaseImpl::CheckCatalog);
+  return storage::CheckDirectory(env, dir, &Catalog::Check);
 }
 
 Result<std::unique_ptr<DatabaseCopy>> DatabaseCopy::Begin(env::Env* env, const std::string& dir) {
@@ -146,8 +146,7 @@ Status DatabaseCopy::Copy(const std::string& from, const std::string& name) {
 
 Status DatabaseCopy::Finish(std::string_view manifest_bytes) {
   DAAS_RETURN_IF_ERROR(env_->SyncDir(dir_));  // the copied files' names
-  storage::CheckReport report =
-      storage::CheckFiles(env_, dir_, manifest_bytes, &DatabaseImpl::CheckCatalog);
+  storage::CheckReport report = storage::CheckFiles(env_, dir_, manifest_bytes, &Catalog::Check);
   if (!report.ok()) {
     return Status::Corruption(
         "the copy in " + core::QuoteForMessage(dir_, core::kMaxQuotedPathBytes) +

@@ -7,16 +7,16 @@
 #include "core/status_macros.h"
 #include "core/thread_pool.h"
 #include "engine/cursor.h"
-#include "engine/database_impl.h"
 #include "engine/shard_lock_set.h"
+#include "engine/transaction.h"
 #include "expr/evaluator.h"
 #include "expr/program.h"
 #include "index/ref_index.h"
 
 namespace daas::engine {
 
-CollectionImpl::CollectionImpl(DatabaseImpl* db, uint32_t id, std::string name)
-    : db_(db), id_(id), name_(std::move(name)) {}
+CollectionImpl::CollectionImpl(const CollectionServices& services, uint32_t id, std::string name)
+    : services_(services), id_(id), name_(std::move(name)) {}
 
 std::string CollectionImpl::name() const {
   core::MutexLock l(&name_mu_);
@@ -33,7 +33,7 @@ std::string CollectionImpl::Describe() const {
 }
 
 Status CollectionImpl::CheckUsable() const {
-  DAAS_RETURN_IF_ERROR(db_->CheckOpen());
+  DAAS_RETURN_IF_ERROR(services_.host->CheckOpen());
   if (dropped()) return Status::NotFound(Describe() + " was dropped");
   return Status::OK();
 }
@@ -44,7 +44,7 @@ Status CollectionImpl::NotFoundError(DocId id) const {
 }
 
 storage::Shard* CollectionImpl::FindShard(DocId id) const {
-  storage::Shard* shard = db_->shard_table().Find(id.shard());
+  storage::Shard* shard = services_.shards->Find(id.shard());
   if (shard == nullptr || shard->collection_id() != id_) return nullptr;
   return shard;
 }
@@ -70,7 +70,7 @@ Status CollectionImpl::Reserve(size_t n, std::vector<Reservation>* out) {
           ++first_with_space_;
         }
         if (first_with_space_ == allocs_.size()) {
-          DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, db_->NewShard(id_));
+          DAAS_ASSIGN_OR_RETURN(storage::Shard * shard, services_.shards->New(id_));
           allocs_.push_back(ShardAlloc{shard, {}, 0});
         }
         ShardAlloc& a = allocs_[first_with_space_];
@@ -92,7 +92,7 @@ Status CollectionImpl::Reserve(size_t n, std::vector<Reservation>* out) {
       }
     }
     // Loading takes the shard lock, so not under alloc_mu_. A failed load marks the shard full.
-    if (to_load != nullptr) db_->LoadShard(this, to_load).IgnoreError();
+    if (to_load != nullptr) LoadShard(to_load).IgnoreError();
   }
   return Status::OK();
 }
@@ -166,13 +166,13 @@ void CollectionImpl::ShardLoadFailed(const storage::Shard& shard) const {
 Status CollectionImpl::WriteOne(WriteBatch::OpType type, DocId id, std::string_view document,
                                 std::optional<uint64_t> if_version) {
   const PendingOp op{type, this, id, document, if_version};
-  return db_->Commit(std::span<const PendingOp>(&op, 1), nullptr, db_->options().sync);
+  return services_.host->CommitOps(std::span<const PendingOp>(&op, 1), nullptr);
 }
 
 Result<DocId> CollectionImpl::Insert(std::string_view document) {
   const PendingOp op{WriteBatch::OpType::kInsert, this, DocId(), document};
   std::vector<DocId> ids;
-  DAAS_RETURN_IF_ERROR(db_->Commit(std::span<const PendingOp>(&op, 1), &ids, db_->options().sync));
+  DAAS_RETURN_IF_ERROR(services_.host->CommitOps(std::span<const PendingOp>(&op, 1), &ids));
   return ids.front();
 }
 
@@ -184,7 +184,7 @@ Result<std::vector<DocId>> CollectionImpl::InsertMany(std::span<const std::strin
     ops.push_back(PendingOp{WriteBatch::OpType::kInsert, this, DocId(), d});
   }
   std::vector<DocId> ids;
-  DAAS_RETURN_IF_ERROR(db_->Commit(ops, &ids, db_->options().sync));
+  DAAS_RETURN_IF_ERROR(services_.host->CommitOps(ops, &ids));
   return ids;
 }
 
@@ -214,7 +214,7 @@ Status CollectionImpl::DeleteIf(DocId id, uint64_t expected_version) {
 
 template <typename Fn>
 Status CollectionImpl::WithDocument(DocId id, Fn&& fn, uint64_t at) const {
-  if (Status s = db_->CheckOpen(); !s.ok()) [[unlikely]]
+  if (Status s = services_.host->CheckOpen(); !s.ok()) [[unlikely]]
     return s;
   storage::Shard* shard = FindShard(id);
   if (shard == nullptr || dropped()) [[unlikely]]
@@ -254,7 +254,7 @@ Status CollectionImpl::WithDocument(DocId id, Fn&& fn, uint64_t at) const {
       }
       if (found == FileRead::kAbsent) return NotFoundError(id);
     }
-    DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
+    DAAS_RETURN_IF_ERROR(LoadShard(shard));
   }
 }
 
@@ -326,7 +326,7 @@ Status CollectionImpl::Scan(const std::function<bool(DocId, std::string_view)>& 
   DAAS_RETURN_IF_ERROR(CheckUsable());
   Status error;
   for (storage::Shard* shard : Shards()) {
-    DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
+    DAAS_RETURN_IF_ERROR(LoadShard(shard));
     core::ReaderLock l(shard->mu());
     if (!ForEachShaped(*shard, fn, &error)) break;
   }
@@ -337,7 +337,7 @@ Status CollectionImpl::ScanShard(storage::Shard* shard, uint32_t first_slot,
                                  const std::function<bool(DocId, std::string_view)>& fn,
                                  uint64_t* lsn, uint64_t at) const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
-  DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
+  DAAS_RETURN_IF_ERROR(LoadShard(shard));
   core::ReaderLock l(shard->mu());
   *lsn = shard->lsn();
   Status error;
@@ -371,7 +371,7 @@ Status CollectionImpl::ParallelScan(
   core::Mutex error_mu;
   Status error;
   core::ThreadPool::Default().ParallelFor(shards.size(), [&](size_t k, unsigned worker) {
-    if (Status s = db_->LoadShard(this, shards[k]); !s.ok()) {
+    if (Status s = LoadShard(shards[k]); !s.ok()) {
       core::MutexLock l(&error_mu);
       if (error.ok()) error = s;
       return;
@@ -412,7 +412,7 @@ Status CollectionImpl::Find(std::string_view filter,
 }
 
 Status CollectionImpl::SetSchema(std::string_view schema_json) {
-  return db_->SetSchema(this, schema_json);
+  return services_.host->SetSchema(this, schema_json);
 }
 
 Status CollectionImpl::GetSchema(std::string* schema_json) const {
@@ -449,7 +449,7 @@ void CollectionImpl::InstallSchema(std::shared_ptr<const schema::CollectionSchem
     indexes_pending_ = indexes_pending;
     ++schema_generation_;
   }
-  db_->SchemaInstalled();
+  services_.host->SchemaInstalled();
   migration_cv_.SignalAll();
 }
 
@@ -530,7 +530,7 @@ Result<CollectionStats> CollectionImpl::Stats() const {
   DAAS_RETURN_IF_ERROR(CheckUsable());
   CollectionStats st;
   std::vector<storage::Shard*> shards = Shards();
-  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(db_->LoadShard(this, shard));
+  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(shard));
   ShardLockSet locks(std::move(shards), ShardLockSet::Mode::kShared);
   for (const storage::Shard* s : locks.shards()) {
     st.documents += s->live_count();

@@ -15,6 +15,8 @@
 
 #include "core/mutex.h"
 #include "daas/daas.hpp"
+#include "engine/shard_loader.h"
+#include "engine/shard_table.h"
 #include "engine/snapshot_registry.h"
 #include "index/index_set.h"
 #include "schema/migrate.h"
@@ -23,7 +25,45 @@
 
 namespace daas::engine {
 
-class DatabaseImpl;
+struct PendingOp;
+class CollectionImpl;
+
+// What a collection needs of its database, and nothing more (DatabaseImpl is the one host).
+class CollectionHost {
+ public:
+  // Aborted once the database is closed. Inline: every read checks it.
+  Status CheckOpen() const {
+    // acquire: pairs with Close's release; calls racing with Close are a contract violation.
+    if (closed_.load(std::memory_order_acquire)) [[unlikely]]
+      return Status::Aborted("database is closed");
+    return Status::OK();
+  }
+  // Commits `ops` atomically with the database's default durability (Database::Write).
+  virtual Status CommitOps(std::span<const PendingOp> ops, std::vector<DocId>* inserted) = 0;
+  // Collection::SetSchema of `coll`.
+  virtual Status SetSchema(CollectionImpl* coll, std::string_view schema_json) = 0;
+  // Counts schema installs (CollectionImpl::InstallSchema calls SchemaInstalled after setting
+  // has_refs): a commit with deletes reads it before choosing which collections may point at what
+  // it deletes, and starts over if it moved before the commit's shard locks were held.
+  void SchemaInstalled() { schema_epoch_.fetch_add(1, std::memory_order_release); }
+  uint64_t schema_epoch() const { return schema_epoch_.load(std::memory_order_acquire); }
+
+ protected:
+  CollectionHost() = default;
+  ~CollectionHost() = default;
+  // Starts true: only a fully successful open makes the database usable.
+  std::atomic<bool> closed_{true};
+
+ private:
+  std::atomic<uint64_t> schema_epoch_{0};
+};
+
+// The services a collection is built with; they outlive it.
+struct CollectionServices {
+  CollectionHost* host;
+  ShardTable* shards;  // where its shards are found, and new ones made
+  ShardLoader* loader;
+};
 
 // A slot handed to an insert that has not been applied yet.
 struct Reservation {
@@ -34,7 +74,7 @@ struct Reservation {
 
 class CollectionImpl final : public Collection {
  public:
-  CollectionImpl(DatabaseImpl* db, uint32_t id, std::string name);
+  CollectionImpl(const CollectionServices& services, uint32_t id, std::string name);
 
   // Collection API (daas.hpp).
   std::string name() const override;
@@ -108,7 +148,7 @@ class CollectionImpl final : public Collection {
                              std::shared_ptr<index::IndexSet> indexes)
       DAAS_EXCLUDES(alloc_mu_, schema_mu_);
   // The running migration's progress: shards with a lower ID are migrated. Callers of the setter
-  // hold DatabaseImpl's checkpoint lock, so a checkpoint records progress and documents together.
+  // hold the Checkpointer's lock, so a checkpoint records progress and documents together.
   uint32_t migrated_below() const DAAS_EXCLUDES(schema_mu_);
   void set_migrated_below(uint32_t shard_id) DAAS_EXCLUDES(schema_mu_);
   // The running migration's old schema (canonical JSON) and progress, for the manifest; empty and
@@ -145,11 +185,12 @@ class CollectionImpl final : public Collection {
   bool AwaitWritable(std::chrono::milliseconds timeout) const DAAS_EXCLUDES(schema_mu_);
 
   // Whether the installed schema has ref fields: a delete elsewhere looks up referrers only in
-  // collections that do (DatabaseImpl::schema_epoch says when to look again).
+  // collections that do (CollectionHost::schema_epoch says when to look again).
   bool has_refs() const { return has_refs_.load(std::memory_order_relaxed); }
 
   uint32_t id() const { return id_; }
-  DatabaseImpl* db() const { return db_; }
+  // The database this collection belongs to.
+  const CollectionHost* host() const { return services_.host; }
   void set_name(std::string name) DAAS_EXCLUDES(name_mu_);
 
   // True once DropCollection started. Writers check it with the shard locks held; Drop sets it
@@ -157,6 +198,10 @@ class CollectionImpl final : public Collection {
   bool dropped() const { return dropped_.load(std::memory_order_acquire); }
   void MarkDropped() { dropped_.store(true, std::memory_order_release); }
 
+  // Makes sure `shard`, one of this collection's, is loaded (ShardLoader::Load).
+  Status LoadShard(storage::Shard* shard, const std::atomic<bool>* cancel = nullptr) const {
+    return services_.loader->Load(this, shard, cancel);
+  }
   // The shard `id` names if it belongs to this collection, else null. Thread-safe, lock-free.
   storage::Shard* FindShard(DocId id) const;
   // Snapshot of this collection's shards, ascending ID. Thread-safe.
@@ -240,7 +285,7 @@ class CollectionImpl final : public Collection {
   Status WriteOne(WriteBatch::OpType type, DocId id, std::string_view document,
                   std::optional<uint64_t> if_version = std::nullopt);
 
-  DatabaseImpl* const db_;
+  const CollectionServices services_;
   const uint32_t id_;
   std::atomic<bool> dropped_{false};
   std::atomic<bool> has_refs_{false};

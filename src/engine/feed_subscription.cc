@@ -30,8 +30,8 @@ Status FeedSubscription::Start(uint64_t start) {
         " is too far back: the commits after it are no longer kept (in memory, or in the log "
         "since the last checkpoint)");
   };
-  if (!db_->logged()) return too_far();
-  DAAS_RETURN_IF_ERROR(db_->FlushLog(first_kept - 1));
+  if (!db_->log().logged()) return too_far();
+  DAAS_RETURN_IF_ERROR(db_->log().FlushLog(first_kept - 1));
   uint64_t bytes = 0;
   Result<storage::wal::LogReadResult> read = storage::wal::ReadLog(
       db_->env(), db_->options().dir, [&](uint64_t lsn, std::string_view payload) -> Status {
@@ -90,7 +90,7 @@ Status FeedSubscription::Decode(const PublishedCommit& commit,
         const size_t index = k++;
         if (last_id != op.collection_id || index == 0) {
           last_id = op.collection_id;
-          CollectionImpl* coll = db_->CollectionById(op.collection_id);
+          CollectionImpl* coll = db_->catalog().ById(op.collection_id);
           last_name = coll == nullptr ? std::nullopt : std::optional<std::string>(coll->name());
         }
         // Changes of a collection this database no longer knows (dropped before a restart).

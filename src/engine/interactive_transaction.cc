@@ -61,7 +61,7 @@ Status InteractiveTransaction::CheckWritable() {
 Result<CollectionImpl*> InteractiveTransaction::Own(const Collection* c) {
   if (c == owned_ && c != nullptr) return owned_impl_;
   const auto* coll = dynamic_cast<const CollectionImpl*>(c);
-  if (coll == nullptr || coll->db() != db_) {
+  if (coll == nullptr || coll->host() != db_) {
     return Status::InvalidArgument("the collection belongs to another database");
   }
   owned_ = c;

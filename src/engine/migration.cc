@@ -6,12 +6,11 @@
 // on), swapped in under its exclusive lock in short batches, and made durable by a checkpoint
 // that records, in the same manifest, that the shard is migrated (`migrated_below`). Readers see
 // the new shape from the install on: they migrate their own copy of a document not swapped in
-// yet (CollectionImpl::NeedsMigrationOnRead). Swap,
-// progress and checkpoint happen under the checkpoint lock, so no manifest ever names a migrated
-// shard file without the progress that says so, or the reverse. The swaps are not logged: until
-// its checkpoint, a crash leaves the shard as it was, and the next open migrates it again from
-// there. Writes to the collection wait for the migration to end (CollectionImpl::Migration), so
-// nothing else changes its documents meanwhile.
+// yet (CollectionImpl::NeedsMigrationOnRead). Swap, progress and checkpoint happen under the
+// Checkpointer's lock, so no manifest ever names a migrated shard file without the progress that
+// says so, or the reverse. The swaps are not logged: until its checkpoint, a crash leaves the shard
+// as it was, and the next open migrates it again from there. Writes to the collection wait for the
+// migration to end (CollectionImpl::Migration), so nothing else changes its documents meanwhile.
 #include <string>
 #include <vector>
 
@@ -39,7 +38,7 @@ struct Rewrite {
 
 Status DatabaseImpl::CheckWritable(const CollectionImpl* coll) const {
   DAAS_RETURN_IF_ERROR(CheckOpen());
-  DAAS_RETURN_IF_ERROR(StickyError());
+  DAAS_RETURN_IF_ERROR(log_.StickyError());
   if (coll->dropped()) return Status::NotFound(coll->Describe() + " was dropped");
   return Status::OK();
 }
@@ -74,14 +73,14 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
   auto fail = [&](const Status& s) {
     Status e = s.WithContext("migrating " + coll->Describe() + " to version " +
                              std::to_string(to.version));
-    SetStickyError(e);
+    log_.SetStickyError(e);
     return e;
   };
   // Shards are never added while the migration runs (inserts wait), so this list is final.
   for (storage::Shard* shard : coll->Shards()) {
     if (shard->id().value < coll->migrated_below()) continue;
     DAAS_RETURN_IF_ERROR(stopped());
-    DAAS_RETURN_IF_ERROR(LoadShard(coll, shard));
+    DAAS_RETURN_IF_ERROR(coll->LoadShard(shard));
     const schema::ValidationContext context{expr::SystemNowMicros()};
     std::vector<Rewrite> rewrites;
     Status error;
@@ -102,7 +101,7 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
       });
     }
     if (!error.ok()) return fail(error);
-    core::MutexLock cp(&checkpoint_mu_);
+    core::MutexLock cp(checkpointer_.mu());
     DAAS_RETURN_IF_ERROR(stopped());
     // Rewrites are in slot order (ForEach's). At least one round, so that readers stop
     // migrating the documents of a shard with nothing to rewrite.
@@ -132,30 +131,30 @@ Status DatabaseImpl::RunMigration(CollectionImpl* coll) {
       i = end;
     } while (i < rewrites.size());
     coll->set_migrated_below(shard->id().value + 1);
-    if (!in_memory()) DAAS_RETURN_IF_ERROR(CheckpointLocked());
+    DAAS_RETURN_IF_ERROR(checkpointer_.Checkpoint());
     if (migration_hook_ && !migration_hook_(shard->id())) {
       return Status::Aborted("migration stopped by a test hook");
     }
   }
   // Every shard is migrated: the collection takes writes again once the manifest says so.
-  core::MutexLock cp(&checkpoint_mu_);
+  core::MutexLock cp(checkpointer_.mu());
   DAAS_RETURN_IF_ERROR(stopped());
   const CollectionImpl::SchemaSnapshot now = coll->schema();
   coll->InstallSchema(now.schema, coll->schema_json(), nullptr, 0, now.indexes,
                       now.indexes_pending);
   // A failure here is sticky; the next open finds every shard migrated and ends the migration.
-  return CommitCatalogChange();
+  return checkpointer_.CommitCatalogChange();
 }
 
 Status DatabaseImpl::BuildIndexes(CollectionImpl* coll) {
-  core::MutexLock cp(&checkpoint_mu_);
+  core::MutexLock cp(checkpointer_.mu());
   const CollectionImpl::SchemaSnapshot snap = coll->schema();
   if (!snap.indexes_pending || snap.migration != nullptr) return Status::OK();
   std::shared_ptr<index::IndexSet> set = index::IndexSet::For(snap.schema);
   // Writes wait while the indexes are pending, so no shard is added meanwhile. Building runs in
   // the background after open, and stops (Aborted) as soon as the database starts closing.
   std::vector<storage::Shard*> shards = coll->Shards();
-  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(LoadShard(coll, shard, &stopping_));
+  for (storage::Shard* shard : shards) DAAS_RETURN_IF_ERROR(coll->LoadShard(shard, &stopping_));
   ShardLockSet locks(shards, ShardLockSet::Mode::kShared);
   std::vector<schema::Violation> violations;
   size_t added = 0;
@@ -170,7 +169,7 @@ Status DatabaseImpl::BuildIndexes(CollectionImpl* coll) {
     // Commits enforce the keys, so stored documents that repeat one were written wrong.
     Status s = Status::Corruption(
         coll->Describe() + ": stored documents break a unique key: " + violations.front().message);
-    SetStickyError(s);
+    log_.SetStickyError(s);
     return s;
   }
   coll->SetIndexes(std::move(set));
@@ -181,7 +180,7 @@ void DatabaseImpl::PrepareInBackground() {
   // The pause keeps a process that only reads from paying for the rebuild of indexes it never
   // uses (reads do not wait for them); the first writer that waits cuts it short.
   if (!PauseAfterOpen(/*for_writers=*/true)) return;
-  for (CollectionImpl* coll : LiveCollections()) {
+  for (CollectionImpl* coll : catalog_.Live()) {
     // Errors are sticky (or the database is closing); writers waiting on it see them.
     if (RunMigration(coll).ok()) BuildIndexes(coll).IgnoreError();
   }

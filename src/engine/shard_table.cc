@@ -29,4 +29,13 @@ storage::Shard* ShardTable::Add(std::unique_ptr<storage::Shard> shard) {
   return raw;
 }
 
+Result<storage::Shard*> ShardTable::New(uint32_t collection_id) {
+  const uint32_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  if (id > kMaxShardId) {
+    return Status::ResourceExhausted("the database has used all " + std::to_string(kMaxShardId) +
+                                     " shard IDs");
+  }
+  return Add(std::make_unique<storage::Shard>(ShardId{id}, collection_id));
+}
+
 }  // namespace daas::engine

@@ -60,14 +60,14 @@ Status Transaction::Commit(SyncMode sync, std::vector<DocId>* inserted,
     std::vector<storage::Shard*> read_shards;
     for (const ReadSet::Document& d : reads_->documents) {
       storage::Shard* shard = d.collection->FindShard(d.id);
-      if (shard != nullptr) DAAS_RETURN_IF_ERROR(db_->LoadShard(d.collection, shard));
+      if (shard != nullptr) DAAS_RETURN_IF_ERROR(d.collection->LoadShard(shard));
       read_shards.push_back(shard);
     }
     for (const ReadSet::ScannedShard& s : reads_->shards) read_shards.push_back(s.shard);
     ShardLockSet locks(std::move(read_shards), ShardLockSet::Mode::kShared);
     return ReadsStillHold();
   }
-  DAAS_RETURN_IF_ERROR(db_->StickyError());
+  DAAS_RETURN_IF_ERROR(db_->log().StickyError());
   DAAS_RETURN_IF_ERROR(Stage());
   DAAS_RETURN_IF_ERROR(Prepare());
   checks_.Paused(wait_for);
@@ -95,7 +95,7 @@ Status Transaction::Commit(SyncMode sync, std::vector<DocId>* inserted,
   // Snapshots expired: the old versions kept for them go now, with no shard lock held.
   if (prune_after_) db_->PruneHistory();
   // Durability, with no shard lock held: concurrent commits share the leader's fdatasync.
-  if (sync == SyncMode::kFull) return db_->AwaitDurable(lsn_);
+  if (sync == SyncMode::kFull) return db_->log().AwaitDurable(lsn_);
   return Status::OK();
 }
 
@@ -120,7 +120,7 @@ Status Transaction::Stage() {
     } else {
       storage::Shard* shard = op.collection->FindShard(op.id);
       if (shard == nullptr) return Status::NotFound(OpContext(i) + ": document not found");
-      if (Status s = db_->LoadShard(op.collection, shard); !s.ok()) {
+      if (Status s = op.collection->LoadShard(shard); !s.ok()) {
         return s.WithContext(OpContext(i));
       }
       op_shards_[i] = shard;
@@ -152,7 +152,7 @@ Status Transaction::Prepare() {
   if (reads_ != nullptr) {
     for (const ReadSet::Document& d : reads_->documents) {
       storage::Shard* shard = d.collection->FindShard(d.id);
-      if (shard != nullptr) DAAS_RETURN_IF_ERROR(db_->LoadShard(d.collection, shard));
+      if (shard != nullptr) DAAS_RETURN_IF_ERROR(d.collection->LoadShard(shard));
       read_shards_.push_back(shard);
     }
     for (const ReadSet::ScannedShard& s : reads_->shards) read_shards_.push_back(s.shard);
@@ -173,9 +173,9 @@ Status Transaction::PrepareRefTargets() {
     index::CollectRefs(set->schema(), set->ref_fields(),
                        op.type == WriteBatch::OpType::kPatch ? op.document : documents_[i], &refs);
     for (const index::RefValue& r : refs) {
-      CollectionImpl* t = db_->LiveCollection(r.field->ref_collection);
+      CollectionImpl* t = db_->catalog().FindLive(r.field->ref_collection);
       storage::Shard* ts = t != nullptr ? t->FindShard(r.target) : nullptr;
-      if (ts != nullptr) DAAS_RETURN_IF_ERROR(db_->LoadShard(t, ts));
+      if (ts != nullptr) DAAS_RETURN_IF_ERROR(t->LoadShard(ts));
       ref_checks_.push_back(RefCheck{i, set, r.ref_slot, r.target, ts});
       read_shards_.push_back(ts);
     }
@@ -197,7 +197,7 @@ Status Transaction::PrepareDeletes() {
   // this choice moves the epoch, and Apply then makes the commit start over.
   delete_epoch_ = db_->schema_epoch();
   std::vector<CollectionImpl*> referring;
-  for (CollectionImpl* c : db_->LiveCollections()) {
+  for (CollectionImpl* c : db_->catalog().Live()) {
     if (c->has_refs()) referring.push_back(c);
   }
   for (size_t q = 0; q < deletes.size(); ++q) {
@@ -222,7 +222,7 @@ Status Transaction::PrepareDeletes() {
           }
           storage::Shard* shard = r_coll->FindShard(r);
           if (shard == nullptr) continue;
-          DAAS_RETURN_IF_ERROR(db_->LoadShard(r_coll, shard));
+          DAAS_RETURN_IF_ERROR(r_coll->LoadShard(shard));
           const bool cascade = field.on_delete == schema::OnDelete::kCascade;
           derived_.push_back(DerivedOp{r_coll, set, r, shard, cascade, target});
           if (cascade) {
@@ -500,8 +500,8 @@ Status Transaction::Log(const ShardLockSet& locks) {
   // The record is built from the shards, after every write applied: each document is copied
   // once into it, and the log copies it once more into its buffer.
   std::string payload;
-  if (db_->logged()) payload = BuildPayload();
-  DAAS_ASSIGN_OR_RETURN(lsn_, db_->Sequence(payload));
+  if (db_->log().logged()) payload = BuildPayload();
+  DAAS_ASSIGN_OR_RETURN(lsn_, db_->log().Sequence(payload));
   for (storage::Shard* s : locks.exclusive_shards()) s->set_lsn(lsn_);
   // Every document the commit stored carries its LSN as its version.
   for (const Undo& u : undo_) {

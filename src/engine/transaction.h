@@ -212,7 +212,7 @@ class Transaction {
   std::vector<storage::Shard*> read_shards_;  // ref targets' shards, locked shared
   std::vector<DerivedOp> derived_;
   std::vector<SeenReferrers> seen_;
-  // DatabaseImpl::schema_epoch() when the collections that may point at deleted documents were
+  // CollectionHost::schema_epoch() when the collections that may point at deleted documents were
   // chosen; unset when the commit deletes nothing.
   std::optional<uint64_t> delete_epoch_;
 
