@@ -1019,24 +1019,28 @@ extern "C" int daas_db_apply_schema_file(daas_db* db, const char* json, size_t l
   });
 }
 
-extern "C" int daas_db_get_schema_file(daas_db* db, char* buf, size_t cap, size_t* len) {
+namespace {
+
+// A text the database makes (its schema file, its TypeScript types), copied out NUL-terminated.
+int CopyOutDatabaseText(daas_db* db, daas::Result<std::string> (daas::Database::*make)() const,
+                        char* buf, size_t cap, size_t* len) {
   return Guard([&]() -> Status {
     CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
     if (db == nullptr) return NullArg("db");
-    auto text = db->db->GetSchemaFile();
+    auto text = (db->db.get()->*make)();
     if (!text.ok()) return text.status();
     return CopyOut(*text, true, buf, cap, len);
   });
 }
 
+}  // namespace
+
+extern "C" int daas_db_get_schema_file(daas_db* db, char* buf, size_t cap, size_t* len) {
+  return CopyOutDatabaseText(db, &daas::Database::GetSchemaFile, buf, cap, len);
+}
+
 extern "C" int daas_db_types(daas_db* db, char* buf, size_t cap, size_t* len) {
-  return Guard([&]() -> Status {
-    CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
-    if (db == nullptr) return NullArg("db");
-    auto text = db->db->TypeScript();
-    if (!text.ok()) return text.status();
-    return CopyOut(*text, true, buf, cap, len);
-  });
+  return CopyOutDatabaseText(db, &daas::Database::TypeScript, buf, cap, len);
 }
 
 // ==== transactions ====
