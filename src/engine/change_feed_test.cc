@@ -235,5 +235,73 @@ TEST(ChangeFeed, ResumesFromTheLogAfterARestart) {
   EXPECT_EQ(old.status().code(), StatusCode::kResourceExhausted) << old.status().ToString();
 }
 
+// The hub itself: commits of every size across its chunks, before-images, commits published out
+// of LSN order, and a budget that keeps the newest commits and tells an older reader to resync.
+TEST(ChangeFeedHub, KeepsTheNewestCommitsWithinItsBudgetAcrossChunks) {
+  constexpr uint64_t kBudget = 3 << 20;
+  engine::ChangeFeedHub hub(kBudget);
+  uint64_t last = 100;
+  ASSERT_EQ(hub.Subscribe(/*before=*/false, [&] { return last; }), 100u);
+  // Commit i's payload: its size varies, one in 500 is bigger than a chunk; every third one has
+  // before-images.
+  auto payload = [](uint64_t lsn) {
+    const size_t size = lsn % 500 == 0 ? (3 << 19) : lsn * 7919 % 3000;
+    return std::string(size, static_cast<char>('a' + lsn % 26));
+  };
+  auto befores = [](uint64_t lsn) {
+    std::vector<std::string> b;
+    if (lsn % 3 == 0) b = {std::string(lsn % 40, 'x'), "", std::to_string(lsn)};
+    return b;
+  };
+  auto publish = [&](uint64_t lsn) {
+    const std::string p = payload(lsn);
+    const std::vector<std::string> b = befores(lsn);
+    const std::vector<std::string_view> views(b.begin(), b.end());
+    hub.Publish(lsn, p, !b.empty(), views);
+  };
+  std::vector<engine::PublishedCommit> out;
+  size_t n = 0;
+  uint64_t position = 100;
+  auto read_all = [&] {
+    for (;;) {
+      ASSERT_TRUE(hub.Read(position, 64, 0, &out, &n).ok());
+      if (n == 0) return;
+      for (size_t i = 0; i < n; ++i) {
+        const engine::PublishedCommit& c = out[i];
+        ASSERT_EQ(c.lsn, position + 1);
+        ASSERT_EQ(c.payload, payload(c.lsn));
+        ASSERT_EQ(c.has_before, !befores(c.lsn).empty());
+        ASSERT_EQ(c.before, befores(c.lsn));
+        position = c.lsn;
+      }
+    }
+  };
+  for (uint64_t lsn = 101; lsn <= 3000; lsn += 2) {
+    // Out of order: lsn + 1 is published before lsn, and waits for it.
+    publish(lsn + 1);
+    if (lsn % 7 == 0) {
+      ASSERT_TRUE(hub.Read(position, 64, 0, &out, &n).ok());
+      // Nothing past the gap is delivered.
+      for (size_t i = 0; i < n; ++i) ASSERT_LT(out[i].lsn, lsn);
+    }
+    publish(lsn);
+    if (lsn % 5 == 0) read_all();
+  }
+  read_all();
+  EXPECT_EQ(position, 3000u);
+  // The newest commits are kept, within the budget; an older reader must resync.
+  const uint64_t first = hub.first_kept();
+  EXPECT_GT(first, 101u);
+  uint64_t kept = 0;
+  for (uint64_t lsn = first; lsn <= 3000; ++lsn) kept += payload(lsn).size();
+  EXPECT_LE(kept, kBudget);
+  EXPECT_EQ(hub.Read(first - 2, 1, 0, &out, &n).code(), StatusCode::kResourceExhausted);
+  ASSERT_TRUE(hub.Read(first - 1, 1, 0, &out, &n).ok());
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(out[0].lsn, first);
+  EXPECT_EQ(out[0].payload, payload(first));
+  hub.Unsubscribe(false);
+}
+
 }  // namespace
 }  // namespace daas

@@ -61,14 +61,14 @@ Status FeedSubscription::Next(std::vector<ChangeEvent>* out, size_t max_events, 
     backlog_.pop_front();
   }
   if (out->size() > before || !backlog_.empty()) return Status::OK();
-  std::vector<std::shared_ptr<const PublishedCommit>> commits;
-  Status s = db_->feed().Read(position_, max_events == 0 ? 1 : max_events, wait_ms, &commits);
+  size_t n = 0;
+  Status s = db_->feed().Read(position_, max_events == 0 ? 1 : max_events, wait_ms, &commits_, &n);
   if (s.code() == StatusCode::kResourceExhausted) broken_ = true;
   DAAS_RETURN_IF_ERROR(s);
-  for (const auto& c : commits) {
+  for (size_t i = 0; i < n; ++i) {
     if (out->size() - before >= max_events && out->size() > before) break;
-    DAAS_RETURN_IF_ERROR(Decode(*c, out));
-    position_ = c->lsn;
+    DAAS_RETURN_IF_ERROR(Decode(commits_[i], out));
+    position_ = commits_[i].lsn;
   }
   return Status::OK();
 }

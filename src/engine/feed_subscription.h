@@ -38,7 +38,9 @@ class FeedSubscription final : public ChangeFeed {
   const FeedOptions options_;
   uint64_t position_ = 0;
   std::deque<PublishedCommit> backlog_;  // read back from the log, before the hub's commits
-  bool broken_ = false;                  // too far behind: every Next fails
+  // The hub's commits, copied out (ChangeFeedHub::Read reuses their strings' capacity).
+  std::vector<PublishedCommit> commits_;
+  bool broken_ = false;  // too far behind: every Next fails
 };
 
 }  // namespace daas::engine

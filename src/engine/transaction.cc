@@ -511,18 +511,17 @@ Status Transaction::Log(const ShardLockSet& locks) {
   // The change feed learns of the commit after its LSN was handed out (ChangeFeedHub::active).
   ChangeFeedHub& feed = db_->feed();
   if (feed.active()) {
-    PublishedCommit commit;
-    commit.lsn = lsn_;
-    commit.payload = payload.empty() ? BuildPayload() : std::move(payload);
-    if (feed.wants_before()) {
-      commit.has_before = true;
-      for (const Undo& u : undo_) {  // one per op of the record, in its order
+    if (payload.empty()) payload = BuildPayload();
+    std::vector<std::string_view> before;  // one per op of the record, in its order
+    const bool has_before = feed.wants_before();
+    if (has_before) {
+      for (const Undo& u : undo_) {
         if (NetOp(u) == LoggedOp::kNone) continue;
-        commit.before.emplace_back(u.old.empty() ? std::string_view()
-                                                 : storage::Shard::RecordBytes(u.old.record));
+        before.push_back(u.old.empty() ? std::string_view()
+                                       : storage::Shard::RecordBytes(u.old.record));
       }
     }
-    feed.Publish(std::move(commit));
+    feed.Publish(lsn_, payload, has_before, before);
   }
   return Status::OK();
 }
