@@ -59,7 +59,7 @@ std::vector<storage::Shard*> CollectionImpl::Shards() const {
 
 // ---- slot allocation ----
 
-Status CollectionImpl::Reserve(size_t n, std::vector<Reservation>* out) {
+Status CollectionImpl::Reserve(size_t n, std::pmr::vector<Reservation>* out) {
   while (n > 0) {
     storage::Shard* to_load = nullptr;  // a cold shard with free slots, next in line
     {

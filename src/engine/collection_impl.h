@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
@@ -209,7 +210,7 @@ class CollectionImpl final : public Collection {
 
   // Appends `n` fresh slots with new salts to *out, creating shards when the existing ones are
   // full. Errors: NotFound (dropped), ResourceExhausted (no shard IDs left). Thread-safe.
-  Status Reserve(size_t n, std::vector<Reservation>* out) DAAS_EXCLUDES(alloc_mu_);
+  Status Reserve(size_t n, std::pmr::vector<Reservation>* out) DAAS_EXCLUDES(alloc_mu_);
   // Returns slots that were reserved but not filled, or that a delete emptied. Thread-safe.
   void ReleaseSlots(std::span<const Reservation> slots) DAAS_EXCLUDES(alloc_mu_);
   // Takes a shard found at open. A loaded one's free slots are read from its slot table now, a cold

@@ -259,7 +259,8 @@ Result<DocId> InteractiveTransaction::Insert(Collection* collection, std::string
     if (filled) stored = std::move(*filled);
   }
   DAAS_RETURN_IF_ERROR(CheckLimits(1, stored.size()));
-  std::vector<Reservation> reserved;
+  core::InlineArena<64> scratch;
+  std::pmr::vector<Reservation> reserved(scratch.get());
   DAAS_RETURN_IF_ERROR(coll->Reserve(1, &reserved));
   const Reservation& r = reserved.front();
   const DocId id(r.salt, r.shard->id(), r.slot);
@@ -342,7 +343,8 @@ Status InteractiveTransaction::Commit() {
     End();
     return Status::OK();
   }
-  std::vector<PendingOp> ops;
+  core::InlineArena<1024> scratch;  // a few operations: no allocation
+  std::pmr::vector<PendingOp> ops(scratch.get());
   ops.reserve(live_writes_);
   for (const Write& w : writes_) {
     switch (w.kind) {

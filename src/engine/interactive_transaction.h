@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory_resource>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "core/coarse_clock.h"
+#include "core/inline_arena.h"
 #include "daas/daas.hpp"
 #include "engine/collection_impl.h"
 #include "engine/transaction.h"
@@ -102,14 +104,17 @@ class InteractiveTransaction final : public daas::Transaction {
   bool committed_ = false;
   uint64_t commit_lsn_ = 0;
 
-  std::vector<Write> writes_;
-  std::unordered_map<DocId, size_t, index::DocIdHash> write_of_;
+  // Where the write and read sets allocate: a transaction of a few documents allocates nothing
+  // for them beyond itself.
+  core::InlineArena<1024> arena_;
+  std::pmr::vector<Write> writes_{arena_.get()};
+  std::pmr::unordered_map<DocId, size_t, index::DocIdHash> write_of_{arena_.get()};
   size_t live_writes_ = 0;
   size_t write_bytes_ = 0;
 
-  ReadSet reads_;
+  ReadSet reads_{arena_.get()};
   // The version each document was read at (0: absent), by ID.
-  std::unordered_map<DocId, uint64_t, index::DocIdHash> read_version_;
+  std::pmr::unordered_map<DocId, uint64_t, index::DocIdHash> read_version_{arena_.get()};
 };
 
 }  // namespace daas::engine

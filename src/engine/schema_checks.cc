@@ -45,7 +45,8 @@ class ValidatorPool {
 
 }  // namespace
 
-SchemaChecks::SchemaChecks() : context{expr::SystemNowMicros()} {}
+SchemaChecks::SchemaChecks(std::pmr::memory_resource* mr)
+    : context{expr::SystemNowMicros()}, entries_(mr) {}
 
 SchemaChecks::~SchemaChecks() {
   for (Entry& e : entries_) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <memory_resource>
 #include <string_view>
 #include <vector>
 
@@ -22,7 +23,8 @@ class SchemaChecks {
   // The time the commit's checks and defaults see as @now.
   const schema::ValidationContext context;
 
-  SchemaChecks();
+  // `mr`: where the list of collections allocates (the commit's arena).
+  explicit SchemaChecks(std::pmr::memory_resource* mr = std::pmr::get_default_resource());
   SchemaChecks(const SchemaChecks&) = delete;
   SchemaChecks& operator=(const SchemaChecks&) = delete;
   // Gives the borrowed Validators back to the thread's pool.
@@ -53,7 +55,7 @@ class SchemaChecks {
   };
   Entry& EntryOf(CollectionImpl* coll);
 
-  std::vector<Entry> entries_;
+  std::pmr::vector<Entry> entries_;
   std::vector<schema::Violation> violations_;
 };
 

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <algorithm>
+#include <memory_resource>
+#include <span>
 #include <vector>
 
+#include "core/inline_arena.h"
 #include "core/thread_annotations.h"
 #include "storage/shard.h"
 
@@ -15,15 +18,16 @@ class ShardLockSet {
   enum class Mode { kShared, kExclusive };
 
   // Sorts and de-duplicates `shards`, then locks them in order.
-  ShardLockSet(std::vector<storage::Shard*> shards, Mode mode)
-      : ShardLockSet(mode == Mode::kExclusive ? std::move(shards) : std::vector<storage::Shard*>(),
-                     mode == Mode::kShared ? std::move(shards) : std::vector<storage::Shard*>()) {}
+  ShardLockSet(std::span<storage::Shard* const> shards, Mode mode)
+      : ShardLockSet(mode == Mode::kExclusive ? shards : std::span<storage::Shard* const>(),
+                     mode == Mode::kShared ? shards : std::span<storage::Shard* const>()) {}
 
   // Locks `exclusive` exclusively and `shared` shared, all in ascending ID order; a shard in both
   // is locked exclusively. Null entries are skipped.
   // The set of locks is only known at run time, so clang's static analysis cannot follow it.
-  ShardLockSet(std::vector<storage::Shard*> exclusive,
-               std::vector<storage::Shard*> shared) DAAS_NO_THREAD_SAFETY_ANALYSIS {
+  ShardLockSet(std::span<storage::Shard* const> exclusive,
+               std::span<storage::Shard* const> shared) DAAS_NO_THREAD_SAFETY_ANALYSIS {
+    locks_.reserve(exclusive.size() + shared.size());
     for (storage::Shard* s : exclusive) {
       if (s != nullptr) locks_.push_back({s, Mode::kExclusive});
     }
@@ -38,6 +42,7 @@ class ShardLockSet {
     locks_.erase(std::unique(locks_.begin(), locks_.end(),
                              [](const Entry& a, const Entry& b) { return a.shard == b.shard; }),
                  locks_.end());
+    shards_.reserve(locks_.size());
     for (const Entry& e : locks_) {
       shards_.push_back(e.shard);
       if (e.mode == Mode::kExclusive) exclusive_.push_back(e.shard);
@@ -63,17 +68,19 @@ class ShardLockSet {
   ShardLockSet& operator=(const ShardLockSet&) = delete;
 
   // Every locked shard, ascending ID; those locked exclusively.
-  const std::vector<storage::Shard*>& shards() const { return shards_; }
-  const std::vector<storage::Shard*>& exclusive_shards() const { return exclusive_; }
+  std::span<storage::Shard* const> shards() const { return shards_; }
+  std::span<storage::Shard* const> exclusive_shards() const { return exclusive_; }
 
  private:
   struct Entry {
     storage::Shard* shard;
     Mode mode;
   };
-  std::vector<Entry> locks_;
-  std::vector<storage::Shard*> shards_;
-  std::vector<storage::Shard*> exclusive_;
+  // A commit of a few documents locks a few shards: no heap allocation for those.
+  core::InlineArena<256> arena_;
+  std::pmr::vector<Entry> locks_{arena_.get()};
+  std::pmr::vector<storage::Shard*> shards_{arena_.get()};
+  std::pmr::vector<storage::Shard*> exclusive_{arena_.get()};
 };
 
 }  // namespace daas::engine

@@ -36,8 +36,8 @@ Transaction::Transaction(DatabaseImpl* db, std::span<const PendingOp> ops, const
       ops_(ops),
       reads_(reads),
       time_ms_(static_cast<uint64_t>(std::max<int64_t>(checks_.context.now_micros / 1000, 0))),
-      op_shards_(ops.size(), nullptr),
-      documents_(ops.size()) {}
+      op_shards_(ops.size(), nullptr, arena_.get()),
+      documents_(ops.size(), arena_.get()) {}
 
 Transaction::~Transaction() {
   if (published_) return;
@@ -57,14 +57,14 @@ Status Transaction::Commit(SyncMode sync, std::vector<DocId>* inserted,
   if (ops_.empty()) {
     // A read-only transaction: what it read must still hold, as of one instant.
     if (reads_ == nullptr || reads_->empty()) return Status::OK();
-    std::vector<storage::Shard*> read_shards;
+    std::pmr::vector<storage::Shard*> read_shards(arena_.get());
     for (const ReadSet::Document& d : reads_->documents) {
       storage::Shard* shard = d.collection->FindShard(d.id);
       if (shard != nullptr) DAAS_RETURN_IF_ERROR(d.collection->LoadShard(shard));
       read_shards.push_back(shard);
     }
     for (const ReadSet::ScannedShard& s : reads_->shards) read_shards.push_back(s.shard);
-    ShardLockSet locks(std::move(read_shards), ShardLockSet::Mode::kShared);
+    ShardLockSet locks(read_shards, ShardLockSet::Mode::kShared);
     return ReadsStillHold();
   }
   DAAS_RETURN_IF_ERROR(db_->log().StickyError());
@@ -80,9 +80,9 @@ Status Transaction::Commit(SyncMode sync, std::vector<DocId>* inserted,
   }
   DAAS_RETURN_IF_ERROR(Reserve());
   {
-    std::vector<storage::Shard*> write_shards = op_shards_;
+    std::pmr::vector<storage::Shard*> write_shards(op_shards_, arena_.get());
     for (const DerivedOp& d : derived_) write_shards.push_back(d.shard);
-    ShardLockSet locks(std::move(write_shards), std::move(read_shards_));
+    ShardLockSet locks(write_shards, read_shards_);
     Status s = Apply(wait_for);
     if (s.ok()) s = Log(locks);
     if (!s.ok()) {

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <list>
+#include <memory_resource>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/inline_arena.h"
 #include "daas/daas.hpp"
 #include "engine/schema_checks.h"
 #include "index/index_set.h"
@@ -71,9 +73,12 @@ struct ReadSet {
     CollectionImpl* collection;
     size_t shards;
   };
-  std::vector<Document> documents;
-  std::vector<ScannedShard> shards;
-  std::vector<ScannedCollection> collections;
+  // `mr`: where the lists allocate (an interactive transaction's arena).
+  explicit ReadSet(std::pmr::memory_resource* mr = std::pmr::get_default_resource())
+      : documents(mr), shards(mr), collections(mr) {}
+  std::pmr::vector<Document> documents;
+  std::pmr::vector<ScannedShard> shards;
+  std::pmr::vector<ScannedCollection> collections;
   bool empty() const { return documents.empty() && shards.empty() && collections.empty(); }
 };
 
@@ -195,40 +200,43 @@ class Transaction {
 
   DatabaseImpl* const db_;
   const std::span<const PendingOp> ops_;
-  SchemaChecks checks_;
+  // Where the containers below allocate: a commit of a few documents allocates nothing for them.
+  core::InlineArena<2048> arena_;
+  SchemaChecks checks_{arena_.get()};
   const ReadSet* const reads_;
   // The commit's time (Unix ms): its documents' updated_ms, and created_ms of its inserts.
   const uint64_t time_ms_;
 
   // Stage: each operation's shard (inserts' after Reserve), and the document each insert or
   // replace stores: the caller's, or an insert's with its defaults (kept in with_defaults_).
-  std::vector<storage::Shard*> op_shards_;
-  std::vector<std::string_view> documents_;
-  std::list<std::string> with_defaults_;  // a list: stable addresses, no allocation when empty
+  std::pmr::vector<storage::Shard*> op_shards_;
+  std::pmr::vector<std::string_view> documents_;
+  // Lists: stable addresses.
+  std::pmr::list<std::string> with_defaults_{arena_.get()};
   size_t insert_count_ = 0;
 
   // Prepare.
-  std::vector<RefCheck> ref_checks_;
-  std::vector<storage::Shard*> read_shards_;  // ref targets' shards, locked shared
-  std::vector<DerivedOp> derived_;
-  std::vector<SeenReferrers> seen_;
+  std::pmr::vector<RefCheck> ref_checks_{arena_.get()};
+  std::pmr::vector<storage::Shard*> read_shards_{arena_.get()};  // ref targets' shards, shared
+  std::pmr::vector<DerivedOp> derived_{arena_.get()};
+  std::pmr::vector<SeenReferrers> seen_{arena_.get()};
   // CollectionHost::schema_epoch() when the collections that may point at deleted documents were
   // chosen; unset when the commit deletes nothing.
   std::optional<uint64_t> delete_epoch_;
 
   // Reserve: reserved_[k] belongs to the k-th insert.
-  std::vector<Reservation> reserved_;
+  std::pmr::vector<Reservation> reserved_{arena_.get()};
   size_t next_reservation_ = 0;  // the next insert's, during Apply
   bool published_ = false;
   bool prune_after_ = false;  // KeepOldVersions expired snapshots: prune once the locks are gone
 
   // Apply: the undo log, slots emptied by deletes, documents the commit computes (patches,
   // cleared refs), and what it changes in indexed collections.
-  std::vector<Undo> undo_;
-  std::vector<std::pair<CollectionImpl*, Reservation>> freed_;
-  std::list<std::string> owned_;
-  std::vector<IndexedChange> changes_;
-  std::unordered_map<DocId, size_t, index::DocIdHash> change_of_;
+  std::pmr::vector<Undo> undo_{arena_.get()};
+  std::pmr::vector<std::pair<CollectionImpl*, Reservation>> freed_{arena_.get()};
+  std::pmr::list<std::string> owned_{arena_.get()};
+  std::pmr::vector<IndexedChange> changes_{arena_.get()};
+  std::pmr::unordered_map<DocId, size_t, index::DocIdHash> change_of_{arena_.get()};
   index::IndexSet::Undo index_undo_;
 
   // Log.
