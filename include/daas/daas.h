@@ -543,6 +543,12 @@ DAAS_EXPORT int daas_txn_get(daas_txn* txn, daas_collection* coll, const daas_id
                              size_t cap, size_t* len);
 DAAS_EXPORT int daas_txn_get_json(daas_txn* txn, daas_collection* coll, const daas_id* id,
                                   char* buf, size_t cap, size_t* len);
+/* daas_db_get_many as this transaction sees the documents (Transaction::GetMany in daas.hpp): its
+ * own writes, else the committed documents, remembered for the commit's check; a read-only
+ * transaction reads its snapshot. Errors: as daas_db_get_many, DAAS_CONFLICT, DAAS_ABORTED. */
+DAAS_EXPORT int daas_txn_get_many(daas_txn* txn, size_t n, daas_collection* const* colls,
+                                  const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
+                                  size_t* offsets, size_t* lengths);
 /* Buffers an insert; its ID is known at once (*out_id). Errors: as daas_collection_insert,
  * DAAS_ABORTED, DAAS_INVALID_ARGUMENT (read-only), DAAS_RESOURCE_EXHAUSTED (100,000 writes or 64
  * MiB of documents in one transaction). */

@@ -266,6 +266,12 @@ struct TransactionOptions {
 // one snapshot of the whole database, so everything it reads is of one instant, and it never
 // conflicts. Schema checks, unique keys and refs are checked at Commit, with the errors of
 // Database::Write. Not thread-safe: one thread at a time. Must not outlive its Database.
+// A document of a given collection, for Database::GetMany and Transaction::GetMany.
+struct DocRef {
+  const Collection* collection;
+  DocId id;
+};
+
 class Transaction {
  public:
   // Rolls back if neither Commit nor Rollback ran.
@@ -280,6 +286,14 @@ class Transaction {
   Status Get(const Collection* collection, DocId id, std::string* document) {
     return Get(collection, id, document, nullptr);
   }
+  // Get for many documents at once, of any collections: (*out)[i] is refs[i]'s document as this
+  // transaction sees it, or nullopt when it does not exist (or this transaction deleted it). Like
+  // Database::GetMany, their cache misses overlap: the fast way to read many documents by ID. A
+  // read-only transaction reads them from its snapshot; a read-write one remembers each committed
+  // document it read, as Get does. Errors: InvalidArgument (a collection of another database),
+  // Conflict (a document changed since this transaction read it), Aborted, as Get.
+  virtual Status GetMany(std::span<const DocRef> refs,
+                         std::vector<std::optional<std::string>>* out) = 0;
   // Buffers an insert and returns the document's ID now (its slot is reserved), so later writes
   // of the transaction can point at it. The schema's defaults are filled in now.
   virtual Result<DocId> Insert(Collection* collection, std::string_view document) = 0;
@@ -371,12 +385,6 @@ struct DatabaseStats {
   uint64_t cold_shards = 0;             // shards whose documents are not loaded yet (open is lazy)
   uint64_t snapshots_open = 0;          // read-only transactions not ended
   uint64_t snapshot_history_bytes = 0;  // old versions kept for them (Options)
-};
-
-// A document of a given collection, for Database::GetMany.
-struct DocRef {
-  const Collection* collection;
-  DocId id;
 };
 
 class Database {

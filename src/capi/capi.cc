@@ -889,12 +889,17 @@ extern "C" int daas_db_sync(daas_db* db) {
   });
 }
 
-extern "C" int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* colls,
-                                const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
-                                size_t* offsets, size_t* lengths) {
+namespace {
+
+// daas_db_get_many and daas_txn_get_many: `read` reads the documents the arguments name through
+// `handle` (the db or the txn, named `handle_name`).
+template <typename Read>
+int GetManyInto(const void* handle, const char* handle_name, size_t n,
+                daas_collection* const* colls, const daas_id* ids, uint8_t* buf, size_t cap,
+                size_t* len, size_t* offsets, size_t* lengths, Read&& read) {
   return Guard([&]() -> Status {
     CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
-    if (db == nullptr) return NullArg("db");
+    if (handle == nullptr) return NullArg(handle_name);
     if (n > 0 && (colls == nullptr || ids == nullptr || offsets == nullptr || lengths == nullptr)) {
       return NullArg(colls == nullptr     ? "colls"
                      : ids == nullptr     ? "ids"
@@ -909,7 +914,7 @@ extern "C" int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* c
       CAPI_RETURN_IF_ERROR(ToDocId(&ids[i], "ids[i]", &refs[i].id));
     }
     std::vector<std::optional<std::string>> found;
-    CAPI_RETURN_IF_ERROR(db->db->GetMany(refs, &found));
+    CAPI_RETURN_IF_ERROR(read(refs, &found));
     size_t total = 0;
     for (const auto& d : found) total += d ? d->size() : 0;
     if (cap < total) {
@@ -931,6 +936,18 @@ extern "C" int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* c
     *len = total;
     return Status::OK();
   });
+}
+
+}  // namespace
+
+extern "C" int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* colls,
+                                const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
+                                size_t* offsets, size_t* lengths) {
+  return GetManyInto(
+      db, "db", n, colls, ids, buf, cap, len, offsets, lengths,
+      [&](std::span<const daas::DocRef> refs, std::vector<std::optional<std::string>>* out) {
+        return db->db->GetMany(refs, out);
+      });
 }
 
 extern "C" int daas_db_stats_get(daas_db* db, daas_db_stats* out, size_t struct_size) {
@@ -1122,6 +1139,16 @@ extern "C" int daas_txn_get(daas_txn* txn, daas_collection* coll, const daas_id*
 extern "C" int daas_txn_get_json(daas_txn* txn, daas_collection* coll, const daas_id* id, char* buf,
                                  size_t cap, size_t* len) {
   return Guard([&] { return TxnGet(txn, coll, id, buf, cap, len, true); });
+}
+
+extern "C" int daas_txn_get_many(daas_txn* txn, size_t n, daas_collection* const* colls,
+                                 const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
+                                 size_t* offsets, size_t* lengths) {
+  return GetManyInto(
+      txn, "txn", n, colls, ids, buf, cap, len, offsets, lengths,
+      [&](std::span<const daas::DocRef> refs, std::vector<std::optional<std::string>>* out) {
+        return txn->txn->GetMany(refs, out);
+      });
 }
 
 extern "C" int daas_txn_insert(daas_txn* txn, daas_collection* coll, const uint8_t* doc, size_t len,

@@ -343,8 +343,9 @@ Status DatabaseImpl::Sync() {
 
 // ---- reads ----
 
-Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
-                             std::vector<std::optional<std::string>>* out) const {
+Status DatabaseImpl::ReadMany(std::span<const DocRef> refs, uint64_t at,
+                              std::vector<std::optional<std::string>>* out,
+                              std::vector<uint64_t>* versions) const {
   DAAS_RETURN_IF_ERROR(CheckOpen());
   std::vector<storage::Shard*> found(refs.size(), nullptr);
   for (size_t i = 0; i < refs.size(); ++i) {
@@ -373,9 +374,10 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
     if (s != nullptr) to_lock.push_back(s);
   }
   out->assign(refs.size(), std::nullopt);
+  if (versions != nullptr) versions->assign(refs.size(), 0);
   ShardLockSet locks(std::move(to_lock), ShardLockSet::Mode::kShared);
   std::string migrated;
-  storage::RecordMeta unused_meta;
+  storage::RecordMeta meta;
   // Reads overlap their cache misses: the slot entry of the document kAhead * 2 places on is
   // fetched, and the record of the one kAhead on, whose slot entry came in meanwhile.
   constexpr size_t kAhead = 4;
@@ -394,12 +396,20 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
     prefetch(i + kAhead, true);
     std::string_view bytes;
     bool hit = false;
+    const DocId id = refs[i].id;
     if (found[i] != nullptr && found[i]->loaded()) {
-      hit = found[i]->Get(refs[i].id.slot(), refs[i].id.salt(), &bytes);
+      if (at != CollectionImpl::kLatest) {
+        hit = found[i]->GetAt(id.slot(), id.salt(), at, &bytes, &meta);
+      } else if (versions != nullptr) {
+        hit = found[i]->Get(id.slot(), id.salt(), &bytes, &meta);
+      } else {
+        hit = found[i]->Get(id.slot(), id.salt(), &bytes);
+      }
     } else if (found[i] != nullptr) {
+      // No commit wrote to a shard not loaded since open (a write loads it first), so its file
+      // holds what every snapshot sees.
       using FileRead = storage::Shard::FileRead;
-      Result<FileRead> in_file =
-          found[i]->GetFromFile(refs[i].id.slot(), refs[i].id.salt(), &bytes, &unused_meta);
+      Result<FileRead> in_file = found[i]->GetFromFile(id.slot(), id.salt(), &bytes, &meta);
       if (!in_file.ok()) {
         return in_file.status().WithContext("reading document '" + refs[i].id.ToString() + "'");
       }
@@ -413,6 +423,7 @@ Status DatabaseImpl::GetMany(std::span<const DocRef> refs,
         DAAS_RETURN_IF_ERROR(coll->MigrateForRead(&bytes, &migrated));
       }
       (*out)[i].emplace(bytes);
+      if (versions != nullptr) (*versions)[i] = meta.version;
     }
   }
   return Status::OK();

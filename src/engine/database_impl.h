@@ -68,7 +68,9 @@ class DatabaseImpl final : public Database, public CollectionHost {
   uint64_t visible_lsn() const override { return log_.LastLsn(); }
   uint64_t durable_lsn() const override { return log_.durable_lsn(); }
   Status GetMany(std::span<const DocRef> refs,
-                 std::vector<std::optional<std::string>>* out) const override;
+                 std::vector<std::optional<std::string>>* out) const override {
+    return ReadMany(refs, CollectionImpl::kLatest, out, nullptr);
+  }
   Status Checkpoint() override;
   Status Compact() override;
   Status Backup(const std::string& dir) override;
@@ -88,6 +90,12 @@ class DatabaseImpl final : public Database, public CollectionHost {
   // applied, nonzero once it was, also when the wait for durability then failed.
   Status Commit(std::span<const PendingOp> ops, std::vector<DocId>* inserted, SyncMode sync,
                 const ReadSet* reads = nullptr, uint64_t* lsn = nullptr);
+
+  // GetMany as of LSN `at`: CollectionImpl::kLatest (now), or an open snapshot's. When `versions`
+  // is not null, (*versions)[i] receives the version of refs[i]'s document, 0 when it is absent.
+  Status ReadMany(std::span<const DocRef> refs, uint64_t at,
+                  std::vector<std::optional<std::string>>* out,
+                  std::vector<uint64_t>* versions) const;
 
   // --- the units, for the commit path (Transaction), transactions, cursors and the feed ---
   CommitLog& log() { return log_; }

@@ -89,17 +89,57 @@ Status InteractiveTransaction::ReadCommitted(CollectionImpl* coll, DocId id, std
   DocumentMeta m;
   Status s = coll->Get(id, document, &m);
   if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
-  const uint64_t version = s.ok() ? m.version : 0;  // 0: absent
+  DAAS_RETURN_IF_ERROR(RecordRead(coll, id, s.ok() ? m.version : 0));
+  if (meta != nullptr && s.ok()) *meta = m;
+  return s;
+}
+
+Status InteractiveTransaction::RecordRead(CollectionImpl* coll, DocId id, uint64_t version) {
+  // An ID whose shard is not this collection's names no document of it, ever (it was never handed
+  // out, or it is a document of another collection read through this one): nothing to remember.
+  storage::Shard* const shard = coll->FindShard(id);
+  if (shard == nullptr) return Status::OK();
   auto [it, first] = read_version_.emplace(id, version);
   if (first) {
-    reads_.documents.push_back(ReadSet::Document{coll, id, version});
+    reads_.documents.push_back(ReadSet::Document{coll, id, version, shard});
   } else if (it->second != version) {
     // What this transaction read earlier is gone: its commit would fail; say so now.
     return Status::Conflict("document '" + id.ToString() + "' of " + coll->Describe() +
                             " changed after the transaction read it; run the transaction again");
   }
-  if (meta != nullptr && s.ok()) *meta = m;
-  return s;
+  return Status::OK();
+}
+
+Status InteractiveTransaction::GetMany(std::span<const DocRef> refs,
+                                       std::vector<std::optional<std::string>>* out) {
+  DAAS_RETURN_IF_ERROR(CheckUsable());
+  for (const DocRef& r : refs) DAAS_RETURN_IF_ERROR(Own(r.collection).status());
+  if (snapshot_ != nullptr) {
+    DAAS_RETURN_IF_ERROR(db_->ReadMany(refs, snapshot_->lsn(), out, nullptr));
+    // After the reads: one that raced with the snapshot's expiry may have missed a pruned version.
+    return snapshot_->Usable();
+  }
+  // The committed documents in one pass, then this transaction's own writes over them.
+  std::vector<uint64_t> versions;
+  DAAS_RETURN_IF_ERROR(db_->ReadMany(refs, CollectionImpl::kLatest, out, &versions));
+  std::string own;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    DAAS_ASSIGN_OR_RETURN(CollectionImpl * coll, Own(refs[i].collection));
+    if (write_of_.count(refs[i].id) != 0) {
+      Write* w;
+      Status s = Current(coll, refs[i].id, &own, &w);
+      if (s.ok()) {
+        (*out)[i] = std::move(own);
+      } else if (s.code() == StatusCode::kNotFound) {
+        (*out)[i].reset();
+      } else {
+        return s;
+      }
+      continue;
+    }
+    DAAS_RETURN_IF_ERROR(RecordRead(coll, refs[i].id, (*out)[i] ? versions[i] : 0));
+  }
+  return Status::OK();
 }
 
 Status InteractiveTransaction::Current(CollectionImpl* coll, DocId id, std::string* document,

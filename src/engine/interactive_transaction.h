@@ -39,6 +39,8 @@ class InteractiveTransaction final : public daas::Transaction {
   using daas::Transaction::Get;
   Status Get(const Collection* collection, DocId id, std::string* document,
              DocumentMeta* meta) override;
+  Status GetMany(std::span<const DocRef> refs,
+                 std::vector<std::optional<std::string>>* out) override;
   Result<DocId> Insert(Collection* collection, std::string_view document) override;
   Status Replace(Collection* collection, DocId id, std::string_view document) override;
   Status Patch(Collection* collection, DocId id, std::string_view merge_patch) override;
@@ -79,6 +81,9 @@ class InteractiveTransaction final : public daas::Transaction {
   // The document as this transaction sees it (ReadCommitted when it did not write it); *write is
   // its Write, or null. NotFound when absent or deleted here.
   Status Current(CollectionImpl* coll, DocId id, std::string* document, Write** write);
+  // Remembers that this transaction read `id` of `coll` at `version` (0: absent); Conflict when
+  // it read another version of it before.
+  Status RecordRead(CollectionImpl* coll, DocId id, uint64_t version);
   // Buffers `document` as the new content of `id`, which exists for this transaction.
   Status Store(CollectionImpl* coll, DocId id, std::string document);
   // ResourceExhausted when `more` bytes would pass the write limits.

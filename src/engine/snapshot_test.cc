@@ -77,6 +77,15 @@ TEST(Snapshot, SeesTheDatabaseAsOfItsBeginningWhateverCommitsLater) {
   EXPECT_EQ(GetIn(snap.get(), c, b), R"({"n":2})");
   EXPECT_EQ(GetIn(snap.get(), c, inserted), "<not_found>");
   EXPECT_EQ(GetIn(snap.get(), other, o), R"({"n":9})");
+  // GetMany reads the same instant, across collections.
+  std::vector<std::optional<std::string>> many;
+  ASSERT_TRUE(
+      snap->GetMany(std::vector<DocRef>{{c, a}, {c, b}, {c, inserted}, {other, o}}, &many).ok());
+  ASSERT_EQ(many.size(), 4u);
+  EXPECT_EQ(Json(*many[0]), R"({"n":1})");
+  EXPECT_EQ(Json(*many[1]), R"({"n":2})");
+  EXPECT_FALSE(many[2].has_value());
+  EXPECT_EQ(Json(*many[3]), R"({"n":9})");
   DocumentMeta meta;
   std::string bytes;
   ASSERT_TRUE(snap->Get(c, a, &bytes, &meta).ok());

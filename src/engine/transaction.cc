@@ -59,9 +59,8 @@ Status Transaction::Commit(SyncMode sync, std::vector<DocId>* inserted,
     if (reads_ == nullptr || reads_->empty()) return Status::OK();
     std::pmr::vector<storage::Shard*> read_shards(arena_.get());
     for (const ReadSet::Document& d : reads_->documents) {
-      storage::Shard* shard = d.collection->FindShard(d.id);
-      if (shard != nullptr) DAAS_RETURN_IF_ERROR(d.collection->LoadShard(shard));
-      read_shards.push_back(shard);
+      DAAS_RETURN_IF_ERROR(d.collection->LoadShard(d.shard));
+      read_shards.push_back(d.shard);
     }
     for (const ReadSet::ScannedShard& s : reads_->shards) read_shards.push_back(s.shard);
     ShardLockSet locks(read_shards, ShardLockSet::Mode::kShared);
@@ -151,9 +150,8 @@ Status Transaction::Prepare() {
   DAAS_RETURN_IF_ERROR(PrepareRefTargets());
   if (reads_ != nullptr) {
     for (const ReadSet::Document& d : reads_->documents) {
-      storage::Shard* shard = d.collection->FindShard(d.id);
-      if (shard != nullptr) DAAS_RETURN_IF_ERROR(d.collection->LoadShard(shard));
-      read_shards_.push_back(shard);
+      DAAS_RETURN_IF_ERROR(d.collection->LoadShard(d.shard));
+      read_shards_.push_back(d.shard);
     }
     for (const ReadSet::ScannedShard& s : reads_->shards) read_shards_.push_back(s.shard);
   }
@@ -297,10 +295,15 @@ Status Transaction::StillValid(std::vector<CollectionImpl*>* wait_for) {
 
 Status Transaction::ReadsStillHold() const {
   for (const ReadSet::Document& d : reads_->documents) {
-    storage::Shard* shard = d.collection->FindShard(d.id);
     std::string_view unused;
     storage::RecordMeta meta;
-    if (shard == nullptr || !shard->Get(d.id.slot(), d.id.salt(), &unused, &meta)) {
+    const bool exists = d.shard->Get(d.id.slot(), d.id.salt(), &unused, &meta);
+    if (d.version == 0) {
+      if (!exists) continue;
+      return Status::Conflict("document '" + d.id.ToString() + "' of " + d.collection->Describe() +
+                              " was inserted after the transaction read it as absent");
+    }
+    if (!exists) {
       return Status::Conflict("document '" + d.id.ToString() + "' of " + d.collection->Describe() +
                               " was deleted after the transaction read it");
     }

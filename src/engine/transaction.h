@@ -57,12 +57,16 @@ struct PendingOp {
 // the shard locks before it applies anything: serializable isolation by validation (docs/
 // transactions.md). A document read must still have the version it had; a shard scanned must not
 // have been changed by any commit since (its LSN); a collection scanned must still have as many
-// shards. Documents that did not exist need no check: an ID is never used twice.
+// shards. A document that did not exist must still not exist: its ID may have been reserved by
+// another transaction's insert, which committed since.
 struct ReadSet {
   struct Document {
     CollectionImpl* collection;
     DocId id;
-    uint64_t version;
+    uint64_t version;  // 0: it did not exist (it must still not exist)
+    // The shard `id` names, which existed when it was read (an ID whose shard does not exist was
+    // never handed out, and names no document now or later: such a read is not remembered).
+    storage::Shard* shard;
   };
   struct ScannedShard {
     CollectionImpl* collection;

@@ -165,6 +165,20 @@ TEST_F(TransactionTest, WriteSkewIsPrevented) {
 
 // A document read as absent must stay absent: a transaction that decided on its absence fails
 // when another commits it first (only possible for an ID given out before its insert committed).
+// Checking that a document is missing before writing is the common case: it commits while the
+// document is still missing.
+TEST_F(TransactionTest, AnAbsenceReadCommitsWhileTheDocumentIsStillAbsent) {
+  DocId gone = *a_->Insert(Doc("{}"));
+  ASSERT_TRUE(a_->Delete(gone).ok());
+  auto t = Begin();
+  std::string bytes;
+  EXPECT_EQ(t->Get(a_, gone, &bytes).code(), StatusCode::kNotFound);
+  EXPECT_EQ(t->Get(b_, gone, &bytes).code(), StatusCode::kNotFound);  // another collection's ID
+  ASSERT_TRUE(t->Insert(b_, Doc("{}")).ok());
+  Status s = t->Commit();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
 TEST_F(TransactionTest, AnAbsenceReadIsValidatedToo) {
   auto inserter = Begin();
   DocId pending = *inserter->Insert(a_, Doc("{}"));
@@ -286,6 +300,46 @@ TEST_F(TransactionTest, ACollectionOfAnotherDatabaseIsRefused) {
   Collection* c = *other->CreateCollection("a");
   auto t = Begin();
   EXPECT_EQ(t->Insert(c, Doc("{}")).status().code(), StatusCode::kInvalidArgument);
+}
+
+// GetMany: own writes over the committed documents, each committed one remembered for the commit.
+TEST_F(TransactionTest, GetManyReadsOwnWritesAndRemembersWhatItRead) {
+  DocId x = *a_->Insert(Doc(R"({"n":1})"));
+  DocId y = *a_->Insert(Doc(R"({"n":2})"));
+  DocId z = *b_->Insert(Doc(R"({"n":3})"));
+  DocId gone = *b_->Insert(Doc(R"({"n":4})"));
+  ASSERT_TRUE(b_->Delete(gone).ok());
+  auto t = Begin();
+  DocId fresh = *t->Insert(a_, Doc(R"({"n":5})"));
+  ASSERT_TRUE(t->Replace(a_, y, Doc(R"({"n":20})")).ok());
+  ASSERT_TRUE(t->Delete(b_, z).ok());
+  const std::vector<DocRef> refs = {{a_, x}, {a_, y}, {b_, z}, {a_, fresh}, {b_, gone}, {b_, x}};
+  std::vector<std::optional<std::string>> out;
+  ASSERT_TRUE(t->GetMany(refs, &out).ok());
+  ASSERT_EQ(out.size(), refs.size());
+  EXPECT_EQ(testing::Json(*out[0]), R"({"n":1})");
+  EXPECT_EQ(testing::Json(*out[1]), R"({"n":20})");  // its own replace
+  EXPECT_FALSE(out[2].has_value());                  // its own delete
+  EXPECT_EQ(testing::Json(*out[3]), R"({"n":5})");   // its own insert
+  EXPECT_FALSE(out[4].has_value());                  // deleted before it began
+  EXPECT_FALSE(out[5].has_value());                  // x is not b's
+  // What it read is checked at commit: x changed meanwhile.
+  ASSERT_TRUE(a_->Replace(x, Doc(R"({"n":10})")).ok());
+  EXPECT_EQ(t->GetMany(std::vector<DocRef>{{a_, x}}, &out).code(), StatusCode::kConflict);
+  EXPECT_EQ(t->Commit().code(), StatusCode::kConflict);
+  EXPECT_EQ(GetJson(a_, y), R"({"n":2})");  // nothing applied
+
+  // An absence it read is checked too; a collection of another database is refused.
+  auto u = Begin();
+  ASSERT_TRUE(u->GetMany(std::vector<DocRef>{{b_, gone}, {a_, x}}, &out).ok());
+  auto other = testing::OpenOrDie({});
+  Collection* foreign = *other->CreateCollection("a");
+  EXPECT_EQ(u->GetMany(std::vector<DocRef>{{foreign, x}}, &out).code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(u->Replace(a_, x, Doc(R"({"n":11})")).ok());
+  Status committed = u->Commit();
+  ASSERT_TRUE(committed.ok()) << committed.ToString();
+  EXPECT_EQ(GetJson(a_, x), R"({"n":11})");
 }
 
 TEST_F(TransactionTest, RunTransactionRetriesConflictsUntilItsAttemptsAreSpent) {

@@ -1102,6 +1102,19 @@ static void TestSnapshots(void) {
   CHECK_OK(daas_txn_get_json(snap, c, &a, text, sizeof text, &len));
   CHECK(strcmp(text, "{\"n\":1}") == 0);
   CHECK_OK(daas_txn_get_json(snap, c, &b, text, sizeof text, &len));
+  /* Many at once, from the snapshot too: a was replaced and b deleted since it began. */
+  {
+    daas_collection* colls[2] = {c, c};
+    const daas_id want[2] = {a, b};
+    uint8_t many[64];
+    size_t offsets[2], lengths[2];
+    CHECK_OK(daas_txn_get_many(snap, 2, colls, want, many, sizeof many, &len, offsets, lengths));
+    CHECK(lengths[0] != DAAS_ABSENT && lengths[1] != DAAS_ABSENT);
+    /* {"n":1} and {"n":2}: a one-entry map whose value is the last byte. */
+    CHECK(many[offsets[0] + lengths[0] - 1] == 1 && many[offsets[1] + lengths[1] - 1] == 2);
+    CHECK_RC(daas_txn_get_many(NULL, 2, colls, want, many, sizeof many, &len, offsets, lengths),
+             DAAS_INVALID_ARGUMENT);
+  }
   daas_cursor_close(cur);
   /* A cursor outliving its transaction's end fails instead of reading freed versions. */
   CHECK_OK(daas_txn_cursor_open(snap, c, NULL, 0, NULL, &cur));
