@@ -31,13 +31,11 @@ void CommitRecordBuilder::Erase(uint32_t collection_id, DocId id) {
 }
 
 std::string CommitRecordBuilder::Finish() {
-  std::string out;
-  out.reserve(13 + ops_.size());
-  core::AppendLittle<uint32_t>(&out, count_ + 1);
-  out.push_back(static_cast<char>(LoggedOpKind::kTime));
-  core::AppendLittle<uint64_t>(&out, time_ms_);
-  out += ops_;
-  ops_.clear();
+  core::PutLittle<uint32_t>(ops_.data(), count_ + 1);
+  ops_[4] = static_cast<char>(LoggedOpKind::kTime);
+  core::PutLittle<uint64_t>(ops_.data() + 5, time_ms_);
+  std::string out = std::move(ops_);
+  ops_.assign(kHeaderBytes, '\0');
   count_ = 0;
   return out;
 }

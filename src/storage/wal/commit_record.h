@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,14 @@ struct LoggedOp {
 
 class CommitRecordBuilder {
  public:
+  CommitRecordBuilder() { ops_.resize(kHeaderBytes); }
+  // Makes room for `bytes` more bytes of ops (OpBytes each), so that the payload is built in one
+  // buffer, never moved.
+  void Reserve(size_t bytes) { ops_.reserve(ops_.size() + bytes); }
+  // What one op adds to the payload: a put or insert of `document_bytes`, or an erase (nullopt).
+  static size_t OpBytes(std::optional<size_t> document_bytes) {
+    return kOpHeadBytes + (document_bytes ? 4 + *document_bytes : 0);
+  }
   // The commit's time: Finish writes it as the record's first op.
   void SetTime(uint64_t time_ms) { time_ms_ = time_ms; }
   // A replaced (or patched) document; Insert: a new one.
@@ -46,8 +55,11 @@ class CommitRecordBuilder {
   std::string Finish();
 
  private:
+  // The op count (u32) and the time op (kind, u64), written by Finish in front of the ops.
+  static constexpr size_t kHeaderBytes = 4 + 1 + 8;
+  static constexpr size_t kOpHeadBytes = 1 + 4 + 4 + 2 + 8;
   void Head(LoggedOpKind kind, uint32_t collection_id, DocId id);
-  std::string ops_;
+  std::string ops_;  // kHeaderBytes of room for the header, then the ops
   uint32_t count_ = 0;
   uint64_t time_ms_ = 0;
 };

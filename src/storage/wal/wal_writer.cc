@@ -81,12 +81,17 @@ Status WalWriter::Flush(uint64_t lsn, bool sync) {
     {
       core::MutexLock l(&mu_);
       batch.swap(buffer_);
+      buffer_.swap(spare_);
       first = written_lsn_ + 1;
       upto = last_lsn_;
     }
     Status s = WriteOut(batch, first, sync);
     core::MutexLock l(&mu_);
     leader_active_ = false;
+    if (batch.capacity() <= kSpareBytes && batch.capacity() > spare_.capacity()) {
+      batch.clear();
+      spare_.swap(batch);
+    }
     if (s.ok()) {
       written_lsn_ = upto;
       if (sync) durable_lsn_ = upto;

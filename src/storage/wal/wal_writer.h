@@ -80,6 +80,10 @@ class WalWriter {
   mutable core::Mutex mu_;
   core::CondVar io_done_;                    // a leader finished (or failed)
   std::string buffer_ DAAS_GUARDED_BY(mu_);  // records written_lsn_+1 .. last_lsn_
+  // The buffer the last leader wrote out, emptied, kept for the next swap so that appends do not
+  // grow a fresh buffer after every write (kept only up to kSpareBytes).
+  std::string spare_ DAAS_GUARDED_BY(mu_);
+  static constexpr size_t kSpareBytes = 8 << 20;
   uint64_t last_lsn_ DAAS_GUARDED_BY(mu_);
   uint64_t written_lsn_ DAAS_GUARDED_BY(mu_);
   uint64_t durable_lsn_ DAAS_GUARDED_BY(mu_);
