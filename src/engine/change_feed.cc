@@ -157,9 +157,16 @@ Status ChangeFeedHub::Read(uint64_t after, size_t max, uint32_t wait_ms,
             " (Options::feed_retain_bytes); resync and subscribe again");
       }
       const size_t from = after + 1 - first;
-      *n = std::min<size_t>(entries_.size() - from, max);
-      if (out->size() < *n) out->resize(*n);
-      for (size_t i = 0; i < *n; ++i) CopyOut(entries_[from + i], &(*out)[i]);
+      const size_t limit = std::min<size_t>(entries_.size() - from, max);
+      size_t bytes = 0;
+      while (*n < limit && (*n == 0 || bytes < kReadBytes)) {
+        const Entry& e = entries_[from + *n];
+        if (out->size() <= *n) out->resize(*n + 1);
+        CopyOut(e, &(*out)[*n]);
+        bytes += e.blob;
+        ++*n;
+      }
+      out->resize(*n);  // what a bigger read left beyond is freed
       return Status::OK();
     }
     auto now = std::chrono::steady_clock::now();

@@ -11,11 +11,13 @@
 //
 // The retained commits' bytes live in the hub's own chunks of kChunkBytes, filled in LSN order and
 // freed from the front as the budget trims: a commit copies its record to the end of the last
-// chunk, and readers copy commits out into buffers of their own. So publishing allocates a chunk
-// once in thousands of commits, and no reader frees what a commit allocated (when readers freed
-// the commits' memory, the allocator's consolidation across threads cost a commit more than the
-// copy does). The hub holds at most the budget plus one chunk, and frees it all when the last
-// subscriber leaves.
+// chunk, and readers copy commits out into buffers of their own, at most kReadBytes a call (a
+// commit that publishes meanwhile waits for that copy). So publishing allocates a chunk once in
+// thousands of commits, and no reader frees what a commit allocated (when readers freed the
+// commits' memory, the allocator's consolidation across threads cost a commit more than the copy
+// does). The chunks hold the budget, plus the tails of chunks a commit did not fit in (a chunk of
+// commits just over half its size wastes the rest): at most about twice the budget, plus one
+// chunk. The hub frees them all when the last subscriber leaves.
 //
 // Invariant: every commit with an LSN above `start_` (the last LSN handed out when the first
 // current subscriber arrived) is published; the ring holds a contiguous run of LSNs ending at
@@ -68,9 +70,10 @@ class ChangeFeedHub {
   void Publish(uint64_t lsn, std::string_view payload, bool has_before,
                std::span<const std::string_view> before) DAAS_EXCLUDES(mu_);
 
-  // Copies into (*out)[0, *n) the retained commits after `after`, up to `max`, waiting up to
-  // `wait_ms` for one when there is none: first polling for kPollMicros, then asleep. *out only
-  // grows, so its strings' capacity is reused from call to call. A reader that keeps up with the
+  // Copies into (*out)[0, *n) the retained commits after `after`, up to `max` and about
+  // kReadBytes (at least one), waiting up to `wait_ms` for one when there is none: first polling
+  // for kPollMicros, then asleep. *out is resized to *n; its strings' capacity is reused from call
+  // to call. A reader that keeps up with the
   // commits thus finds the next one while polling, and the commit does not pay for waking it (a
   // futex wake, a few microseconds under the commit's shard locks). ResourceExhausted ("too far
   // behind") when commits after `after` are no longer retained; Aborted once Close() ran.
@@ -83,6 +86,7 @@ class ChangeFeedHub {
   void Close() DAAS_EXCLUDES(mu_);
 
   static constexpr int kPollMicros = 50;
+  static constexpr size_t kReadBytes = 1 << 20;
 
  private:
   static constexpr size_t kChunkBytes = 1 << 20;

@@ -301,6 +301,20 @@ TEST(ChangeFeedHub, KeepsTheNewestCommitsWithinItsBudgetAcrossChunks) {
   EXPECT_EQ(out[0].lsn, first);
   EXPECT_EQ(out[0].payload, payload(first));
   hub.Unsubscribe(false);
+
+  // One read copies about kReadBytes, at least one commit: a commit waiting to publish waits for
+  // no more than that copy.
+  ASSERT_EQ(hub.Subscribe(false, [] { return uint64_t{5000}; }), 5000u);
+  const std::string big(600 << 10, 'b');
+  for (uint64_t lsn = 5001; lsn <= 5003; ++lsn) hub.Publish(lsn, big, false, {});
+  ASSERT_TRUE(hub.Read(5000, 10, 0, &out, &n).ok());
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(out.size(), 2u);
+  ASSERT_TRUE(hub.Read(5002, 10, 0, &out, &n).ok());
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(out[0].lsn, 5003u);
+  EXPECT_EQ(out.size(), 1u);
+  hub.Unsubscribe(false);
 }
 
 }  // namespace

@@ -488,10 +488,8 @@ Result<DatabaseStats> DatabaseImpl::Stats() const {
   if (in_memory()) return st;
   st.durable_lsn = log_.durable_lsn();
   st.cold_shards = loader_.cold_count();
-  {
-    core::MutexLock cp(checkpointer_.mu());  // files do not come and go meanwhile
-    DAAS_RETURN_IF_ERROR(checkpointer_.AddStats(&st));
-  }
+  core::MutexLock cp(checkpointer_.mu());  // files do not come and go meanwhile
+  DAAS_RETURN_IF_ERROR(checkpointer_.AddStats(&st));
   DAAS_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(options_.dir));
   for (const std::string& name : names) {
     uint64_t first;

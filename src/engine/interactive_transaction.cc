@@ -89,7 +89,7 @@ Status InteractiveTransaction::ReadCommitted(CollectionImpl* coll, DocId id, std
   DocumentMeta m;
   Status s = coll->Get(id, document, &m);
   if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
-  DAAS_RETURN_IF_ERROR(RecordRead(coll, id, s.ok() ? m.version : 0));
+  DAAS_RETURN_IF_ERROR(RecordRead(coll, id, s.ok() ? m.version : ReadSet::kAbsent));
   if (meta != nullptr && s.ok()) *meta = m;
   return s;
 }
@@ -137,7 +137,7 @@ Status InteractiveTransaction::GetMany(std::span<const DocRef> refs,
       }
       continue;
     }
-    DAAS_RETURN_IF_ERROR(RecordRead(coll, refs[i].id, (*out)[i] ? versions[i] : 0));
+    DAAS_RETURN_IF_ERROR(RecordRead(coll, refs[i].id, (*out)[i] ? versions[i] : ReadSet::kAbsent));
   }
   return Status::OK();
 }

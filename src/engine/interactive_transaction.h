@@ -81,8 +81,8 @@ class InteractiveTransaction final : public daas::Transaction {
   // The document as this transaction sees it (ReadCommitted when it did not write it); *write is
   // its Write, or null. NotFound when absent or deleted here.
   Status Current(CollectionImpl* coll, DocId id, std::string* document, Write** write);
-  // Remembers that this transaction read `id` of `coll` at `version` (0: absent); Conflict when
-  // it read another version of it before.
+  // Remembers that this transaction read `id` of `coll` at `version` (ReadSet::kAbsent: absent);
+  // Conflict when it read another version of it before.
   Status RecordRead(CollectionImpl* coll, DocId id, uint64_t version);
   // Buffers `document` as the new content of `id`, which exists for this transaction.
   Status Store(CollectionImpl* coll, DocId id, std::string document);
@@ -118,7 +118,7 @@ class InteractiveTransaction final : public daas::Transaction {
   size_t write_bytes_ = 0;
 
   ReadSet reads_{arena_.get()};
-  // The version each document was read at (0: absent), by ID.
+  // The version each document was read at (ReadSet::kAbsent: absent), by ID.
   std::pmr::unordered_map<DocId, uint64_t, index::DocIdHash> read_version_{arena_.get()};
 };
 

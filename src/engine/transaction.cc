@@ -298,7 +298,7 @@ Status Transaction::ReadsStillHold() const {
     std::string_view unused;
     storage::RecordMeta meta;
     const bool exists = d.shard->Get(d.id.slot(), d.id.salt(), &unused, &meta);
-    if (d.version == 0) {
+    if (d.version == ReadSet::kAbsent) {
       if (!exists) continue;
       return Status::Conflict("document '" + d.id.ToString() + "' of " + d.collection->Describe() +
                               " was inserted after the transaction read it as absent");

@@ -63,7 +63,7 @@ struct ReadSet {
   struct Document {
     CollectionImpl* collection;
     DocId id;
-    uint64_t version;  // 0: it did not exist (it must still not exist)
+    uint64_t version;  // kAbsent: it did not exist (it must still not exist)
     // The shard `id` names, which existed when it was read (an ID whose shard does not exist was
     // never handed out, and names no document now or later: such a read is not remembered).
     storage::Shard* shard;
@@ -77,6 +77,8 @@ struct ReadSet {
     CollectionImpl* collection;
     size_t shards;
   };
+  // The version of a document read as absent (no stored document has it: versions are LSNs).
+  static constexpr uint64_t kAbsent = UINT64_MAX;
   // `mr`: where the lists allocate (an interactive transaction's arena).
   explicit ReadSet(std::pmr::memory_resource* mr = std::pmr::get_default_resource())
       : documents(mr), shards(mr), collections(mr) {}
