@@ -131,7 +131,7 @@ class CollectionImpl final : public Collection {
   SchemaSnapshot schema() const DAAS_EXCLUDES(schema_mu_);
   // Installs `schema` (null: none) with its canonical JSON, and the migration that rewrites the
   // stored documents for it (null: none), with shards below `migrated_below` already migrated.
-  // Callers: DatabaseImpl::SetSchema, Load and the migration itself.
+  // Callers: DatabaseImpl::SetSchema, Recovery and the migration itself.
   // `indexes` are the schema's, built from the stored documents; `indexes_pending` says they still
   // have to be built (BuildIndexes).
   void InstallSchema(std::shared_ptr<const schema::CollectionSchema> schema, std::string json,
