@@ -86,13 +86,14 @@ void ChangeFeedHub::Deliver(uint64_t lsn, std::string_view payload, bool has_bef
           payload.size(),
           static_cast<uint32_t>(before.size()),
           has_before};
+  // (An empty view may have no data pointer, which memcpy must not be given.)
   char* p = c.bytes.get() + c.used;
-  std::memcpy(p, payload.data(), payload.size());
+  if (!payload.empty()) std::memcpy(p, payload.data(), payload.size());
   p += payload.size();
   for (std::string_view b : before) {
     const uint32_t n = static_cast<uint32_t>(b.size());
     std::memcpy(p, &n, sizeof n);
-    std::memcpy(p + sizeof n, b.data(), n);
+    if (n != 0) std::memcpy(p + sizeof n, b.data(), n);
     p += sizeof n + n;
   }
   c.used += blob;
