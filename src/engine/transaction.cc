@@ -480,17 +480,12 @@ Transaction::LoggedOp Transaction::NetOp(const Undo& u) {
 std::string Transaction::BuildPayload() const {
   storage::wal::CommitRecordBuilder record;
   record.SetTime(time_ms_);
-  size_t bytes = 0;
+  size_t document_bytes = 0;
   for (const Undo& u : undo_) {
-    const LoggedOp op = NetOp(u);
-    if (op == LoggedOp::kNone) continue;
-    bytes += storage::wal::CommitRecordBuilder::OpBytes(
-        op == LoggedOp::kErase
-            ? std::nullopt
-            : std::optional<size_t>(
-                  storage::Shard::RecordBytes(u.shard->slot(u.slot).record).size()));
+    const storage::Slot& slot = u.shard->slot(u.slot);
+    if (!slot.empty()) document_bytes += storage::Shard::RecordBytes(slot.record).size();
   }
-  record.Reserve(bytes);
+  record.Reserve(undo_.size(), document_bytes);  // an upper bound: some entries log nothing
   for (const Undo& u : undo_) {
     const LoggedOp op = NetOp(u);
     if (op == LoggedOp::kNone) continue;

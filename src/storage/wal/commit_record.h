@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,12 +36,10 @@ struct LoggedOp {
 class CommitRecordBuilder {
  public:
   CommitRecordBuilder() { ops_.resize(kHeaderBytes); }
-  // Makes room for `bytes` more bytes of ops (OpBytes each), so that the payload is built in one
-  // buffer, never moved.
-  void Reserve(size_t bytes) { ops_.reserve(ops_.size() + bytes); }
-  // What one op adds to the payload: a put or insert of `document_bytes`, or an erase (nullopt).
-  static size_t OpBytes(std::optional<size_t> document_bytes) {
-    return kOpHeadBytes + (document_bytes ? 4 + *document_bytes : 0);
+  // Makes room for `ops` more ops holding `document_bytes` of documents in all (an upper bound
+  // will do), so that the payload is built in one buffer, never moved.
+  void Reserve(size_t ops, size_t document_bytes) {
+    ops_.reserve(ops_.size() + ops * (kOpHeadBytes + 4) + document_bytes);
   }
   // The commit's time: Finish writes it as the record's first op.
   void SetTime(uint64_t time_ms) { time_ms_ = time_ms; }
