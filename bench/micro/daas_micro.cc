@@ -140,7 +140,10 @@ void BM_RandomGets(benchmark::State& state) {
     all.push_back(id);
     return true;
   });
-  if (!scanned.ok()) state.SkipWithError("Scan failed");
+  if (!scanned.ok() || all.empty()) {
+    state.SkipWithError("Scan failed");
+    return;
+  }
   std::vector<DocRef> refs(batch);
   std::vector<std::optional<std::string>> out;
   std::string buf;

@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<daas::ChangeFeed> feed;
   std::atomic<bool> stop{false};
   uint64_t delivered = 0;
+  // The feed is the reader thread's alone (ChangeFeed is not thread-safe): it says how far it got
+  // through `position`.
+  std::atomic<uint64_t> position{0};
   std::thread reader;
   if (subscriber) {
     auto f = (*db)->SubscribeChanges({});
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
         events.clear();
         Check(feed->Next(&events, 1u << 20, 0), "ChangeFeed::Next");
         delivered += events.size();
+        position.store(feed->position(), std::memory_order_release);
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
     });
@@ -87,7 +91,9 @@ int main(int argc, char** argv) {
   }
   if (subscriber) {
     const uint64_t last = (*db)->visible_lsn();
-    while (feed->position() < last) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (position.load(std::memory_order_acquire) < last) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     stop = true;
     reader.join();
     feed.reset();

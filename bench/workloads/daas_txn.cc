@@ -1282,19 +1282,25 @@ int Main(int argc, char** argv) {
       Check(feed.status(), "SubscribeChanges");
       std::atomic<bool> stop{false};
       uint64_t delivered = 0;
+      // The feed is the reader thread's alone (ChangeFeed is not thread-safe): it says how far it
+      // got through `position`.
+      std::atomic<uint64_t> position{(*feed)->position()};
       std::thread reader([&] {
         std::vector<ChangeEvent> events;
         while (!stop.load(std::memory_order_relaxed)) {
           events.clear();
           Check((*feed)->Next(&events, 1u << 20, pause_ms == 0 ? 10 : 0), "ChangeFeed::Next");
           delivered += events.size();
+          position.store((*feed)->position(), std::memory_order_release);
           if (pause_ms != 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
         }
       });
       const uint64_t before = m->ops;
       run(m);
       const uint64_t last = (*db)->visible_lsn();
-      while ((*feed)->position() < last) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      while (position.load(std::memory_order_acquire) < last) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
       stop = true;
       reader.join();
       m->checked = m->checked && delivered == m->ops - before;
