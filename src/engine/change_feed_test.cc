@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/status_macros.h"
 #include "engine/database_impl.h"
 #include "engine/engine_test_util.h"
 
@@ -134,6 +135,27 @@ TEST(ChangeFeed, ADocumentWrittenSeveralTimesInACommitIsOneEvent) {
 }
 
 // Commits on different shards publish in any order; subscribers see LSNs one by one.
+// A document a transaction inserted and deleted never existed for anyone else: no event.
+TEST(ChangeFeed, ADocumentInsertedAndDeletedInOneCommitIsNoEvent) {
+  auto db = testing::OpenOrDie({});
+  Collection* a = *db->CreateCollection("a");
+  auto feed = Subscribe(*db);
+  DocId kept;
+  ASSERT_TRUE(db->RunTransaction([&](Transaction& t) -> Status {
+                  DAAS_ASSIGN_OR_RETURN(DocId gone, t.Insert(a, Doc(R"({"v":1})")));
+                  DAAS_RETURN_IF_ERROR(t.Delete(a, gone));
+                  DAAS_ASSIGN_OR_RETURN(kept, t.Insert(a, Doc(R"({"v":2})")));
+                  return Status::OK();
+                }).ok());
+  const std::vector<ChangeEvent> e = Take(*feed, 1);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].id, kept);
+  EXPECT_EQ(e[0].op, ChangeEvent::Op::kInsert);
+  std::vector<ChangeEvent> more;
+  ASSERT_TRUE(feed->Next(&more, 10, 20).ok());
+  EXPECT_TRUE(more.empty());
+}
+
 TEST(ChangeFeed, ConcurrentCommitsArriveInOrderWithNoGap) {
   auto db = testing::OpenOrDie({});
   constexpr int kThreads = 4;

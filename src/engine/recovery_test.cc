@@ -80,6 +80,7 @@ TEST_F(RecoveryTest, AbandonedDatabaseReopensWithEveryAcknowledgedWrite) {
 // where the commit did.
 TEST_F(RecoveryTest, ABatchWritingADocumentSeveralTimesReplaysToItsFinalState) {
   DocId x, y;
+  uint64_t before = 0;
   {
     auto db = Open(opts());
     Collection* c = *db->CreateCollection("c");
@@ -90,6 +91,7 @@ TEST_F(RecoveryTest, ABatchWritingADocumentSeveralTimesReplaysToItsFinalState) {
     b.Patch(c, x, Doc(R"({"w":3})"));
     b.Patch(c, y, Doc(R"({"w":3})"));
     b.Delete(c, y);
+    before = db->visible_lsn();
     ASSERT_TRUE(db->Write(b, nullptr).ok());
     db->AbandonForTesting();
   }
@@ -99,6 +101,16 @@ TEST_F(RecoveryTest, ABatchWritingADocumentSeveralTimesReplaysToItsFinalState) {
   std::string out;
   EXPECT_EQ(c->Get(y, &out).code(), StatusCode::kNotFound);
   EXPECT_EQ(*c->Count(), 1u);
+  // The log record itself holds one op per document: read back through the change feed.
+  auto feed = db->SubscribeChanges(FeedOptions{.after_lsn = before});
+  ASSERT_TRUE(feed.ok()) << feed.status().ToString();
+  std::vector<ChangeEvent> events;
+  ASSERT_TRUE((*feed)->Next(&events, 100, 0).ok());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, x);
+  EXPECT_EQ(events[0].op, ChangeEvent::Op::kUpdate);
+  EXPECT_EQ(events[1].id, y);
+  EXPECT_EQ(events[1].op, ChangeEvent::Op::kDelete);
 }
 
 // The manifest records the log position its shard files cover, so deleting the oldest log
