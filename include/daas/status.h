@@ -99,7 +99,8 @@ class [[nodiscard]] Status {
   Status WithDetail(std::string_view detail) const;
   // A SchemaViolation's violations, every one, in the order found; empty for other errors.
   const std::vector<Violation>& violations() const noexcept;
-  // The same status with `violations` set; OK stays OK.
+  // The same status with `violations` set when it is a SchemaViolation; any other status is
+  // returned as it is (violations() stays empty for them).
   Status WithViolations(std::vector<Violation> violations) const;
   // "not_found: no document ..." or "ok".
   std::string ToString() const;

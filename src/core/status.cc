@@ -77,8 +77,9 @@ const std::vector<Violation>& Status::violations() const noexcept {
 }
 
 Status Status::WithViolations(std::vector<Violation> violations) const {
+  if (code() != StatusCode::kSchemaViolation) return *this;
   Status out(*this);
-  if (out.state_) out.state_->violations = std::move(violations);
+  out.state_->violations = std::move(violations);
   return out;
 }
 

@@ -34,6 +34,15 @@ TEST(Status, DetailTravelsThroughContextAndCopies) {
   EXPECT_EQ(Status::OK().detail(), "");
 }
 
+TEST(Status, ViolationsBelongToSchemaViolationsOnly) {
+  const std::vector<Violation> v = {{"users", "", "age", "validation_min", "must be at least 0"}};
+  const Status bad = Status::SchemaViolation("age too low").WithViolations(v);
+  EXPECT_EQ(bad.violations(), v);
+  EXPECT_EQ(bad.WithContext("insert").violations(), v);
+  EXPECT_TRUE(Status::InvalidArgument("x").WithViolations(v).violations().empty());
+  EXPECT_TRUE(Status::OK().WithViolations(v).violations().empty());
+}
+
 TEST(Status, CodeNumbersAreStable) {
   // These numbers are part of the C ABI and the HTTP mapping: this test fails if one moves.
   EXPECT_EQ(static_cast<int>(StatusCode::kInvalidArgument), 1);
