@@ -430,8 +430,9 @@ DAAS_EXPORT int daas_db_sync(daas_db* db);
  * back into buf (buffer protocol over the total: when cap is too small, nothing is copied and *len
  * is the total needed); offsets[i] and lengths[i] give document i's place in buf, and lengths[i] is
  * DAAS_ABSENT when it does not exist. colls[i] and ids[i] name document i.
+ * At most 16,777,216 documents a call.
  * Errors: DAAS_INVALID_ARGUMENT (NULL argument, a NULL collection or null ID, a collection of
- * another database), DAAS_RESOURCE_EXHAUSTED (buffer too small). Thread-safe. */
+ * another database, n above the limit), DAAS_RESOURCE_EXHAUSTED (buffer too small). Thread-safe. */
 #define DAAS_ABSENT ((size_t)-1)
 DAAS_EXPORT int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* colls,
                                  const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
@@ -545,7 +546,10 @@ DAAS_EXPORT int daas_txn_get_json(daas_txn* txn, daas_collection* coll, const da
                                   char* buf, size_t cap, size_t* len);
 /* daas_db_get_many as this transaction sees the documents (Transaction::GetMany in daas.hpp): its
  * own writes, else the committed documents, remembered for the commit's check; a read-only
- * transaction reads its snapshot. Errors: as daas_db_get_many, DAAS_CONFLICT, DAAS_ABORTED. */
+ * transaction reads its snapshot. The reads are remembered also when buf was too small
+ * (DAAS_RESOURCE_EXHAUSTED): a call again with a bigger buf must find the same versions, or it
+ * fails with DAAS_CONFLICT. Not thread-safe, as every call on one transaction.
+ * Errors: as daas_db_get_many, DAAS_CONFLICT, DAAS_ABORTED. */
 DAAS_EXPORT int daas_txn_get_many(daas_txn* txn, size_t n, daas_collection* const* colls,
                                   const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,
                                   size_t* offsets, size_t* lengths);

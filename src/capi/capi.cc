@@ -891,6 +891,9 @@ extern "C" int daas_db_sync(daas_db* db) {
 
 namespace {
 
+// The most documents daas_db_get_many and daas_txn_get_many read in one call (daas.h).
+constexpr size_t kMaxGetMany = size_t{1} << 24;
+
 // daas_db_get_many and daas_txn_get_many: `read` reads the documents the arguments name through
 // `handle` (the db or the txn, named `handle_name`).
 template <typename Read>
@@ -900,6 +903,10 @@ int GetManyInto(const void* handle, const char* handle_name, size_t n,
   return Guard([&]() -> Status {
     CAPI_RETURN_IF_ERROR(CheckOutput(buf, cap, len, "buf"));
     if (handle == nullptr) return NullArg(handle_name);
+    if (n > kMaxGetMany) {
+      return Status::InvalidArgument("n is " + std::to_string(n) + ", above the " +
+                                     std::to_string(kMaxGetMany) + " documents one call reads");
+    }
     if (n > 0 && (colls == nullptr || ids == nullptr || offsets == nullptr || lengths == nullptr)) {
       return NullArg(colls == nullptr     ? "colls"
                      : ids == nullptr     ? "ids"

@@ -1230,6 +1230,9 @@ static void TestDatabaseCalls(void) {
   CHECK(lengths[2] == DAAS_ABSENT);
   CHECK_RC(daas_db_get_many(db, 1, NULL, want, buf, sizeof buf, &len, offsets, lengths),
            DAAS_INVALID_ARGUMENT);
+  /* A count no caller could have buffers for is refused before anything is allocated. */
+  CHECK_RC(daas_db_get_many(db, (size_t)-1, colls, want, buf, sizeof buf, &len, offsets, lengths),
+           DAAS_INVALID_ARGUMENT);
 
   daas_collection_stats cs;
   CHECK_OK(daas_collection_stats_get(a, &cs, sizeof cs));
