@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+
+#include "daas/options.h"
 
 namespace daas::engine {
 
@@ -17,6 +20,9 @@ void AssignReusing(std::string_view from, std::string* to) {
     to->assign(from);
   }
 }
+
+// Before-images are stored with a u32 length.
+static_assert(kMaxDocumentBytesCeiling <= UINT32_MAX);
 
 // What the budget counts for a commit of `blob` bytes.
 constexpr size_t kEntryOverhead = 64;
