@@ -432,7 +432,8 @@ DAAS_EXPORT int daas_db_sync(daas_db* db);
  * DAAS_ABSENT when it does not exist. colls[i] and ids[i] name document i.
  * At most 16,777,216 documents a call.
  * Errors: DAAS_INVALID_ARGUMENT (NULL argument, a NULL collection or null ID, a collection of
- * another database, n above the limit), DAAS_RESOURCE_EXHAUSTED (buffer too small). Thread-safe. */
+ * another database, n above the limit), DAAS_RESOURCE_EXHAUSTED (buffer too small, or the
+ * documents add up to more than the database's max_get_many_bytes, 1 GiB). Thread-safe. */
 #define DAAS_ABSENT ((size_t)-1)
 DAAS_EXPORT int daas_db_get_many(daas_db* db, size_t n, daas_collection* const* colls,
                                  const daas_id* ids, uint8_t* buf, size_t cap, size_t* len,

@@ -291,7 +291,8 @@ class Transaction {
   // Database::GetMany, their cache misses overlap: the fast way to read many documents by ID. A
   // read-only transaction reads them from its snapshot; a read-write one remembers each committed
   // document it read, as Get does. Errors: InvalidArgument (a collection of another database),
-  // Conflict (a document changed since this transaction read it), Aborted, as Get.
+  // ResourceExhausted (past Options::max_get_many_bytes), Conflict (a document changed since this
+  // transaction read it), Aborted, as Get.
   virtual Status GetMany(std::span<const DocRef> refs,
                          std::vector<std::optional<std::string>>* out) = 0;
   // Buffers an insert and returns the document's ID now (its slot is reserved), so later writes
@@ -476,7 +477,8 @@ class Database {
 
   // Reads several documents, of any collections, as of one instant: (*out)[i] is refs[i]'s bytes,
   // or nullopt when it does not exist. The fast way to read many documents by ID: their cache
-  // misses overlap (about 3x the rate of one Get at a time on random IDs).
+  // misses overlap (about 3x the rate of one Get at a time on random IDs). ResourceExhausted when
+  // the documents add up to more than Options::max_get_many_bytes.
   virtual Status GetMany(std::span<const DocRef> refs,
                          std::vector<std::optional<std::string>>* out) const = 0;
 

@@ -80,6 +80,10 @@ struct Options {
   // of such copies, every open snapshot expires: its next read fails with Conflict, and
   // Database::RunTransaction runs it again on a fresh snapshot. Commits never wait for snapshots.
   uint64_t snapshot_history_bytes = 256ull << 20;
+  // Database::GetMany and Transaction::GetMany copy out at most this many bytes of documents in
+  // one call; past it the call fails with ResourceExhausted (read fewer at a time), so a request
+  // cannot make the process run out of memory. At least 1.
+  uint64_t max_get_many_bytes = 1ull << 30;
 };
 
 // Per-write choices; unset fields take the database's Options.

@@ -31,6 +31,9 @@ constexpr std::chrono::milliseconds kPauseAfterOpen{50};
 
 Status ValidateOptions(const Options& options) {
   const DocumentLimits& l = options.limits;
+  if (options.max_get_many_bytes == 0) {
+    return Status::InvalidArgument("max_get_many_bytes must be at least 1");
+  }
   if (l.max_size_bytes == 0 || l.max_size_bytes > kMaxDocumentBytesCeiling || l.max_depth == 0 ||
       l.max_depth > kMaxDocumentDepthCeiling || l.max_key_bytes == 0) {
     return Status::InvalidArgument("document limits out of range: max_size_bytes must be 1.." +
@@ -378,6 +381,7 @@ Status DatabaseImpl::ReadMany(std::span<const DocRef> refs, uint64_t at,
   ShardLockSet locks(std::move(to_lock), ShardLockSet::Mode::kShared);
   std::string migrated;
   storage::RecordMeta meta;
+  uint64_t copied = 0;  // bytes of documents copied out, against max_get_many_bytes
   // Reads overlap their cache misses: the slot entry of the document kAhead * 2 places on is
   // fetched, and the record of the one kAhead on, whose slot entry came in meanwhile.
   constexpr size_t kAhead = 4;
@@ -421,6 +425,13 @@ Status DatabaseImpl::ReadMany(std::span<const DocRef> refs, uint64_t at,
       const auto* coll = static_cast<const CollectionImpl*>(refs[i].collection);
       if (coll->NeedsMigrationOnRead(refs[i].id)) [[unlikely]] {
         DAAS_RETURN_IF_ERROR(coll->MigrateForRead(&bytes, &migrated));
+      }
+      copied += bytes.size();
+      if (copied > options_.max_get_many_bytes) {
+        out->clear();
+        return Status::ResourceExhausted(
+            "the documents asked for add up to more than max_get_many_bytes (" +
+            std::to_string(options_.max_get_many_bytes) + " bytes); read fewer at a time");
       }
       (*out)[i].emplace(bytes);
       if (versions != nullptr) (*versions)[i] = meta.version;

@@ -137,6 +137,27 @@ TEST_F(WriteBatchTest, GetManyReadsAcrossCollections) {
   EXPECT_FALSE(out[2].has_value());
 }
 
+// A GetMany that would copy out more than max_get_many_bytes fails with a clear error instead of
+// exhausting memory; the same call under the limit works, in and out of transactions.
+TEST(GetManyLimit, PastMaxGetManyBytesIsResourceExhausted) {
+  EXPECT_EQ(Database::Open(Options{.max_get_many_bytes = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+  auto db = testing::OpenOrDie(Options{.max_get_many_bytes = 1000});
+  Collection* c = *db->CreateCollection("c");
+  const DocId big = *c->Insert(Doc(R"({"s":")" + std::string(400, 'x') + R"("})"));
+  std::vector<std::optional<std::string>> out;
+  ASSERT_TRUE(db->GetMany(std::vector<DocRef>{{c, big}, {c, big}}, &out).ok());
+  const std::vector<DocRef> three = {{c, big}, {c, big}, {c, big}};
+  Status s = db->GetMany(three, &out);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(s.message().find("max_get_many_bytes (1000 bytes)"), std::string_view::npos);
+  for (const bool read_only : {false, true}) {
+    auto t = db->BeginTransaction(TransactionOptions{.read_only = read_only});
+    ASSERT_TRUE(t.ok());
+    EXPECT_EQ((*t)->GetMany(three, &out).code(), StatusCode::kResourceExhausted);
+  }
+}
+
 // Unique keys are checked at commit over the whole batch: a batch may move a key from one
 // document to another, and one that leaves a key with two documents applies nothing.
 TEST_F(WriteBatchTest, UniqueKeysMayMoveWithinABatchButNeverRepeat) {
